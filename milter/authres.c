@@ -1,0 +1,2 @@
+/* authres - not written yet */
+#include "config.h"

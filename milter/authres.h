@@ -1,0 +1,33 @@
+/* authres - RFC 8601 Authentication-Results: build ours, recognise forged ones.
+ *
+ * Everything that goes into a header value passes authres_safe_* first, so data
+ * from DNS or the message cannot inject ';', '(', CR or LF.
+ */
+#ifndef AUTHMILTER_AUTHRES_H
+#define AUTHMILTER_AUTHRES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "result.h"
+
+/* authres_begin - start a value: the authserv-id */
+void	 authres_begin(struct buf *out, const char *authserv_id);
+/* authres_method - append ";\r\n\tMETHOD=RESULT" with an optional (comment) */
+void	 authres_method(struct buf *out, const char *method, enum auth_result r,
+	    const char *comment);
+/* authres_prop - append " ptype.property=value"; value is quoted when it is not
+ * a plain token, and dropped (with value "invalid") when it cannot be made safe */
+void	 authres_prop(struct buf *out, const char *ptype_property, const char *value);
+/* authres_none - the "; none" body for a message nothing was checked on */
+void	 authres_none(struct buf *out);
+
+/* authres_is_ours - true when an incoming A-R value names authserv_id (case-insensitive,
+ * comments and whitespace ignored) */
+bool	 authres_is_ours(const char *value, size_t len, const char *authserv_id);
+/* authres_comment_safe - copy text into out as safe comment text: no CR/LF/()/\ ,
+ * control bytes replaced by '?' */
+void	 authres_comment_safe(const char *text, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef AUTHMILTER_CALLBACKS_H
+#define AUTHMILTER_CALLBACKS_H
+#endif

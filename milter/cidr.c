@@ -1,0 +1,2 @@
+/* cidr - not written yet */
+#include "config.h"

@@ -1,0 +1,112 @@
+/* conf - milter.conf: the libconfuse schema, validation, and the parsed settings.
+ *
+ * conf_load reads and validates a file; every problem is reported as
+ * "FILE:LINE: key: what is wrong". A struct conf is immutable once loaded and is
+ * shared read-only by all sessions of one generation (see generation.h).
+ */
+#ifndef AUTHMILTER_CONF_H
+#define AUTHMILTER_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "cidr.h"
+
+/* What a check's result may ask the MTA to do. */
+enum action {
+	ACTION_NONE = 0,	/* no opinion: the message goes on */
+	ACTION_ACCEPT,		/* explicit accept (on_internal_error = accept) */
+	ACTION_QUARANTINE,	/* accept into the MTA's hold queue */
+	ACTION_TEMPFAIL,	/* 4xx: the sender retries */
+	ACTION_REJECT		/* 5xx */
+};
+
+enum dkim_canon {
+	DKIM_CANON_SIMPLE = 0,
+	DKIM_CANON_RELAXED
+};
+
+struct conf_key {		/* one dkim { key "NAME" { ... } } section */
+	char	*name;
+	char	*domain;	/* lower case, A-label */
+	char	*selector;
+	char	*file;
+	bool	 subdomains;	/* also sign mail from subdomains of domain */
+	int	 line;		/* where the section starts, for messages */
+};
+
+struct conf {
+	char	*path;			/* the file this was loaded from */
+
+	char	*socket;		/* unix:/path, inet:PORT@HOST, inet6:PORT@[ADDR] */
+	unsigned socket_mode;		/* for a unix socket */
+	char	*user;			/* drop to this user after binding; "" keeps root */
+	char	*authserv_id;		/* our name in Authentication-Results */
+	struct cidr_list internal_hosts;	/* these clients are outbound */
+	enum action on_internal_error;	/* ACTION_TEMPFAIL or ACTION_ACCEPT */
+	bool	 dry_run;		/* log rejects and tempfails, accept instead */
+
+	struct {
+		int	 facility;	/* LOG_MAIL, ... */
+		int	 level;		/* LOG_INFO, LOG_DEBUG, ... */
+		bool	 to_stderr;	/* mirror every log line to stderr */
+	} log;
+
+	struct {
+		char	**nameservers;	/* "ADDR" or "ADDR@PORT"; none: resolv.conf */
+		size_t	  n_nameservers;
+		unsigned  timeout;	/* seconds for one lookup */
+		char	 *trust_anchor;	/* DNSSEC root key file; "" disables validation */
+	} dns;
+
+	struct {
+		bool	 enable;
+		enum action on_fail;	/* NONE, REJECT or TEMPFAIL */
+		enum action on_temperror; /* NONE or TEMPFAIL */
+	} iprev;
+
+	struct {
+		bool	 enable;
+		bool	 helo;		/* also check the HELO identity */
+		bool	 received_spf;	/* add a Received-SPF header */
+		enum action on_fail, on_softfail, on_temperror, on_permerror;
+	} spf;
+
+	struct {
+		/* signing */
+		enum dkim_canon header_canon, body_canon;
+		char	**headers;	/* names to sign; empty: the RFC 6376 §5.4.1 set */
+		size_t	  n_headers;
+		char	**oversign;	/* names signed once more than they occur */
+		size_t	  n_oversign;
+		unsigned  expire;	/* seconds; 0: no x= */
+		bool	  require_safe_keys;
+		enum action on_sign_error; /* TEMPFAIL or ACCEPT */
+		struct conf_key *keys;
+		size_t	  n_keys;
+		/* verifying */
+		bool	  verify;
+		unsigned  max_signatures;
+		unsigned  min_key_bits;
+	} dkim;
+
+	struct {
+		bool	 enable;
+		char	*public_suffix_list;	/* file; "" uses libpsl's built-in list */
+		enum action on_reject;		/* what p=reject becomes: REJECT, QUARANTINE, NONE */
+		enum action on_quarantine;	/* QUARANTINE or NONE */
+		enum action on_temperror;	/* TEMPFAIL or NONE */
+		enum action multiple_from;	/* several From domains: REJECT, TEMPFAIL, NONE */
+		enum action missing_from;	/* no From or no domain: REJECT, NONE */
+	} dmarc;
+};
+
+/* conf_load - parse and validate path; NULL after printing every problem to err */
+struct conf *conf_load(const char *path, FILE *err);
+void	 conf_free(struct conf *c);
+/* conf_action_name - "reject", "tempfail", ... */
+const char *conf_action_name(enum action a);
+
+#endif

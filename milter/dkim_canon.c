@@ -1,0 +1,2 @@
+/* dkim_canon - not written yet */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* dkim_key - not written yet */
+#include "config.h"

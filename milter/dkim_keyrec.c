@@ -1,0 +1,2 @@
+/* dkim_keyrec - not written yet */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* dkim_sig - not written yet */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* dkim_sign - not written yet */
+#include "config.h"

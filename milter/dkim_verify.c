@@ -1,0 +1,2 @@
+/* dkim_verify - not written yet */
+#include "config.h"

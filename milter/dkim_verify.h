@@ -1,0 +1,53 @@
+/* dkim_verify - verify the DKIM-Signature fields of one message.
+ *
+ * dkim_verify_add is called as each DKIM-Signature header arrives: it parses the
+ * tags and starts the key lookup at once. The body is streamed into the shared
+ * dkim_body_set; dkim_verify_finish waits for the keys and checks every signature.
+ */
+#ifndef AUTHMILTER_DKIM_VERIFY_H
+#define AUTHMILTER_DKIM_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "dkim_canon.h"
+#include "dns.h"
+#include "header.h"
+#include "result.h"
+
+#define DKIM_CLOCK_DRIFT	300	/* seconds of t= in the future we accept */
+
+struct dkim_verdict {
+	enum auth_result result;	/* PASS, FAIL, NEUTRAL, POLICY, TEMPERROR, PERMERROR */
+	char	 domain[256];		/* header.d */
+	char	 identity[320];		/* header.i */
+	char	 selector[128];		/* header.s */
+	char	 alg[16];		/* header.a */
+	char	 b_prefix[9];		/* header.b */
+	long long length;		/* l=, -1 when absent */
+	bool	 testing;		/* key record t=y */
+	char	 reason[128];		/* short, safe for a header comment */
+};
+
+struct dkim_verify_opts {
+	unsigned max_signatures;
+	unsigned min_key_bits;
+	time_t	 now;
+};
+
+struct dkim_verify;
+
+struct dkim_verify *dkim_verify_new(struct dns_resolver *r,
+	    const struct dkim_verify_opts *opts, struct dkim_body_set *body);
+/* dkim_verify_add - a DKIM-Signature arrived (value raw); header_index is its
+ * position in the message's header list. Beyond max_signatures: ignored, counted. */
+void	 dkim_verify_add(struct dkim_verify *v, const char *value, size_t value_len,
+	    size_t header_index);
+/* dkim_verify_finish - after dkim_body_set_final; verdicts owned by v, in header
+ * order. *ignored: signatures beyond the cap. */
+size_t	 dkim_verify_finish(struct dkim_verify *v, const struct header_list *h,
+	    const struct dkim_verdict **verdicts, size_t *ignored);
+void	 dkim_verify_free(struct dkim_verify *v);
+
+#endif

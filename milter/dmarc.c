@@ -1,0 +1,2 @@
+/* dmarc - not written yet */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* dns - not written yet */
+#include "config.h"

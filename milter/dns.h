@@ -1,0 +1,89 @@
+/* dns - the one resolver: libunbound, shared by all threads, caching.
+ *
+ * A lookup is started (dns_query_start) as soon as its name is known and collected
+ * later (dns_query_wait), so lookups of one message run in parallel. Every answer is
+ * one of: records, NXDOMAIN, no data, or a temporary failure; a lookup never takes
+ * longer than the configured timeout.
+ */
+#ifndef AUTHMILTER_DNS_H
+#define AUTHMILTER_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* RR types we ask for (values from RFC 1035/3596) */
+#define DNS_T_A		1
+#define DNS_T_CNAME	5
+#define DNS_T_PTR	12
+#define DNS_T_MX	15
+#define DNS_T_TXT	16
+#define DNS_T_AAAA	28
+
+/* Caps on what one answer can make us hold. */
+#define DNS_MAX_RECORDS		64		/* RRs kept from one answer */
+#define DNS_MAX_TXT		(16 * 1024)	/* bytes of one joined TXT record */
+
+enum dns_status {
+	DNS_OK = 0,		/* at least one record of the asked type */
+	DNS_NXDOMAIN,		/* the name does not exist */
+	DNS_NODATA,		/* the name exists, no record of this type */
+	DNS_TEMPFAIL		/* timeout, SERVFAIL, REFUSED, network, bogus DNSSEC */
+};
+
+enum dns_security {
+	DNS_SEC_INSECURE = 0,	/* not validated (no trust anchor, or unsigned zone) */
+	DNS_SEC_SECURE,		/* DNSSEC-validated */
+	DNS_SEC_BOGUS		/* validation failed; status is DNS_TEMPFAIL */
+};
+
+struct dns_rr {
+	/* A/AAAA: family and addr; PTR/MX/CNAME: name (lower case, no final dot);
+	 * MX: pref too; TXT: txt, the record's strings joined, txt_len bytes (may
+	 * contain NULs; NUL-terminated as well). */
+	int		 family;
+	unsigned char	 addr[16];
+	char		*name;
+	unsigned	 pref;
+	char		*txt;
+	size_t		 txt_len;
+};
+
+struct dns_answer {
+	enum dns_status	  status;
+	enum dns_security security;
+	int		  rrtype;
+	size_t		  count;	/* records in rr (0 unless DNS_OK) */
+	struct dns_rr	 *rr;
+	const char	 *why;		/* for DNS_TEMPFAIL: "timeout", "SERVFAIL", ... */
+};
+
+struct dns_options {
+	char	**nameservers;		/* "ADDR" or "ADDR@PORT"; none: /etc/resolv.conf */
+	size_t	  n_nameservers;
+	unsigned  timeout_ms;		/* for one lookup */
+	const char *trust_anchor;	/* NULL or "": no DNSSEC validation */
+};
+
+struct dns_resolver;
+struct dns_query;
+
+/* dns_resolver_new - a shared resolver; NULL with a message in err on failure */
+struct dns_resolver *dns_resolver_new(const struct dns_options *opts, char *err,
+	    size_t errlen);
+/* dns_resolver_free - all queries must have been freed first */
+void	 dns_resolver_free(struct dns_resolver *r);
+
+/* dns_query_start - begin a lookup; never NULL (a failure to start is an answer
+ * with DNS_TEMPFAIL). name may carry a final dot or not. */
+struct dns_query *dns_query_start(struct dns_resolver *r, const char *name, int rrtype);
+/* dns_query_wait - block until the answer or the deadline; the answer belongs to q */
+const struct dns_answer *dns_query_wait(struct dns_query *q);
+/* dns_query_done - true when wait would not block */
+bool	 dns_query_done(struct dns_query *q);
+/* dns_query_free - cancel if still running, release; NULL is fine */
+void	 dns_query_free(struct dns_query *q);
+
+/* dns_status_name - "ok", "nxdomain", "nodata", "tempfail" */
+const char *dns_status_name(enum dns_status s);
+
+#endif

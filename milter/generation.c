@@ -1,0 +1,2 @@
+/* generation - not written yet */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* iprev - not written yet */
+#include "config.h"

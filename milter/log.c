@@ -1,0 +1,2 @@
+/* log - not written yet */
+#include "config.h"

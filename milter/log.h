@@ -1,0 +1,3 @@
+#ifndef AUTHMILTER_LOG_H
+#define AUTHMILTER_LOG_H
+#endif

@@ -1,0 +1,2 @@
+/* policy - not written yet */
+#include "config.h"

@@ -1,0 +1,3 @@
+#ifndef AUTHMILTER_POLICY_H
+#define AUTHMILTER_POLICY_H
+#endif

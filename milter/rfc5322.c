@@ -1,0 +1,2 @@
+/* rfc5322 - not written yet */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* session - not written yet */
+#include "config.h"

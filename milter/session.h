@@ -1,0 +1,3 @@
+#ifndef AUTHMILTER_SESSION_H
+#define AUTHMILTER_SESSION_H
+#endif

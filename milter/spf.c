@@ -1,0 +1,2 @@
+/* spf - not written yet */
+#include "config.h"

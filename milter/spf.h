@@ -1,0 +1,43 @@
+/* spf - RFC 7208 SPF for the HELO and MAIL FROM identities, on libspf2.
+ *
+ * libspf2 evaluates the records; every DNS lookup it makes goes through our
+ * resolver (spf_dns.c) which also enforces the RFC 7208 §4.6.4 limits libspf2
+ * lacks. spf_start begins the evaluation in the background at MAIL FROM;
+ * spf_finish collects both verdicts.
+ */
+#ifndef AUTHMILTER_SPF_H
+#define AUTHMILTER_SPF_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "dns.h"
+#include "result.h"
+
+struct spf_verdict {
+	enum auth_result result;	/* NONE/PASS/FAIL/SOFTFAIL/NEUTRAL/TEMPERROR/PERMERROR,
+					 * SKIPPED when this identity was not checked */
+	char	 identity[16];		/* "mailfrom" or "helo" */
+	char	 sender[512];		/* what was checked: local@domain, or the HELO name */
+	char	 domain[256];		/* the domain whose record was evaluated */
+	char	 reason[256];		/* short, safe for a header comment */
+};
+
+struct spf_check;
+
+/* spf_start - begin checking; mailfrom "" is the null sender (then the HELO identity
+ * is used for MAIL FROM too, §2.4). check_helo: also evaluate the HELO identity. */
+struct spf_check *spf_start(struct dns_resolver *r, const struct sockaddr *client,
+	    const char *helo, const char *mailfrom, bool check_helo);
+/* spf_finish - wait and return the verdicts (owned by c) */
+void	 spf_finish(struct spf_check *c, const struct spf_verdict **mailfrom,
+	    const struct spf_verdict **helo);
+void	 spf_free(struct spf_check *c);
+
+/* spf_received_header - the value of a Received-SPF header (RFC 7208 §9.1) for v,
+ * free of CR, LF and unbalanced comments; appended to out */
+void	 spf_received_header(const struct spf_verdict *v, const char *client_ip,
+	    const char *helo, const char *receiver, struct buf *out);
+
+#endif

@@ -1,0 +1,2 @@
+/* spf_dns - not written yet */
+#include "config.h"

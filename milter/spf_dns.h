@@ -1,0 +1,3 @@
+#ifndef AUTHMILTER_SPF_DNS_H
+#define AUTHMILTER_SPF_DNS_H
+#endif
