@@ -1,0 +1,471 @@
+"""mta.py - run private, real MTAs for the integration tests and the demo.
+
+Public API:
+  free_port()                       a free TCP port on 127.0.0.1
+  SmtpSink(dir)                     smtp-sink storing each delivered message in a file
+  Postfix(dir, milter, sink_port)   a private Postfix instance (config dir of its own)
+  Sendmail(dir, milter, sink_port)  a private Sendmail, unpacked from Debian's .debs
+  smtp_send(port, ...)              one SMTP transaction; returns every reply seen
+  split_sink_file(data)             smtp-sink's envelope lines and the message bytes
+
+Everything needs root (Postfix and Sendmail start as root and drop privileges).
+Each object's stop() is safe to call more than once; they also register themselves
+with atexit so a failing test leaves no daemon behind.
+"""
+import atexit
+import glob
+import os
+import pwd
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import tempfile
+import time
+
+POSTFIX_USER = "postfix"
+DEFAULT_HOSTNAME = "mx.test.example"
+
+
+def free_port():
+    """free_port - a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=20.0, host="127.0.0.1"):
+    """wait_port - wait until something accepts TCP connections on host:port."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def wait_for(pred, timeout=30.0, step=0.2):
+    """wait_for - poll pred() until it returns something true, or timeout; returns it."""
+    deadline = time.time() + timeout
+    while True:
+        v = pred()
+        if v or time.time() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def kill_pid(pid, sig=signal.SIGTERM, wait=5.0):
+    """kill_pid - signal one process we started and wait for it to go away."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return
+    deadline = time.time() + wait
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def make_workdir(prefix):
+    """make_workdir - a fresh root-owned 0755 temp dir (daemons must traverse it)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(d, 0o755)
+    return d
+
+
+class Reply:
+    """Reply - one SMTP reply: stage (connect, xclient, ehlo, mail, rcpt, data), code, text."""
+
+    def __init__(self, stage, code, text):
+        self.stage = stage
+        self.code = code
+        self.text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+
+    def __str__(self):
+        return "%s: %d %s" % (self.stage, self.code, self.text.replace("\n", " / "))
+
+    __repr__ = __str__
+
+
+class SmtpResult:
+    """SmtpResult - every reply of a transaction; .final is the last one."""
+
+    def __init__(self):
+        self.replies = []
+
+    def add(self, stage, code, text):
+        self.replies.append(Reply(stage, code, text))
+        return code
+
+    @property
+    def final(self):
+        return self.replies[-1] if self.replies else Reply("none", 0, "")
+
+    @property
+    def accepted(self):
+        """accepted - True when DATA ended with a 2xx."""
+        f = self.final
+        return f.stage == "data" and 200 <= f.code < 300
+
+    def __str__(self):
+        return "; ".join(str(r) for r in self.replies)
+
+
+def smtp_send(port, mail_from, rcpts, message, helo="client.test.example",
+              xclient=None, source=None, host="127.0.0.1", timeout=60):
+    """smtp_send - one SMTP transaction, stopping at the first refusal.
+
+    xclient: the argument string of a Postfix XCLIENT command
+    ("ADDR=192.0.2.10 NAME=mail.example.org HELO=mail.example.org"); after it the
+    server greets again and the client says EHLO again.
+    source: local address to bind (e.g. "127.0.0.2"), for an MTA that sees it.
+    Never raises for SMTP refusals; connection failures give stage "error".
+    """
+    r = SmtpResult()
+    if isinstance(message, str):
+        message = message.encode()
+    if isinstance(rcpts, str):
+        rcpts = [rcpts]
+    s = smtplib.SMTP(timeout=timeout,
+                     source_address=(source, 0) if source else None)
+    try:
+        code, msg = s.connect(host, port)
+        if r.add("connect", code, msg) != 220:
+            return r
+        if xclient:
+            code, msg = s.ehlo(helo)
+            if r.add("ehlo", code, msg) != 250:
+                return r
+            code, msg = s.docmd("XCLIENT", xclient)
+            if r.add("xclient", code, msg) != 220:
+                return r
+            s.helo_resp = s.ehlo_resp = None
+            s.esmtp_features = {}
+        code, msg = s.ehlo(helo)
+        if r.add("ehlo", code, msg) != 250:
+            return r
+        code, msg = s.mail(mail_from)
+        if r.add("mail", code, msg) != 250:
+            s.rset()
+            return r
+        ok = 0
+        for rc in rcpts:
+            code, msg = s.rcpt(rc)
+            r.add("rcpt", code, msg)
+            if 200 <= code < 300:
+                ok += 1
+        if not ok:
+            return r
+        code, msg = s.docmd("DATA")
+        if r.add("data", code, msg) != 354:
+            return r
+        data = message.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        data = smtplib._quote_periods(data) if hasattr(smtplib, "_quote_periods") \
+            else data.replace(b"\r\n.", b"\r\n..")
+        s.send(data + b".\r\n")
+        code, msg = s.getreply()
+        r.add("data", code, msg)
+        return r
+    except smtplib.SMTPServerDisconnected as e:
+        r.add("error", 0, "disconnected: %s" % e)
+        return r
+    except OSError as e:
+        r.add("error", 0, "socket: %s" % e)
+        return r
+    finally:
+        try:
+            s.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+        s.close()
+
+
+def split_sink_file(data):
+    """split_sink_file - (envelope dict, message bytes) of one smtp-sink -d file.
+
+    smtp-sink writes X-Client-Addr:, X-Client-Proto:, X-Helo-Args:, X-Mail-Args:,
+    X-Rcpt-Args: lines before the message itself.
+    """
+    env = {}
+    pos = 0
+    lines = data.split(b"\n")
+    sink_fields = (b"x-client-addr", b"x-client-proto", b"x-helo-args",
+                   b"x-mail-args", b"x-rcpt-args")
+    for line in lines:
+        name = line.split(b":", 1)[0].lower()
+        if name not in sink_fields:
+            break
+        env.setdefault(name.decode(), []).append(
+            line.split(b":", 1)[1].strip().decode("utf-8", "replace"))
+        pos += len(line) + 1
+    return env, data[pos:]
+
+
+def header_lines(message):
+    """header_lines - the header block of a message as a list of unfolded 'Name: value' str."""
+    text = message.replace(b"\r\n", b"\n").decode("utf-8", "replace")
+    head = text.split("\n\n", 1)[0]
+    out = []
+    for line in head.split("\n"):
+        if line[:1] in (" ", "\t") and out:
+            out[-1] += "\n" + line
+        elif line:
+            out.append(line)
+    return out
+
+
+class SmtpSink:
+    """SmtpSink - smtp-sink on 127.0.0.1:port, one file per delivered message in dir."""
+
+    def __init__(self, workdir, port=None):
+        self.dir = os.path.join(workdir, "sink")
+        os.makedirs(self.dir, exist_ok=True)
+        pw = pwd.getpwnam(POSTFIX_USER)
+        os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        self.port = port or free_port()
+        self.proc = None
+        self.seen = set()
+        atexit.register(self.stop)
+
+    def start(self):
+        """start - run smtp-sink; dropping root to the postfix user (smtp-sink requires -u)."""
+        cmd = ["smtp-sink", "-u", POSTFIX_USER, "-h", "sink.test.example",
+               "-d", os.path.join(self.dir, "%Y%m%d%H%M%S."),
+               "127.0.0.1:%d" % self.port, "100"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        if not wait_port(self.port):
+            raise RuntimeError("smtp-sink did not start on port %d" % self.port)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            kill_pid(self.proc.pid)
+            self.proc.wait()
+        self.proc = None
+
+    def files(self):
+        return sorted(glob.glob(os.path.join(self.dir, "*")))
+
+    def new_messages(self, count=1, timeout=30.0):
+        """new_messages - wait for count files not returned before; list of (path, bytes)."""
+        def ready():
+            fresh = [f for f in self.files() if f not in self.seen]
+            return fresh if len(fresh) >= count else None
+        fresh = wait_for(ready, timeout) or [f for f in self.files() if f not in self.seen]
+        time.sleep(0.2)  # let smtp-sink finish writing after the final 250
+        out = []
+        for f in fresh:
+            self.seen.add(f)
+            with open(f, "rb") as fh:
+                out.append((f, fh.read()))
+        return out
+
+    def forget(self):
+        """forget - mark every stored file as already seen."""
+        self.seen.update(self.files())
+
+
+POSTFIX_MASTER_CF = """\
+# private master.cf written by tests/integration/mta.py: only what a relay needs
+127.0.0.1:{port} inet n - n - - smtpd
+pickup    unix  n       -       n       1       1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+class Postfix:
+    """Postfix - a private Postfix instance relaying everything to an smtp-sink.
+
+    milter: the milter socket as Postfix names it ("inet:127.0.0.1:PORT" or
+    "unix:/path"); used for smtpd_milters and non_smtpd_milters.
+    relay_domains: recipient domains accepted from clients outside mynetworks.
+    extra: more main.cf settings (dict) that override the defaults.
+    """
+
+    def __init__(self, workdir, milter, sink_port, port=None,
+                 relay_domains="example.com", mynetworks="127.0.0.0/8",
+                 hostname=DEFAULT_HOSTNAME, extra=None):
+        self.dir = workdir
+        self.conf = os.path.join(workdir, "postfix")
+        self.queue = os.path.join(workdir, "postfix-queue")
+        self.data = os.path.join(workdir, "postfix-data")
+        self.maillog_path = os.path.join(workdir, "maillog")
+        self.port = port or free_port()
+        self.started = False
+        self.main = {
+            "compatibility_level": "3.6",
+            "config_directory": self.conf,
+            "queue_directory": self.queue,
+            "data_directory": self.data,
+            "mail_owner": POSTFIX_USER,
+            "myhostname": hostname,
+            "mydomain": hostname.split(".", 1)[1],
+            "myorigin": "$myhostname",
+            "mydestination": "",
+            "local_transport": "error:local delivery is disabled",
+            "alias_maps": "",
+            "alias_database": "",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "mynetworks": mynetworks,
+            "relay_domains": relay_domains,
+            "relayhost": "[127.0.0.1]:%d" % sink_port,
+            "smtp_dns_support_level": "disabled",
+            "smtpd_authorized_xclient_hosts": "127.0.0.0/8",
+            "smtpd_milters": milter,
+            "non_smtpd_milters": milter,
+            "milter_default_action": "tempfail",
+            "milter_protocol": "6",
+            "maillog_file": self.maillog_path,
+            "maillog_file_prefixes": workdir,
+            "smtputf8_enable": "no",
+            "biff": "no",
+            "smtpd_banner": "$myhostname ESMTP",
+            "queue_run_delay": "2s",
+            "minimal_backoff_time": "2s",
+            "maximal_backoff_time": "4s",
+            "smtp_connect_timeout": "5s",
+            "smtpd_error_sleep_time": "0",
+            "shlib_directory": "/usr/lib/postfix",
+            "meta_directory": "/etc/postfix",
+        }
+        if extra:
+            self.main.update(extra)
+        atexit.register(self.stop)
+
+    def write_config(self):
+        """write_config - main.cf and master.cf in the private config directory."""
+        pw = pwd.getpwnam(POSTFIX_USER)
+        for d in (self.conf, self.queue, self.data):
+            os.makedirs(d, exist_ok=True)
+        os.chmod(self.queue, 0o755)
+        os.chown(self.data, pw.pw_uid, pw.pw_gid)
+        with open(os.path.join(self.conf, "main.cf"), "w") as f:
+            f.write("# private main.cf written by tests/integration/mta.py\n")
+            for k, v in self.main.items():
+                f.write("%s = %s\n" % (k, v))
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write(POSTFIX_MASTER_CF.format(port=self.port))
+        if not os.path.exists(self.maillog_path):
+            open(self.maillog_path, "a").close()
+
+    def cmd(self, *args, check=True):
+        """cmd - run a Postfix command with -c CONFDIR; returns (rc, output)."""
+        p = subprocess.run(list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=120)
+        out = p.stdout.decode("utf-8", "replace")
+        if check and p.returncode != 0:
+            raise RuntimeError("%s failed (%d): %s" % (" ".join(args), p.returncode, out))
+        return p.returncode, out
+
+    def start(self):
+        """start - check the config, start master (under script(1) to see errors), wait for smtpd."""
+        self.write_config()
+        self.cmd("postfix", "-c", self.conf, "check")
+        rc, out = self.cmd("script", "-qec", "postfix -c %s start" % self.conf,
+                           "/dev/null", check=False)
+        if rc != 0:
+            raise RuntimeError("postfix start failed: %s\n%s" % (out, self.maillog()))
+        self.started = True
+        if not wait_port(self.port):
+            raise RuntimeError("postfix smtpd not listening on %d:\n%s" %
+                               (self.port, self.maillog()))
+        return self
+
+    def reload(self):
+        self.write_config()
+        self.cmd("postfix", "-c", self.conf, "reload")
+
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.queue, "pid", "master.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self):
+        """stop - postfix stop; then kill master and its children if any remain."""
+        if not self.started:
+            return
+        self.started = False
+        pid = self.master_pid()
+        self.cmd("postfix", "-c", self.conf, "stop", check=False)
+        if pid:
+            wait_for(lambda: not os.path.exists("/proc/%d" % pid), 10)
+            if os.path.exists("/proc/%d" % pid):
+                kill_pid(pid, signal.SIGKILL)
+            # children of master exit on their own when master goes; reap stragglers
+            for child in self._children(pid):
+                kill_pid(child)
+
+    @staticmethod
+    def _children(ppid):
+        out = []
+        for st in glob.glob("/proc/[0-9]*/stat"):
+            try:
+                with open(st) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == ppid:
+                    out.append(int(st.split("/")[2]))
+            except (OSError, IndexError, ValueError):
+                pass
+        return out
+
+    def sendmail(self, message, sender, rcpts):
+        """sendmail - local submission through Postfix's sendmail -C (non_smtpd_milters)."""
+        if isinstance(message, str):
+            message = message.encode()
+        p = subprocess.run(["/usr/sbin/sendmail", "-C", self.conf, "-f", sender, "-i", "--"]
+                           + list(rcpts), input=message, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+        return p.returncode, p.stdout.decode("utf-8", "replace")
+
+    def queue_listing(self):
+        rc, out = self.cmd("postqueue", "-c", self.conf, "-p", check=False)
+        return out
+
+    def queue_empty(self):
+        return "Mail queue is empty" in self.queue_listing()
+
+    def wait_queue_empty(self, timeout=30.0):
+        return wait_for(self.queue_empty, timeout, 0.5)
+
+    def flush(self):
+        self.cmd("postqueue", "-c", self.conf, "-f", check=False)
+
+    def maillog(self):
+        try:
+            with open(self.maillog_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
