@@ -1,2 +1,344 @@
-/* authres - not written yet */
+/* authres - RFC 8601 Authentication-Results: build our header value, recognise
+ * incoming ones that claim our authserv-id.
+ *
+ * authres_begin/method/prop/none append to a caller's struct buf (the caller owns
+ * and frees it); authres_is_ours reads an incoming value as (pointer, length);
+ * authres_comment_safe copies text into a caller's buffer.
+ *
+ * What goes out: method and property names are our own constants (a bad one is
+ * our bug and aborts); values are RFC 2045 tokens or [local-part "@"] domain-name
+ * (RFC 8601 pvalue) when they fit, else quoted strings; a value with CR, LF, NUL,
+ * other control bytes or invalid UTF-8 becomes the token "invalid". Comments
+ * never carry CR, LF, parentheses or backslashes.
+ */
 #include "config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "authres.h"
+#include "buf.h"
+#include "result.h"
+
+#define AUTHRES_MAX_VALUE	1024	/* bytes of one property value we emit */
+#define AUTHRES_MAX_COMMENT	256	/* bytes of one comment we emit */
+#define AUTHRES_MAX_ID		256	/* bytes of an incoming authserv-id we compare */
+
+/* is_tspecial - RFC 2045 §5.1 tspecials */
+static bool
+is_tspecial(unsigned char c)
+{
+	return c != '\0' && strchr("()<>@,;:\\\"/[]?=", c) != NULL;
+}
+
+/* is_token_char - RFC 2045 token: CHAR except SPACE, CTLs, tspecials */
+static bool
+is_token_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && !is_tspecial(c);
+}
+
+/* is_token - s is a non-empty RFC 2045 token */
+static bool
+is_token(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!is_token_char((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* is_atext - RFC 5322 atext (ASCII only: what may stand bare in a header) */
+static bool
+is_atext(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/* is_domain_name - LDH labels (and '_') separated by single dots */
+static bool
+is_domain_name(const char *s, size_t len)
+{
+	size_t i, label = 0;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_') {
+			label++;
+		} else {
+			return false;
+		}
+	}
+	return label > 0;
+}
+
+/* is_bare_pvalue - [dot-atom "@"] domain-name (RFC 8601 §2.2 pvalue), which
+ * every parser reads without quotes: smtp.mailfrom=user@example.com */
+static bool
+is_bare_pvalue(const char *s)
+{
+	const char *at = strrchr(s, '@');
+	size_t i;
+
+	if (at == NULL)
+		return false;
+	for (i = 0; s + i < at; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (i == 0 || s[i - 1] == '.' || s + i + 1 == at)
+				return false;
+		} else if (!is_atext(c)) {
+			return false;
+		}
+	}
+	return is_domain_name(at + 1, strlen(at + 1));
+}
+
+/* utf8_valid - s is well-formed UTF-8 (no overlongs, no surrogates) */
+static bool
+utf8_valid(const unsigned char *s)
+{
+	while (*s != '\0') {
+		size_t n, i;
+		unsigned long cp;
+
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if ((*s & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *s & 0x1f;
+		} else if ((*s & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *s & 0x0f;
+		} else if ((*s & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *s & 0x07;
+		} else {
+			return false;
+		}
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return false;	/* also stops at the NUL */
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		s += n + 1;
+	}
+	return true;
+}
+
+/* put_value - a value as a token, a bare pvalue (when allowed) or a quoted
+ * string; "invalid" when it holds bytes no header may carry */
+static void
+put_value(struct buf *out, const char *value, bool pvalue)
+{
+	const unsigned char *p;
+
+	if (value == NULL || strlen(value) > AUTHRES_MAX_VALUE) {
+		buf_puts(out, "invalid");
+		return;
+	}
+	if (is_token(value) || (pvalue && is_bare_pvalue(value))) {
+		buf_puts(out, value);
+		return;
+	}
+	for (p = (const unsigned char *)value; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			break;
+	if (*p != '\0' || !utf8_valid((const unsigned char *)value)) {
+		buf_puts(out, "invalid");
+		return;
+	}
+	buf_putc(out, '"');
+	for (p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_putc(out, '\\');
+		buf_putc(out, *p);
+	}
+	buf_putc(out, '"');
+}
+
+/* check_keyword - method and property names come from our code, not from peers */
+static void
+check_keyword(const char *what, const char *s)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			break;
+	}
+	if (p == s || *p != '\0') {
+		fprintf(stderr, "authres: bug: bad %s name \"%s\"\n", what, s);
+		abort();
+	}
+}
+
+/* authres_begin - start a value: the authserv-id */
+void
+authres_begin(struct buf *out, const char *authserv_id)
+{
+	put_value(out, authserv_id, false);	/* RFC 8601: a value, never a pvalue */
+}
+
+/* authres_method - append ";\r\n\tMETHOD=RESULT" with an optional (comment) */
+void
+authres_method(struct buf *out, const char *method, enum auth_result r,
+    const char *comment)
+{
+	char safe[AUTHRES_MAX_COMMENT];
+
+	check_keyword("method", method);
+	buf_printf(out, ";\r\n\t%s=%s", method, auth_result_name(r));
+	if (comment == NULL)
+		return;
+	authres_comment_safe(comment, safe, sizeof(safe));
+	if (safe[0] != '\0')
+		buf_printf(out, " (%s)", safe);
+}
+
+/* authres_prop - append " ptype.property=value" */
+void
+authres_prop(struct buf *out, const char *ptype_property, const char *value)
+{
+	check_keyword("property", ptype_property);
+	if (strchr(ptype_property, '.') == NULL) {
+		fprintf(stderr, "authres: bug: property \"%s\" has no ptype\n",
+		    ptype_property);
+		abort();
+	}
+	buf_printf(out, " %s=", ptype_property);
+	put_value(out, value, true);
+}
+
+/* authres_none - the "; none" body for a message nothing was checked on */
+void
+authres_none(struct buf *out)
+{
+	buf_puts(out, "; none");
+}
+
+/* authres_comment_safe - copy text into out as safe comment text */
+void
+authres_comment_safe(const char *text, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+
+	if (outlen == 0)
+		return;
+	for (i = 0; text != NULL && text[i] != '\0' && o + 1 < outlen; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		/* non-ASCII too: a comment is for people, and 8-bit headers are
+		 * not safe through every MTA */
+		if (c < 0x20 || c >= 0x7f || c == '(' || c == ')' || c == '\\')
+			c = '?';
+		out[o++] = (char)c;
+	}
+	/* no trailing blanks: they would sit before the ')' */
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}
+
+/* skip_cfws - whitespace, folds and nested comments; returns the new position */
+static size_t
+skip_cfws(const char *v, size_t len, size_t i)
+{
+	while (i < len) {
+		if (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n') {
+			i++;
+		} else if (v[i] == '(') {
+			size_t depth = 0;
+
+			while (i < len) {
+				char c = v[i++];
+
+				if (c == '\\' && i < len)
+					i++;
+				else if (c == '(')
+					depth++;
+				else if (c == ')' && --depth == 0)
+					break;
+			}
+		} else {
+			break;
+		}
+	}
+	return i;
+}
+
+/* same_id - case-insensitive, a final dot on either side ignored */
+static bool
+same_id(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b);
+
+	if (alen > 0 && a[alen - 1] == '.')
+		alen--;
+	if (blen > 0 && b[blen - 1] == '.')
+		blen--;
+	return alen > 0 && alen == blen && strncasecmp(a, b, alen) == 0;
+}
+
+/* authres_is_ours - true when an incoming A-R value names authserv_id.
+ *
+ * Only the authserv-id is read: what follows (a version, ";", garbage) does not
+ * matter, because a header that downstream readers may take for ours must go. An
+ * unterminated quoted string is compared as far as it goes, for the same reason.
+ */
+bool
+authres_is_ours(const char *value, size_t len, const char *authserv_id)
+{
+	char id[AUTHRES_MAX_ID];
+	size_t i, n = 0;
+
+	if (value == NULL || authserv_id == NULL)
+		return false;
+	i = skip_cfws(value, len, 0);
+	if (i < len && value[i] == '"') {
+		for (i++; i < len && value[i] != '"'; i++) {
+			char c = value[i];
+
+			if (c == '\\' && i + 1 < len)
+				c = value[++i];
+			else if (c == '\r' || c == '\n')
+				continue;	/* a fold inside the quotes */
+			if (n + 1 >= sizeof(id))
+				return false;	/* longer than any id of ours */
+			id[n++] = c;
+		}
+	} else {
+		for (; i < len && is_token_char((unsigned char)value[i]); i++) {
+			if (n + 1 >= sizeof(id))
+				return false;
+			id[n++] = value[i];
+		}
+	}
+	id[n] = '\0';
+	return same_id(id, n, authserv_id);
+}
