@@ -469,3 +469,194 @@ class Postfix:
                 return f.read()
         except OSError:
             return ""
+
+
+SENDMAIL_CACHE = os.environ.get("AUTHMILTER_SENDMAIL_CACHE",
+                                "/var/cache/authmilter-tests/sendmail")
+SENDMAIL_PACKAGES = ("sendmail-bin", "sendmail-cf", "libwrap0")
+
+
+def sendmail_root():
+    """sendmail_root - Debian's sendmail unpacked (dpkg -x) into the cache; returns its root.
+
+    sendmail-bin conflicts with postfix as a package, so it is never installed:
+    `apt-get download` fetches the .debs (with `apt-get update` once if that
+    fails), `dpkg -x` unpacks them. libwrap0 is unpacked too when the system
+    lacks libwrap.so.0, and found through LD_LIBRARY_PATH (the unpacked binary
+    has its setgid bit cleared, so the loader honours it).
+    """
+    root = os.path.join(SENDMAIL_CACHE, "root")
+    binary = os.path.join(root, "usr/libexec/sendmail/sendmail")
+    if os.path.exists(binary):
+        return root
+    debs = os.path.join(SENDMAIL_CACHE, "debs")
+    os.makedirs(debs, exist_ok=True)
+    want = [p for p in SENDMAIL_PACKAGES
+            if not glob.glob(os.path.join(debs, p + "_*.deb"))]
+    if want:
+        def download():
+            return subprocess.run(["apt-get", "download"] + want, cwd=debs,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        p = download()
+        if p.returncode != 0:
+            subprocess.run(["apt-get", "update"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            p = download()
+        if p.returncode != 0:
+            raise RuntimeError("apt-get download %s failed: %s" %
+                               (" ".join(want), p.stdout.decode(errors="replace")))
+    tmp = root + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    for deb in sorted(glob.glob(os.path.join(debs, "*.deb"))):
+        subprocess.run(["dpkg", "-x", deb, tmp], check=True)
+    os.chmod(os.path.join(tmp, "usr/libexec/sendmail/sendmail"), 0o755)
+    os.rename(tmp, root)
+    return root
+
+
+SENDMAIL_MC = """\
+divert(-1)
+# sendmail.mc written by tests/integration/mta.py: a relay to smtp-sink, one milter
+divert(0)dnl
+VERSIONID(`authmilter integration test')dnl
+OSTYPE(`linux')dnl
+define(`confDOMAIN_NAME', `{hostname}')dnl
+define(`QUEUE_DIR', `{dir}/mqueue')dnl
+define(`confPID_FILE', `{dir}/sendmail.pid')dnl
+define(`STATUS_FILE', `{dir}/statistics')dnl
+define(`HELP_FILE', `{dir}/helpfile')dnl
+define(`confCW_FILE', `-o {dir}/local-host-names')dnl
+define(`confCT_FILE', `-o {dir}/trusted-users')dnl
+define(`confSERVICE_SWITCH_FILE', `{dir}/service.switch')dnl
+define(`confHOSTS_FILE', `{dir}/hosts')dnl
+define(`ALIAS_FILE', `{dir}/aliases')dnl
+define(`confDONT_PROBE_INTERFACES', `True')dnl
+define(`confDONT_BLAME_SENDMAIL', `TrustStickyBit')dnl
+define(`confTO_IDENT', `0s')dnl
+define(`confTO_CONNECT', `5s')dnl
+define(`confDELIVERY_MODE', `background')dnl
+define(`confLOG_LEVEL', `14')dnl
+define(`SMART_HOST', `[127.0.0.1]')dnl
+define(`RELAY_MAILER_ARGS', `TCP $h {sink_port}')dnl
+define(`ESMTP_MAILER_ARGS', `TCP $h {sink_port}')dnl
+FEATURE(`no_default_msa')dnl
+FEATURE(`nocanonify')dnl
+FEATURE(`accept_unresolvable_domains')dnl
+FEATURE(`accept_unqualified_senders')dnl
+DAEMON_OPTIONS(`Port={port}, Addr=127.0.0.1, Name=MTA')dnl
+RELAY_DOMAIN(`127.0.0.1')dnl
+{relay_domains}dnl
+INPUT_MAIL_FILTER(`authmilter', `S={milter}, F=T, T=S:30s;R:30s;E:2m')dnl
+MAILER(`smtp')dnl
+"""
+
+
+class Sendmail:
+    """Sendmail - a private Sendmail daemon (-bD, own UTS namespace) relaying to smtp-sink.
+
+    milter: Sendmail's socket spec ("unix:/path" or "inet:PORT@127.0.0.1").
+    relay_domains: recipient domains accepted from any client (class R); 127.0.0.1
+    itself may relay anywhere.
+    Logs: without syslog, Sendmail's own log is lost; -X records the SMTP traffic
+    of every session in DIR/traffic.log instead.
+    """
+
+    def __init__(self, workdir, milter, sink_port, port=None,
+                 relay_domains=("example.com",), hostname=DEFAULT_HOSTNAME):
+        self.dir = os.path.join(workdir, "sendmail")
+        self.milter = milter
+        self.sink_port = sink_port
+        self.port = port or free_port()
+        self.relay_domains = relay_domains
+        self.hostname = hostname
+        self.proc = None
+        self.root = None
+        self.cf = os.path.join(self.dir, "sendmail.cf")
+        self.traffic = os.path.join(self.dir, "traffic.log")
+        atexit.register(self.stop)
+
+    def env(self):
+        e = dict(os.environ)
+        e["LD_LIBRARY_PATH"] = ":".join(
+            glob.glob(os.path.join(self.root, "lib/*-linux-gnu")) +
+            glob.glob(os.path.join(self.root, "usr/lib/*-linux-gnu")))
+        return e
+
+    def binary(self):
+        return os.path.join(self.root, "usr/libexec/sendmail/sendmail")
+
+    def write_config(self):
+        """write_config - sendmail.mc, then m4 with sendmail-cf's cf.m4 into sendmail.cf."""
+        self.root = sendmail_root()
+        os.makedirs(os.path.join(self.dir, "mqueue"), exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        os.chmod(os.path.join(self.dir, "mqueue"), 0o700)
+        for name, text in (("service.switch", "hosts files\naliases files\n"),
+                           ("hosts", "127.0.0.1 localhost\n127.0.0.1 %s\n" % self.hostname),
+                           ("aliases", ""), ("helpfile", ""),
+                           ("local-host-names", ""), ("trusted-users", "")):
+            with open(os.path.join(self.dir, name), "w") as f:
+                f.write(text)
+        relays = "".join("RELAY_DOMAIN(`%s')dnl\n" % d for d in self.relay_domains)
+        mc = SENDMAIL_MC.format(dir=self.dir, hostname=self.hostname, port=self.port,
+                                sink_port=self.sink_port, milter=self.milter,
+                                relay_domains=relays)
+        mcfile = os.path.join(self.dir, "sendmail.mc")
+        with open(mcfile, "w") as f:
+            f.write(mc)
+        cfdir = os.path.join(self.root, "usr/share/sendmail/cf")
+        with open(self.cf, "w") as out:
+            p = subprocess.run(["m4", "-D_CF_DIR_=%s/" % cfdir,
+                                os.path.join(cfdir, "m4/cf.m4"), mcfile],
+                               stdout=out, stderr=subprocess.PIPE)
+        if p.returncode != 0:
+            raise RuntimeError("m4 failed: %s" % p.stderr.decode(errors="replace"))
+        # sendmail -bi would build aliases.db; an empty alias file needs no db
+        subprocess.run([os.path.join(self.root, "usr/sbin/makemap"), "hash",
+                        os.path.join(self.dir, "aliases")], input=b"",
+                       env=self.env(), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+    def start(self):
+        """start - sendmail -bD (foreground daemon) in its own UTS namespace."""
+        self.write_config()
+        inner = "hostname %s && exec %s -bD -C %s -O QueueDirectory=%s -X %s" % (
+            self.hostname, self.binary(), self.cf,
+            os.path.join(self.dir, "mqueue"), self.traffic)
+        self.errlog = open(os.path.join(self.dir, "stderr.log"), "wb")
+        self.proc = subprocess.Popen(["unshare", "-u", "sh", "-c", inner],
+                                     env=self.env(), stdout=self.errlog,
+                                     stderr=subprocess.STDOUT)
+        if not wait_port(self.port, 30):
+            self.stop()
+            raise RuntimeError("sendmail did not listen on %d: %s" %
+                               (self.port, self.stderr()))
+        return self
+
+    def stderr(self):
+        try:
+            with open(os.path.join(self.dir, "stderr.log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            kill_pid(self.proc.pid)
+            self.proc.wait()
+        self.proc = None
+
+    def queue_files(self):
+        return glob.glob(os.path.join(self.dir, "mqueue", "*"))
+
+    def wait_queue_empty(self, timeout=30.0):
+        return wait_for(lambda: not [f for f in self.queue_files()
+                                     if os.path.basename(f)[:2] in ("qf", "df")],
+                        timeout, 0.5)
+
+    def traffic_log(self):
+        out = []
+        for f in sorted(glob.glob(self.traffic + "*")):
+            with open(f, errors="replace") as fh:
+                out.append(fh.read())
+        return "".join(out)
