@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "dkim_canon.h"
@@ -49,5 +50,16 @@ void	 dkim_verify_add(struct dkim_verify *v, const char *value, size_t value_len
 size_t	 dkim_verify_finish(struct dkim_verify *v, const struct header_list *h,
 	    const struct dkim_verdict **verdicts, size_t *ignored);
 void	 dkim_verify_free(struct dkim_verify *v);
+
+/* dkim_verify_check - the pure step after the key is known: check one parsed
+ * signature s against key record k, the message's headers (the signature is
+ * field header_index) and the body hash and canonical body length that the
+ * body set computed for (s->body_canon, s->length). Fills every field of out. */
+struct dkim_sig;
+struct dkim_keyrec;
+void	 dkim_verify_check(const struct dkim_sig *s, const struct dkim_keyrec *k,
+	    const struct header_list *h, size_t header_index,
+	    const unsigned char bodyhash[DKIM_HASH_LEN], uint64_t body_len,
+	    const struct dkim_verify_opts *opts, struct dkim_verdict *out);
 
 #endif
