@@ -301,6 +301,8 @@ dkim_verify_add(struct dkim_verify *v, const char *value, size_t value_len,
 	vs->header_index = header_index;
 	if (!dkim_sig_parse(value, value_len, &vs->sig, err, sizeof(err))) {
 		fill_ids(&vs->verdict, &vs->sig);
+		/* which tags were read before the error is unknown: a= may not be */
+		vs->verdict.alg[0] = '\0';
 		verdict(&vs->verdict, AUTH_PERMERROR, err);
 		dkim_sig_clear(&vs->sig);
 		return;

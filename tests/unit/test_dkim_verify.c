@@ -319,6 +319,7 @@ check_add_finish(void)
 		CHECK_STR(vd[0].reason, "rsa-sha1 is not allowed RFC 8301",
 		    "add/finish: reason made safe for a comment");
 		CHECK_STR(vd[0].domain, "", "add/finish: d= not reached before the error");
+		CHECK_STR(vd[0].alg, "", "add/finish: no header.a from a refused a=");
 		CHECK(vd[1].result == AUTH_TEMPERROR, "add/finish: no resolver, temperror");
 		CHECK_STR(vd[1].domain, "example.com", "add/finish: header.d");
 		CHECK_STR(vd[1].b_prefix, "dGVzdA==", "add/finish: header.b");
