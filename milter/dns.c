@@ -67,6 +67,17 @@ struct dns_query {
 	struct dns_answer ans;
 };
 
+/* dns_pthread_ok - a pthread call on our own valid objects cannot fail; when
+ * one does, that is our bug */
+static void
+dns_pthread_ok(int rc, const char *what)
+{
+	if (rc != 0) {
+		fprintf(stderr, "authmilter: dns: %s: %s\n", what, strerror(rc));
+		abort();
+	}
+}
+
 /* dns_status_name - "ok", "nxdomain", "nodata", "tempfail" */
 const char *
 dns_status_name(enum dns_status s)
@@ -296,12 +307,13 @@ dns_resolver_free(struct dns_resolver *r)
 			    strerror(errno));
 			abort();
 		}
-		pthread_join(r->dispatcher, NULL);
+		dns_pthread_ok(pthread_join(r->dispatcher, NULL), "join");
 	}
+	/* close() of a pipe end cannot lose data worth reporting */
 	if (r->wake[0] >= 0)
-		close(r->wake[0]);
+		(void)close(r->wake[0]);
 	if (r->wake[1] >= 0)
-		close(r->wake[1]);
+		(void)close(r->wake[1]);
 	if (r->ctx != NULL)
 		ub_ctx_delete(r->ctx);
 	free(r);
@@ -554,14 +566,14 @@ dns_query_release(struct dns_query *q)
 {
 	bool last;
 
-	pthread_mutex_lock(&q->lock);
+	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
 	last = --q->refs == 0;
-	pthread_mutex_unlock(&q->lock);
+	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
 	if (!last)
 		return;
 	dns_answer_clear(&q->ans);
-	pthread_mutex_destroy(&q->lock);
-	pthread_cond_destroy(&q->cond);
+	dns_pthread_ok(pthread_mutex_destroy(&q->lock), "mutex destroy");
+	dns_pthread_ok(pthread_cond_destroy(&q->cond), "cond destroy");
 	free(q);
 }
 
@@ -578,15 +590,15 @@ dns_query_done_cb(void *arg, int err, struct ub_result *res)
 	if (res != NULL)
 		ub_resolve_free(res);
 
-	pthread_mutex_lock(&q->lock);
+	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
 	if (!q->done) {
 		q->ans = a;
 		q->done = true;
-		pthread_cond_broadcast(&q->cond);
+		dns_pthread_ok(pthread_cond_broadcast(&q->cond), "broadcast");
 	} else {
 		dns_answer_clear(&a);	/* given up on already */
 	}
-	pthread_mutex_unlock(&q->lock);
+	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
 	dns_query_release(q);
 }
 
@@ -632,7 +644,7 @@ dns_query_new(struct dns_resolver *r, int rrtype)
 		fprintf(stderr, "authmilter: cannot initialise a dns query lock\n");
 		exit(EXIT_FAILURE);	/* resource exhaustion: start-up tier */
 	}
-	pthread_condattr_destroy(&ca);
+	(void)pthread_condattr_destroy(&ca);	/* no-op on glibc */
 	q->deadline = dns_add_ms(dns_now(), r->timeout_ms);
 	return q;
 }
@@ -653,14 +665,14 @@ dns_query_start(struct dns_resolver *r, const char *name, int rrtype)
 	q->refs = 2;			/* the callback's, until it runs */
 	rc = ub_resolve_async(r->ctx, name, rrtype, 1 /* IN */, q,
 	    dns_query_done_cb, &id);
-	pthread_mutex_lock(&q->lock);
+	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
 	if (rc != 0) {
 		q->refs = 1;		/* no callback will come */
 		dns_tempfail(&q->ans, ub_strerror(rc));
 		q->done = true;
 	}
 	q->async_id = id;
-	pthread_mutex_unlock(&q->lock);
+	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
 	return q;
 }
 
@@ -681,26 +693,27 @@ dns_query_wait(struct dns_query *q)
 {
 	int rc = 0, id;
 
-	pthread_mutex_lock(&q->lock);
+	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
 	while (!q->done && !q->cancelling && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&q->cond, &q->lock, &q->deadline);
 	if (q->done) {
-		pthread_mutex_unlock(&q->lock);
+		dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
 		return &q->ans;
 	}
 	if (q->cancelling) {
 		/* another thread times it out: wait for its verdict */
 		while (!q->done)
-			pthread_cond_wait(&q->cond, &q->lock);
-		pthread_mutex_unlock(&q->lock);
+			dns_pthread_ok(pthread_cond_wait(&q->cond, &q->lock),
+			    "wait");
+		dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
 		return &q->ans;
 	}
 	q->cancelling = true;
 	id = q->async_id;
-	pthread_mutex_unlock(&q->lock);
+	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
 
 	if (dns_cancel(q, id)) {
-		pthread_mutex_lock(&q->lock);
+		dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
 		dns_tempfail(&q->ans, "timeout");
 		q->done = true;
 	} else {
@@ -709,7 +722,7 @@ dns_query_wait(struct dns_query *q)
 		struct timespec grace = dns_add_ms(dns_now(), DNS_CANCEL_GRACE_MS);
 
 		rc = 0;
-		pthread_mutex_lock(&q->lock);
+		dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
 		while (!q->done && rc != ETIMEDOUT)
 			rc = pthread_cond_timedwait(&q->cond, &q->lock, &grace);
 		if (!q->done) {
@@ -717,8 +730,8 @@ dns_query_wait(struct dns_query *q)
 			q->done = true;	/* a late callback discards its own */
 		}
 	}
-	pthread_cond_broadcast(&q->cond);
-	pthread_mutex_unlock(&q->lock);
+	dns_pthread_ok(pthread_cond_broadcast(&q->cond), "broadcast");
+	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
 	return &q->ans;
 }
 
@@ -729,10 +742,10 @@ dns_query_done(struct dns_query *q)
 	struct timespec now = dns_now();
 	bool done;
 
-	pthread_mutex_lock(&q->lock);
+	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
 	done = q->done || now.tv_sec > q->deadline.tv_sec ||
 	    (now.tv_sec == q->deadline.tv_sec && now.tv_nsec >= q->deadline.tv_nsec);
-	pthread_mutex_unlock(&q->lock);
+	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
 	return done;
 }
 
@@ -745,14 +758,14 @@ dns_query_free(struct dns_query *q)
 
 	if (q == NULL)
 		return;
-	pthread_mutex_lock(&q->lock);
+	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
 	running = !q->done && !q->cancelling;
 	if (running) {
 		q->cancelling = true;
 		q->done = true;		/* a callback still to come discards */
 	}
 	id = q->async_id;
-	pthread_mutex_unlock(&q->lock);
+	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
 	if (running)
 		(void)dns_cancel(q, id);
 	dns_query_release(q);

@@ -158,6 +158,19 @@ iprev_thread(void *arg)
 	return NULL;
 }
 
+/* iprev_join - collect the background thread; failing is our bug */
+static void
+iprev_join(struct iprev_check *c)
+{
+	int rc = pthread_join(c->thread, NULL);
+
+	if (rc != 0) {
+		fprintf(stderr, "authmilter: iprev: pthread_join: %s\n", strerror(rc));
+		abort();
+	}
+	c->running = false;
+}
+
 /* iprev_start - begin the check for an AF_INET or AF_INET6 address */
 struct iprev_check *
 iprev_start(struct dns_resolver *r, const struct sockaddr *sa)
@@ -201,8 +214,7 @@ const struct iprev_verdict *
 iprev_finish(struct iprev_check *c)
 {
 	if (c->running) {
-		pthread_join(c->thread, NULL);
-		c->running = false;
+		iprev_join(c);
 		c->decided = true;
 	}
 	if (!c->decided) {
@@ -219,6 +231,6 @@ iprev_free(struct iprev_check *c)
 	if (c == NULL)
 		return;
 	if (c->running)
-		pthread_join(c->thread, NULL);
+		iprev_join(c);
 	free(c);
 }
