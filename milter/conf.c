@@ -1,2 +1,682 @@
-/* conf - not written yet */
+/* conf - milter.conf: libconfuse schema, validation, and the parsed settings.
+ *
+ * conf_load parses a file and checks every value (and every file it names: keys,
+ * trust anchor, public suffix list); each problem is printed as
+ * "FILE:LINE: key: what is wrong", and any problem means NULL. conf_free releases a
+ * struct conf and the keys it loaded. conf_action_name spells an action.
+ */
 #include "config.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <confuse.h>
+
+#include "conf.h"
+#include "dkim_key.h"
+#include "rfc5322.h"
+#include "xalloc.h"
+
+#define CONF_MAX_TIMEOUT	60	/* seconds: longer and the MTA's own timeout fires */
+#define CONF_MAX_SIGNATURES	50	/* verifying more is a denial-of-service vector */
+#define CONF_MAX_LINES		64	/* options whose line we remember */
+
+/* While one file is parsed: where each option was set, and the error sink. libconfuse
+ * has no user pointer, so this lives in a static under a lock (loads are rare). */
+static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conf_parse {
+	const char	*path;
+	FILE		*err;
+	int		 errors;
+	struct {
+		const cfg_opt_t	*opt;
+		int		 line;
+	} lines[CONF_MAX_LINES];
+	size_t		 n_lines;
+} *conf_parse;
+
+/* conf_error - print "FILE:LINE: key: message" and count it */
+static void __attribute__((format(printf, 3, 4)))
+conf_error(int line, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(conf_parse->err, "%s:%d: %s: ", conf_parse->path, line, key);
+	va_start(ap, fmt);
+	vfprintf(conf_parse->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', conf_parse->err);
+	conf_parse->errors++;
+}
+
+/* conf_confuse_error - libconfuse's own errors, reshaped to name the key first.
+ * Its messages read "... option 'NAME'" or "no such option 'NAME'". */
+static void
+conf_confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char msg[512], key[128] = "";
+	const char *q;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if ((q = strstr(msg, "option '")) != NULL) {
+		const char *name = q + strlen("option '");
+		const char *end = strchr(name, '\'');
+		size_t n = end ? (size_t)(end - name) : strlen(name);
+
+		if (n >= sizeof(key))
+			n = sizeof(key) - 1;
+		memcpy(key, name, n);
+		key[n] = '\0';
+		if (strncmp(msg, "no such option", 14) == 0)
+			snprintf(msg, sizeof(msg), "unknown key");
+		else
+			msg[q - msg > 0 && msg[q - msg - 1] == ' ' ? q - msg - 1 : q - msg] = '\0';
+		if (strcmp(msg, "invalid value for") == 0 || msg[0] == '\0')
+			snprintf(msg, sizeof(msg), "invalid value");
+	}
+	if (strlen(msg) > 4 && strcmp(msg + strlen(msg) - 4, " for") == 0)
+		msg[strlen(msg) - 4] = '\0';
+	if (key[0] != '\0' && cfg->name != NULL && strcmp(cfg->name, "root") != 0) {
+		char full[256];
+
+		snprintf(full, sizeof(full), "%s.%s", cfg->name, key);
+		conf_error(cfg->line, full, "%s", msg);
+		return;
+	}
+	conf_error(cfg->line, key[0] ? key : "syntax", "%s", msg);
+}
+
+/* conf_note_line - validate callback on every plain option: remember its line */
+static int
+conf_note_line(cfg_t *cfg, cfg_opt_t *opt)
+{
+	if (conf_parse->n_lines < CONF_MAX_LINES) {
+		conf_parse->lines[conf_parse->n_lines].opt = opt;
+		conf_parse->lines[conf_parse->n_lines].line = cfg->line;
+		conf_parse->n_lines++;
+	}
+	return 0;
+}
+
+/* conf_line - the line an option was set on; 0 when it kept its default */
+static int
+conf_line(cfg_t *sec, const char *name)
+{
+	const cfg_opt_t *opt = cfg_getopt(sec, name);
+
+	for (size_t i = conf_parse->n_lines; i-- > 0;)
+		if (conf_parse->lines[i].opt == opt)
+			return conf_parse->lines[i].line;
+	return 0;
+}
+
+/* Option tables. Defaults are the safe choices; conf/milter.conf shows them all. */
+static cfg_opt_t conf_log_opts[] = {
+	CFG_STR("facility", "mail", CFGF_NONE),
+	CFG_STR("level", "info", CFGF_NONE),
+	CFG_BOOL("stderr", cfg_false, CFGF_NONE),
+	CFG_END()
+};
+static cfg_opt_t conf_dns_opts[] = {
+	CFG_STR_LIST("nameservers", "{}", CFGF_NONE),
+	CFG_INT("timeout", 5, CFGF_NONE),
+	CFG_STR("trust_anchor", "", CFGF_NONE),
+	CFG_END()
+};
+static cfg_opt_t conf_iprev_opts[] = {
+	CFG_BOOL("enable", cfg_true, CFGF_NONE),
+	CFG_STR("on_fail", "none", CFGF_NONE),
+	CFG_STR("on_temperror", "none", CFGF_NONE),
+	CFG_END()
+};
+static cfg_opt_t conf_spf_opts[] = {
+	CFG_BOOL("enable", cfg_true, CFGF_NONE),
+	CFG_BOOL("helo", cfg_true, CFGF_NONE),
+	CFG_BOOL("received_spf", cfg_true, CFGF_NONE),
+	CFG_STR("on_fail", "reject", CFGF_NONE),
+	CFG_STR("on_softfail", "none", CFGF_NONE),
+	CFG_STR("on_temperror", "tempfail", CFGF_NONE),
+	CFG_STR("on_permerror", "none", CFGF_NONE),
+	CFG_END()
+};
+static cfg_opt_t conf_key_opts[] = {
+	CFG_STR("domain", "", CFGF_NONE),
+	CFG_STR("selector", "", CFGF_NONE),
+	CFG_STR("file", "", CFGF_NONE),
+	CFG_BOOL("subdomains", cfg_false, CFGF_NONE),
+	CFG_END()
+};
+static cfg_opt_t conf_dkim_opts[] = {
+	CFG_BOOL("verify", cfg_true, CFGF_NONE),
+	CFG_INT("max_signatures", 5, CFGF_NONE),
+	CFG_INT("min_key_bits", 1024, CFGF_NONE),
+	CFG_STR("canonicalization", "relaxed/relaxed", CFGF_NONE),
+	CFG_STR_LIST("headers", "{}", CFGF_NONE),
+	CFG_STR_LIST("oversign", "{From,Subject,Date,To,Cc,Reply-To,Message-ID,"
+	    "MIME-Version,Content-Type,Content-Transfer-Encoding}", CFGF_NONE),
+	CFG_INT("expire", 0, CFGF_NONE),
+	CFG_BOOL("require_safe_keys", cfg_true, CFGF_NONE),
+	CFG_STR("on_sign_error", "tempfail", CFGF_NONE),
+	CFG_SEC("key", conf_key_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_END()
+};
+static cfg_opt_t conf_dmarc_opts[] = {
+	CFG_BOOL("enable", cfg_true, CFGF_NONE),
+	CFG_STR("public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat",
+	    CFGF_NONE),
+	CFG_STR("on_reject", "reject", CFGF_NONE),
+	CFG_STR("on_quarantine", "quarantine", CFGF_NONE),
+	CFG_STR("on_temperror", "tempfail", CFGF_NONE),
+	CFG_STR("multiple_from", "reject", CFGF_NONE),
+	CFG_STR("missing_from", "reject", CFGF_NONE),
+	CFG_END()
+};
+static cfg_opt_t conf_opts[] = {
+	CFG_STR("socket", "unix:/run/authmilter/authmilter.sock", CFGF_NONE),
+	CFG_STR("socket_mode", "0660", CFGF_NONE),
+	CFG_STR("user", "authmilter", CFGF_NONE),
+	CFG_STR("authserv_id", "", CFGF_NONE),
+	CFG_STR_LIST("internal_hosts", "{127.0.0.0/8,::1/128}", CFGF_NONE),
+	CFG_STR("on_internal_error", "tempfail", CFGF_NONE),
+	CFG_BOOL("dry_run", cfg_false, CFGF_NONE),
+	CFG_SEC("log", conf_log_opts, CFGF_NONE),
+	CFG_SEC("dns", conf_dns_opts, CFGF_NONE),
+	CFG_SEC("iprev", conf_iprev_opts, CFGF_NONE),
+	CFG_SEC("spf", conf_spf_opts, CFGF_NONE),
+	CFG_SEC("dkim", conf_dkim_opts, CFGF_NONE),
+	CFG_SEC("dmarc", conf_dmarc_opts, CFGF_NONE),
+	CFG_END()
+};
+
+/* conf_action_name - how an action is spelt in the config and the log */
+const char *
+conf_action_name(enum action a)
+{
+	switch (a) {
+	case ACTION_NONE:	return "none";
+	case ACTION_ACCEPT:	return "accept";
+	case ACTION_QUARANTINE:	return "quarantine";
+	case ACTION_TEMPFAIL:	return "tempfail";
+	case ACTION_REJECT:	return "reject";
+	}
+	return "none";
+}
+
+/* Bit sets of the actions a key may take. */
+#define A(x)	(1u << (x))
+#define ALLOW_NONE_REJECT_TEMPFAIL	(A(ACTION_NONE) | A(ACTION_REJECT) | A(ACTION_TEMPFAIL))
+#define ALLOW_NONE_TEMPFAIL		(A(ACTION_NONE) | A(ACTION_TEMPFAIL))
+
+/* conf_action - parse sec.name into one of the allowed actions */
+static enum action
+conf_action(cfg_t *sec, const char *secname, const char *name, unsigned allowed)
+{
+	const char *v = cfg_getstr(sec, name);
+	struct { char text[96]; size_t len; } valid = { "", 0 };
+
+	for (int a = ACTION_NONE; a <= ACTION_REJECT; a++) {
+		if (!(allowed & A(a)))
+			continue;
+		if (strcmp(v, conf_action_name((enum action)a)) == 0)
+			return (enum action)a;
+		valid.len += (size_t)snprintf(valid.text + valid.len,
+		    sizeof(valid.text) - valid.len, "%s%s", valid.len ? " | " : "",
+		    conf_action_name((enum action)a));
+	}
+	char key[64];
+	snprintf(key, sizeof(key), "%s%s%s", secname, *secname ? "." : "", name);
+	conf_error(conf_line(sec, name), key, "\"%s\" is not valid; use %s", v, valid.text);
+	return ACTION_NONE;
+}
+
+/* conf_int - sec.name within [min, max] */
+static unsigned
+conf_int(cfg_t *sec, const char *secname, const char *name, long min, long max)
+{
+	long v = cfg_getint(sec, name);
+
+	if (v < min || v > max) {
+		char key[64];
+		snprintf(key, sizeof(key), "%s.%s", secname, name);
+		conf_error(conf_line(sec, name), key, "%ld is out of range %ld..%ld", v, min, max);
+		return (unsigned)min;
+	}
+	return (unsigned)v;
+}
+
+/* conf_strlist - copy a string list */
+static char **
+conf_strlist(cfg_t *sec, const char *name, size_t *n)
+{
+	size_t count = cfg_size(sec, name);
+	char **v = xcalloc(count + 1, sizeof(*v));
+
+	for (size_t i = 0; i < count; i++)
+		v[i] = xstrdup(cfg_getnstr(sec, name, i));
+	*n = count;
+	return v;
+}
+
+/* conf_check_socket - unix:/abs/path, inet:PORT@HOST, inet6:PORT@[ADDR] (or local:) */
+static bool
+conf_check_socket(const char *s)
+{
+	const char *rest, *at;
+	char *end;
+	long port;
+
+	if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) {
+		rest = strchr(s, ':') + 1;
+		return rest[0] == '/' && rest[1] != '\0';
+	}
+	if (strncmp(s, "inet:", 5) == 0)
+		rest = s + 5;
+	else if (strncmp(s, "inet6:", 6) == 0)
+		rest = s + 6;
+	else
+		return false;
+	if (!isdigit((unsigned char)rest[0]))
+		return false;
+	port = strtol(rest, &end, 10);
+	if (port < 1 || port > 65535)
+		return false;
+	if (*end == '\0')
+		return true;
+	if (*end != '@' || end[1] == '\0')
+		return false;
+	at = end + 1;
+	return strcspn(at, " \t") == strlen(at);
+}
+
+/* conf_check_nameserver - "ADDR" or "ADDR@PORT" with a numeric address */
+static bool
+conf_check_nameserver(const char *s)
+{
+	char host[64];
+	const char *at = strchr(s, '@');
+	size_t n = at ? (size_t)(at - s) : strlen(s);
+	struct cidr c;
+
+	if (n == 0 || n >= sizeof(host))
+		return false;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (strchr(host, '/') != NULL || !cidr_parse(host, &c))
+		return false;
+	if (at != NULL) {
+		char *end;
+		long port = strtol(at + 1, &end, 10);
+
+		if (at[1] == '\0' || *end != '\0' || port < 1 || port > 65535)
+			return false;
+	}
+	return true;
+}
+
+/* conf_readable - the file exists and we can read it */
+static bool
+conf_readable(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+static const struct { const char *name; int value; } conf_facilities[] = {
+	{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+static const struct { const char *name; int value; } conf_levels[] = {
+	{ "err", LOG_ERR }, { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+	{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
+};
+
+/* conf_general - the top-level keys and log */
+static void
+conf_general(cfg_t *cfg, struct conf *c)
+{
+	size_t n;
+	char **hosts;
+	const char *mode;
+	char *end;
+	cfg_t *log = cfg_getsec(cfg, "log");
+
+	c->socket = xstrdup(cfg_getstr(cfg, "socket"));
+	if (!conf_check_socket(c->socket))
+		conf_error(conf_line(cfg, "socket"), "socket", "\"%s\" is not valid; use "
+		    "unix:/path, inet:PORT@HOST or inet6:PORT@[ADDR]", c->socket);
+	mode = cfg_getstr(cfg, "socket_mode");
+	c->socket_mode = (unsigned)strtoul(mode, &end, 8);
+	if (*mode == '\0' || *end != '\0' || c->socket_mode > 0777)
+		conf_error(conf_line(cfg, "socket_mode"), "socket_mode",
+		    "\"%s\" is not an octal mode such as \"0660\"", mode);
+	c->user = xstrdup(cfg_getstr(cfg, "user"));
+	c->authserv_id = xstrdup(cfg_getstr(cfg, "authserv_id"));
+	if (c->authserv_id[0] == '\0') {
+		char host[256];
+
+		free(c->authserv_id);
+		if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		c->authserv_id = xstrdup(host);
+	}
+	for (const char *p = c->authserv_id; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_') {
+			conf_error(conf_line(cfg, "authserv_id"), "authserv_id",
+			    "\"%s\" is not a host name", c->authserv_id);
+			break;
+		}
+
+	hosts = conf_strlist(cfg, "internal_hosts", &n);
+	c->internal_hosts.v = xcalloc(n ? n : 1, sizeof(struct cidr));
+	c->internal_hosts.n = n;
+	for (size_t i = 0; i < n; i++) {
+		if (!cidr_parse(hosts[i], &c->internal_hosts.v[i]))
+			conf_error(conf_line(cfg, "internal_hosts"), "internal_hosts",
+			    "\"%s\" is not an address or CIDR range", hosts[i]);
+		free(hosts[i]);
+	}
+	free(hosts);
+	c->on_internal_error = conf_action(cfg, "", "on_internal_error",
+	    A(ACTION_TEMPFAIL) | A(ACTION_ACCEPT));
+	c->dry_run = cfg_getbool(cfg, "dry_run");
+
+	c->log.facility = -1;
+	for (size_t i = 0; i < sizeof(conf_facilities) / sizeof(conf_facilities[0]); i++)
+		if (strcmp(cfg_getstr(log, "facility"), conf_facilities[i].name) == 0)
+			c->log.facility = conf_facilities[i].value;
+	if (c->log.facility < 0) {
+		conf_error(conf_line(log, "facility"), "log.facility",
+		    "\"%s\" is not valid; use mail, daemon, user or local0..local7",
+		    cfg_getstr(log, "facility"));
+		c->log.facility = LOG_MAIL;
+	}
+	c->log.level = -1;
+	for (size_t i = 0; i < sizeof(conf_levels) / sizeof(conf_levels[0]); i++)
+		if (strcmp(cfg_getstr(log, "level"), conf_levels[i].name) == 0)
+			c->log.level = conf_levels[i].value;
+	if (c->log.level < 0) {
+		conf_error(conf_line(log, "level"), "log.level",
+		    "\"%s\" is not valid; use err, warning, notice, info or debug",
+		    cfg_getstr(log, "level"));
+		c->log.level = LOG_INFO;
+	}
+	c->log.to_stderr = cfg_getbool(log, "stderr");
+}
+
+/* conf_checks - dns, iprev, spf and dmarc sections */
+static void
+conf_checks(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *dns = cfg_getsec(cfg, "dns"), *iprev = cfg_getsec(cfg, "iprev");
+	cfg_t *spf = cfg_getsec(cfg, "spf"), *dmarc = cfg_getsec(cfg, "dmarc");
+
+	c->dns.nameservers = conf_strlist(dns, "nameservers", &c->dns.n_nameservers);
+	for (size_t i = 0; i < c->dns.n_nameservers; i++)
+		if (!conf_check_nameserver(c->dns.nameservers[i]))
+			conf_error(conf_line(dns, "nameservers"), "dns.nameservers",
+			    "\"%s\" is not an address or ADDR@PORT", c->dns.nameservers[i]);
+	c->dns.timeout = conf_int(dns, "dns", "timeout", 1, CONF_MAX_TIMEOUT);
+	c->dns.trust_anchor = xstrdup(cfg_getstr(dns, "trust_anchor"));
+	if (c->dns.trust_anchor[0] != '\0' && !conf_readable(c->dns.trust_anchor))
+		conf_error(conf_line(dns, "trust_anchor"), "dns.trust_anchor",
+		    "cannot read \"%s\"", c->dns.trust_anchor);
+
+	c->iprev.enable = cfg_getbool(iprev, "enable");
+	c->iprev.on_fail = conf_action(iprev, "iprev", "on_fail", ALLOW_NONE_REJECT_TEMPFAIL);
+	c->iprev.on_temperror = conf_action(iprev, "iprev", "on_temperror", ALLOW_NONE_TEMPFAIL);
+
+	c->spf.enable = cfg_getbool(spf, "enable");
+	c->spf.helo = cfg_getbool(spf, "helo");
+	c->spf.received_spf = cfg_getbool(spf, "received_spf");
+	c->spf.on_fail = conf_action(spf, "spf", "on_fail",
+	    ALLOW_NONE_REJECT_TEMPFAIL | A(ACTION_QUARANTINE));
+	c->spf.on_softfail = conf_action(spf, "spf", "on_softfail",
+	    ALLOW_NONE_REJECT_TEMPFAIL | A(ACTION_QUARANTINE));
+	c->spf.on_temperror = conf_action(spf, "spf", "on_temperror", ALLOW_NONE_TEMPFAIL);
+	c->spf.on_permerror = conf_action(spf, "spf", "on_permerror",
+	    ALLOW_NONE_REJECT_TEMPFAIL);
+
+	c->dmarc.enable = cfg_getbool(dmarc, "enable");
+	c->dmarc.public_suffix_list = xstrdup(cfg_getstr(dmarc, "public_suffix_list"));
+	if (c->dmarc.public_suffix_list[0] != '\0' && !conf_readable(c->dmarc.public_suffix_list))
+		conf_error(conf_line(dmarc, "public_suffix_list"), "dmarc.public_suffix_list",
+		    "cannot read \"%s\" (Debian package publicsuffix)",
+		    c->dmarc.public_suffix_list);
+	c->dmarc.on_reject = conf_action(dmarc, "dmarc", "on_reject",
+	    A(ACTION_REJECT) | A(ACTION_QUARANTINE) | A(ACTION_NONE));
+	c->dmarc.on_quarantine = conf_action(dmarc, "dmarc", "on_quarantine",
+	    A(ACTION_QUARANTINE) | A(ACTION_NONE));
+	c->dmarc.on_temperror = conf_action(dmarc, "dmarc", "on_temperror", ALLOW_NONE_TEMPFAIL);
+	c->dmarc.multiple_from = conf_action(dmarc, "dmarc", "multiple_from",
+	    ALLOW_NONE_REJECT_TEMPFAIL);
+	c->dmarc.missing_from = conf_action(dmarc, "dmarc", "missing_from",
+	    A(ACTION_REJECT) | A(ACTION_NONE));
+}
+
+/* conf_canon - "relaxed/simple" into its two halves */
+static bool
+conf_canon(const char *s, enum dkim_canon *h, enum dkim_canon *b)
+{
+	static const struct { const char *text; enum dkim_canon h, b; } forms[] = {
+		{ "simple/simple", DKIM_CANON_SIMPLE, DKIM_CANON_SIMPLE },
+		{ "simple/relaxed", DKIM_CANON_SIMPLE, DKIM_CANON_RELAXED },
+		{ "relaxed/simple", DKIM_CANON_RELAXED, DKIM_CANON_SIMPLE },
+		{ "relaxed/relaxed", DKIM_CANON_RELAXED, DKIM_CANON_RELAXED },
+		{ "simple", DKIM_CANON_SIMPLE, DKIM_CANON_SIMPLE },
+		{ "relaxed", DKIM_CANON_RELAXED, DKIM_CANON_SIMPLE },
+	};
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		if (strcmp(s, forms[i].text) == 0) {
+			*h = forms[i].h;
+			*b = forms[i].b;
+			return true;
+		}
+	return false;
+}
+
+/* conf_header_names_ok - every entry is a valid header field name (RFC 5322 ftext) */
+static bool
+conf_header_names_ok(char **names, size_t n, const char **bad)
+{
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *p = (const unsigned char *)names[i];
+
+		if (*p == '\0')
+			goto invalid;
+		for (; *p; p++)
+			if (*p < 33 || *p > 126 || *p == ':')
+				goto invalid;
+		continue;
+invalid:
+		*bad = names[i];
+		return false;
+	}
+	return true;
+}
+
+/* conf_dkim - the dkim section and every key it names, loaded now */
+static void
+conf_dkim(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *dkim = cfg_getsec(cfg, "dkim");
+	const char *bad;
+
+	c->dkim.verify = cfg_getbool(dkim, "verify");
+	c->dkim.max_signatures = conf_int(dkim, "dkim", "max_signatures", 1, CONF_MAX_SIGNATURES);
+	c->dkim.min_key_bits = conf_int(dkim, "dkim", "min_key_bits", 1024, 16384);
+	if (!conf_canon(cfg_getstr(dkim, "canonicalization"), &c->dkim.header_canon,
+	    &c->dkim.body_canon))
+		conf_error(conf_line(dkim, "canonicalization"), "dkim.canonicalization",
+		    "\"%s\" is not valid; use simple or relaxed for header/body, "
+		    "e.g. \"relaxed/relaxed\"", cfg_getstr(dkim, "canonicalization"));
+	c->dkim.headers = conf_strlist(dkim, "headers", &c->dkim.n_headers);
+	if (!conf_header_names_ok(c->dkim.headers, c->dkim.n_headers, &bad))
+		conf_error(conf_line(dkim, "headers"), "dkim.headers",
+		    "\"%s\" is not a header field name", bad);
+	else if (c->dkim.n_headers > 0) {
+		bool from = false;
+		for (size_t i = 0; i < c->dkim.n_headers; i++)
+			from |= strcasecmp(c->dkim.headers[i], "From") == 0;
+		if (!from)
+			conf_error(conf_line(dkim, "headers"), "dkim.headers",
+			    "must include \"From\" (RFC 6376 §5.4)");
+	}
+	c->dkim.oversign = conf_strlist(dkim, "oversign", &c->dkim.n_oversign);
+	if (!conf_header_names_ok(c->dkim.oversign, c->dkim.n_oversign, &bad))
+		conf_error(conf_line(dkim, "oversign"), "dkim.oversign",
+		    "\"%s\" is not a header field name", bad);
+	c->dkim.expire = conf_int(dkim, "dkim", "expire", 0, 365 * 86400);
+	c->dkim.require_safe_keys = cfg_getbool(dkim, "require_safe_keys");
+	c->dkim.on_sign_error = conf_action(dkim, "dkim", "on_sign_error",
+	    A(ACTION_TEMPFAIL) | A(ACTION_ACCEPT));
+
+	c->dkim.n_keys = cfg_size(dkim, "key");
+	c->dkim.keys = xcalloc(c->dkim.n_keys ? c->dkim.n_keys : 1, sizeof(struct conf_key));
+	for (size_t i = 0; i < c->dkim.n_keys; i++) {
+		cfg_t *ks = cfg_getnsec(dkim, "key", (unsigned)i);
+		struct conf_key *k = &c->dkim.keys[i];
+		char key[160], domain[256], err[256];
+
+		k->name = xstrdup(cfg_title(ks));
+		k->line = ks->line;
+		k->selector = xstrdup(cfg_getstr(ks, "selector"));
+		k->file = xstrdup(cfg_getstr(ks, "file"));
+		k->subdomains = cfg_getbool(ks, "subdomains");
+		snprintf(key, sizeof(key), "dkim.key \"%s\"", k->name);
+		if (!rfc5322_domain_normalise(cfg_getstr(ks, "domain"), domain, sizeof(domain))) {
+			conf_error(k->line, key, "domain \"%s\" is not a domain name",
+			    cfg_getstr(ks, "domain"));
+			domain[0] = '\0';
+		}
+		k->domain = xstrdup(domain);
+		if (k->selector[0] == '\0' || strspn(k->selector,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+		    strlen(k->selector))
+			conf_error(k->line, key, "selector \"%s\" is not a DNS label", k->selector);
+		if (k->file[0] == '\0') {
+			conf_error(k->line, key, "file is missing");
+			continue;
+		}
+		k->key = dkim_key_load(k->file, c->dkim.require_safe_keys, err, sizeof(err));
+		if (k->key == NULL)
+			conf_error(k->line, key, "%s: %s", k->file, err);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(c->dkim.keys[j].domain, k->domain) == 0 &&
+			    strcmp(c->dkim.keys[j].selector, k->selector) == 0)
+				conf_error(k->line, key, "domain %s selector %s is also key \"%s\"",
+				    k->domain, k->selector, c->dkim.keys[j].name);
+	}
+}
+
+/* conf_register_lines - ask libconfuse to tell us where each plain option was set */
+static void
+conf_register_lines(cfg_t *cfg, const char *prefix, cfg_opt_t *opts)
+{
+	for (cfg_opt_t *o = opts; o->name != NULL; o++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s%s", prefix, o->name);
+		if (o->type == CFGT_SEC) {
+			if (!(o->flags & CFGF_MULTI)) {
+				char sub[160];
+				snprintf(sub, sizeof(sub), "%s|", path);
+				conf_register_lines(cfg, sub, o->subopts);
+			}
+			continue;
+		}
+		cfg_set_validate_func(cfg, path, conf_note_line);
+	}
+}
+
+/* conf_load - parse and check path; NULL after printing the problems to err */
+struct conf *
+conf_load(const char *path, FILE *err)
+{
+	struct conf_parse parse = { .path = path, .err = err };
+	struct conf *c = NULL;
+	cfg_t *cfg;
+	int rc;
+
+	if (pthread_mutex_lock(&conf_lock) != 0)
+		abort();
+	conf_parse = &parse;
+	cfg = cfg_init(conf_opts, CFGF_NONE);
+	if (cfg == NULL) {
+		fprintf(err, "%s: cannot initialise the config parser\n", path);
+		goto out;
+	}
+	cfg_set_error_function(cfg, conf_confuse_error);
+	conf_register_lines(cfg, "", conf_opts);
+	rc = cfg_parse(cfg, path);
+	if (rc == CFG_FILE_ERROR) {
+		fprintf(err, "%s: cannot read: %m\n", path);
+		goto out;
+	}
+	if (rc != CFG_SUCCESS || parse.errors > 0) {
+		if (parse.errors == 0)
+			fprintf(err, "%s: syntax error\n", path);
+		goto out;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->path = xstrdup(path);
+	conf_general(cfg, c);
+	conf_checks(cfg, c);
+	conf_dkim(cfg, c);
+	if (parse.errors > 0) {
+		conf_free(c);
+		c = NULL;
+	}
+out:
+	if (cfg != NULL)
+		cfg_free(cfg);
+	conf_parse = NULL;
+	pthread_mutex_unlock(&conf_lock);
+	return c;
+}
+
+/* conf_strv_free - free a NULL-terminated string vector */
+static void
+conf_strv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+/* conf_free - release everything conf_load made; NULL is fine */
+void
+conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->socket);
+	free(c->user);
+	free(c->authserv_id);
+	free(c->internal_hosts.v);
+	conf_strv_free(c->dns.nameservers);
+	free(c->dns.trust_anchor);
+	conf_strv_free(c->dkim.headers);
+	conf_strv_free(c->dkim.oversign);
+	for (size_t i = 0; i < c->dkim.n_keys; i++) {
+		free(c->dkim.keys[i].name);
+		free(c->dkim.keys[i].domain);
+		free(c->dkim.keys[i].selector);
+		free(c->dkim.keys[i].file);
+		dkim_key_free(c->dkim.keys[i].key);
+	}
+	free(c->dkim.keys);
+	free(c->dmarc.public_suffix_list);
+	free(c);
+}

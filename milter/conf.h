@@ -14,6 +14,8 @@
 
 #include "cidr.h"
 
+struct dkim_key;
+
 /* What a check's result may ask the MTA to do. */
 enum action {
 	ACTION_NONE = 0,	/* no opinion: the message goes on */
@@ -34,7 +36,8 @@ struct conf_key {		/* one dkim { key "NAME" { ... } } section */
 	char	*selector;
 	char	*file;
 	bool	 subdomains;	/* also sign mail from subdomains of domain */
-	int	 line;		/* where the section starts, for messages */
+	int	 line;		/* where the section ends, for messages */
+	struct dkim_key *key;	/* loaded and checked by conf_load */
 };
 
 struct conf {
