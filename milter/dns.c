@@ -39,31 +39,31 @@
 #include "dns.h"
 #include "xalloc.h"
 
-#define DNS_DEFAULT_TIMEOUT_MS	5000	/* when the options say 0 */
-#define DNS_MAX_NAME_TEXT	253	/* characters of a name without final dot */
-#define DNS_MAX_LABEL		63	/* octets of one label (RFC 1035 §2.3.4) */
-#define DNS_MAX_NAME_WIRE	255	/* octets of a wire-format name */
-#define DNS_CANCEL_GRACE_MS	1000	/* wait for a callback ub_cancel missed */
+#define DNS_DEFAULT_TIMEOUT_MS 5000 /* when the options say 0 */
+#define DNS_MAX_NAME_TEXT 253	    /* characters of a name without final dot */
+#define DNS_MAX_LABEL 63	    /* octets of one label (RFC 1035 §2.3.4) */
+#define DNS_MAX_NAME_WIRE 255	    /* octets of a wire-format name */
+#define DNS_CANCEL_GRACE_MS 1000    /* wait for a callback ub_cancel missed */
 
 struct dns_resolver {
-	struct ub_ctx	*ctx;
-	unsigned	 timeout_ms;
-	pthread_t	 dispatcher;
-	int		 wake[2];	/* self-pipe: a byte means "stop" */
-	bool		 started;	/* dispatcher thread running */
+	struct ub_ctx *ctx;
+	unsigned timeout_ms;
+	pthread_t dispatcher;
+	int wake[2];  /* self-pipe: a byte means "stop" */
+	bool started; /* dispatcher thread running */
 };
 
 /* One lookup. Lives until both its owner (dns_query_free) and a pending callback
  * have let go; lock guards every field below it. */
 struct dns_query {
 	struct dns_resolver *r;
-	struct timespec	 deadline;	/* CLOCK_MONOTONIC */
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;
-	int		 refs;		/* owner + pending callback */
-	int		 async_id;
-	bool		 done;		/* ans is final */
-	bool		 cancelling;	/* one waiter is cancelling */
+	struct timespec deadline; /* CLOCK_MONOTONIC */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int refs; /* owner + pending callback */
+	int async_id;
+	bool done;	 /* ans is final */
+	bool cancelling; /* one waiter is cancelling */
 	struct dns_answer ans;
 };
 
@@ -119,27 +119,40 @@ dns_rcode_why(int rcode)
  * resolver that serves internal reverse zones is asked.
  */
 static const char *const dns_default_zones[] = {
-	"localhost.", "127.in-addr.arpa.",
-	"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
-	"home.arpa.", "onion.", "test.", "invalid.",
-	"10.in-addr.arpa.", "168.192.in-addr.arpa.", "0.in-addr.arpa.",
-	"254.169.in-addr.arpa.", "2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.",
-	"113.0.203.in-addr.arpa.", "255.255.255.255.in-addr.arpa.",
-	"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
-	"d.f.ip6.arpa.", "8.e.f.ip6.arpa.", "9.e.f.ip6.arpa.", "a.e.f.ip6.arpa.",
-	"b.e.f.ip6.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.",
+    "localhost.",
+    "127.in-addr.arpa.",
+    "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+    "home.arpa.",
+    "onion.",
+    "test.",
+    "invalid.",
+    "10.in-addr.arpa.",
+    "168.192.in-addr.arpa.",
+    "0.in-addr.arpa.",
+    "254.169.in-addr.arpa.",
+    "2.0.192.in-addr.arpa.",
+    "100.51.198.in-addr.arpa.",
+    "113.0.203.in-addr.arpa.",
+    "255.255.255.255.in-addr.arpa.",
+    "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+    "d.f.ip6.arpa.",
+    "8.e.f.ip6.arpa.",
+    "9.e.f.ip6.arpa.",
+    "a.e.f.ip6.arpa.",
+    "b.e.f.ip6.arpa.",
+    "8.b.d.0.1.0.0.2.ip6.arpa.",
 };
 
 /* dns_set_option - one ub_ctx_set_option, with the failure put into err */
 static bool
 dns_set_option(struct ub_ctx *ctx, const char *opt, const char *val, char *err,
-    size_t errlen)
+	       size_t errlen)
 {
 	int rc = ub_ctx_set_option(ctx, opt, val);
 
 	if (rc != 0) {
 		snprintf(err, errlen, "unbound option %s %s: %s", opt, val,
-		    ub_strerror(rc));
+			 ub_strerror(rc));
 		return false;
 	}
 	return true;
@@ -168,7 +181,7 @@ dns_nodefault(struct ub_ctx *ctx, const char *zone, char *err, size_t errlen)
 /* dns_configure - forwarders, local zones, trust anchor */
 static bool
 dns_configure(struct ub_ctx *ctx, const struct dns_options *opts, char *err,
-    size_t errlen)
+	      size_t errlen)
 {
 	char zone[64];
 	size_t i;
@@ -179,33 +192,32 @@ dns_configure(struct ub_ctx *ctx, const struct dns_options *opts, char *err,
 	if (opts->n_nameservers == 0) {
 		if ((rc = ub_ctx_resolvconf(ctx, NULL)) != 0) {
 			snprintf(err, errlen, "reading /etc/resolv.conf: %s",
-			    ub_strerror(rc));
+				 ub_strerror(rc));
 			return false;
 		}
 		if ((rc = ub_ctx_hosts(ctx, NULL)) != 0) {
-			snprintf(err, errlen, "reading /etc/hosts: %s",
-			    ub_strerror(rc));
+			snprintf(err, errlen, "reading /etc/hosts: %s", ub_strerror(rc));
 			return false;
 		}
 	} else {
 		for (i = 0; i < opts->n_nameservers; i++) {
 			if ((rc = ub_ctx_set_fwd(ctx, opts->nameservers[i])) != 0) {
 				snprintf(err, errlen, "nameserver \"%s\": %s",
-				    opts->nameservers[i], ub_strerror(rc));
+					 opts->nameservers[i], ub_strerror(rc));
 				return false;
 			}
 		}
-		for (i = 0; i < sizeof(dns_default_zones) /
-		    sizeof(dns_default_zones[0]); i++)
+		for (i = 0; i < sizeof(dns_default_zones) / sizeof(dns_default_zones[0]);
+		     i++)
 			if (!dns_nodefault(ctx, dns_default_zones[i], err, errlen))
 				return false;
-		for (k = 16; k <= 31; k++) {	/* 172.16.0.0/12 */
+		for (k = 16; k <= 31; k++) { /* 172.16.0.0/12 */
 			n = snprintf(zone, sizeof(zone), "%d.172.in-addr.arpa.", k);
 			if (n < 0 || (size_t)n >= sizeof(zone) ||
 			    !dns_nodefault(ctx, zone, err, errlen))
 				return false;
 		}
-		for (k = 64; k <= 127; k++) {	/* 100.64.0.0/10 */
+		for (k = 64; k <= 127; k++) { /* 100.64.0.0/10 */
 			n = snprintf(zone, sizeof(zone), "%d.100.in-addr.arpa.", k);
 			if (n < 0 || (size_t)n >= sizeof(zone) ||
 			    !dns_nodefault(ctx, zone, err, errlen))
@@ -214,8 +226,8 @@ dns_configure(struct ub_ctx *ctx, const struct dns_options *opts, char *err,
 	}
 	if (opts->trust_anchor != NULL && opts->trust_anchor[0] != '\0') {
 		if ((rc = ub_ctx_add_ta_file(ctx, opts->trust_anchor)) != 0) {
-			snprintf(err, errlen, "trust anchor %s: %s",
-			    opts->trust_anchor, ub_strerror(rc));
+			snprintf(err, errlen, "trust anchor %s: %s", opts->trust_anchor,
+				 ub_strerror(rc));
 			return false;
 		}
 	}
@@ -243,15 +255,15 @@ dns_dispatch(void *arg)
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "authmilter: dns dispatcher poll: %s\n",
-			    strerror(errno));
-			abort();	/* our bug: bad descriptors */
+				strerror(errno));
+			abort(); /* our bug: bad descriptors */
 		}
 		if (pfd[1].revents != 0)
 			break;
 		if (pfd[0].revents != 0 && ub_process(r->ctx) != 0) {
 			/* A broken pipe to libunbound's thread: nothing to
 			 * read; the waiters' deadlines still hold. Don't spin. */
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			struct timespec ts = {0, 10 * 1000 * 1000};
 
 			nanosleep(&ts, NULL);
 		}
@@ -304,7 +316,7 @@ dns_resolver_free(struct dns_resolver *r)
 		while (n < 0 && errno == EINTR);
 		if (n != 1) {
 			fprintf(stderr, "authmilter: dns dispatcher wake: %s\n",
-			    strerror(errno));
+				strerror(errno));
 			abort();
 		}
 		dns_pthread_ok(pthread_join(r->dispatcher, NULL), "join");
@@ -351,7 +363,7 @@ dns_name_ok(const char *name)
 /* Bounds-checked reader over one RR's rdata. */
 struct dns_cursor {
 	const unsigned char *p;
-	size_t		 left;
+	size_t left;
 };
 
 /* dns_get16 - read a network-order 16-bit value */
@@ -387,7 +399,7 @@ dns_get_name(struct dns_cursor *c)
 			goto bad;
 		if (len == 0)
 			break;
-		if (len > DNS_MAX_LABEL || len > c->left)	/* pointers too */
+		if (len > DNS_MAX_LABEL || len > c->left) /* pointers too */
 			goto bad;
 		if (b.len > 0)
 			buf_putc(&b, '.');
@@ -406,7 +418,7 @@ dns_get_name(struct dns_cursor *c)
 		c->left -= len;
 	}
 	if (b.len == 0)
-		buf_puts(&b, "");	/* allocate: the root is "" */
+		buf_puts(&b, ""); /* allocate: the root is "" */
 	return buf_steal(&b);
 bad:
 	buf_free(&b);
@@ -415,15 +427,15 @@ bad:
 
 enum dns_parse {
 	DNS_PARSE_OK,
-	DNS_PARSE_BAD,		/* malformed rdata */
-	DNS_PARSE_BIG		/* TXT over DNS_MAX_TXT */
+	DNS_PARSE_BAD, /* malformed rdata */
+	DNS_PARSE_BIG  /* TXT over DNS_MAX_TXT */
 };
 
 /* dns_parse_rr - one RR's rdata into rr */
 static enum dns_parse
 dns_parse_rr(int rrtype, const unsigned char *data, size_t len, struct dns_rr *rr)
 {
-	struct dns_cursor c = { data, len };
+	struct dns_cursor c = {data, len};
 	struct buf b = BUF_INIT;
 
 	memset(rr, 0, sizeof(*rr));
@@ -476,7 +488,7 @@ dns_parse_rr(int rrtype, const unsigned char *data, size_t len, struct dns_rr *r
 		rr->txt = buf_steal(&b);
 		return DNS_PARSE_OK;
 	default:
-		return DNS_PARSE_BAD;	/* a type we do not ask for */
+		return DNS_PARSE_BAD; /* a type we do not ask for */
 	}
 }
 
@@ -543,7 +555,7 @@ dns_fill(struct dns_answer *a, int err, const struct ub_result *res)
 		if (res->len[i] < 0)
 			continue;
 		switch (dns_parse_rr(a->rrtype, (const unsigned char *)res->data[i],
-		    (size_t)res->len[i], &a->rr[a->count])) {
+				     (size_t)res->len[i], &a->rr[a->count])) {
 		case DNS_PARSE_OK:
 			a->count++;
 			break;
@@ -585,7 +597,7 @@ dns_query_done_cb(void *arg, int err, struct ub_result *res)
 	struct dns_answer a;
 
 	memset(&a, 0, sizeof(a));
-	a.rrtype = q->ans.rrtype;	/* set before start, never changed */
+	a.rrtype = q->ans.rrtype; /* set before start, never changed */
 	dns_fill(&a, err, res);
 	if (res != NULL)
 		ub_resolve_free(res);
@@ -596,7 +608,7 @@ dns_query_done_cb(void *arg, int err, struct ub_result *res)
 		q->done = true;
 		dns_pthread_ok(pthread_cond_broadcast(&q->cond), "broadcast");
 	} else {
-		dns_answer_clear(&a);	/* given up on already */
+		dns_answer_clear(&a); /* given up on already */
 	}
 	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
 	dns_query_release(q);
@@ -609,7 +621,7 @@ dns_now(void)
 	struct timespec ts;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		abort();	/* cannot fail with a valid clock id */
+		abort(); /* cannot fail with a valid clock id */
 	return ts;
 }
 
@@ -637,14 +649,13 @@ dns_query_new(struct dns_resolver *r, int rrtype)
 	q->refs = 1;
 	q->ans.rrtype = rrtype;
 	q->ans.security = DNS_SEC_INSECURE;
-	if (pthread_mutex_init(&q->lock, NULL) != 0 ||
-	    pthread_condattr_init(&ca) != 0 ||
+	if (pthread_mutex_init(&q->lock, NULL) != 0 || pthread_condattr_init(&ca) != 0 ||
 	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
 	    pthread_cond_init(&q->cond, &ca) != 0) {
 		fprintf(stderr, "authmilter: cannot initialise a dns query lock\n");
-		exit(EXIT_FAILURE);	/* resource exhaustion: start-up tier */
+		exit(EXIT_FAILURE); /* resource exhaustion: start-up tier */
 	}
-	(void)pthread_condattr_destroy(&ca);	/* no-op on glibc */
+	(void)pthread_condattr_destroy(&ca); /* no-op on glibc */
 	q->deadline = dns_add_ms(dns_now(), r->timeout_ms);
 	return q;
 }
@@ -662,12 +673,12 @@ dns_query_start(struct dns_resolver *r, const char *name, int rrtype)
 		q->done = true;
 		return q;
 	}
-	q->refs = 2;			/* the callback's, until it runs */
-	rc = ub_resolve_async(r->ctx, name, rrtype, 1 /* IN */, q,
-	    dns_query_done_cb, &id);
+	q->refs = 2; /* the callback's, until it runs */
+	rc =
+	    ub_resolve_async(r->ctx, name, rrtype, 1 /* IN */, q, dns_query_done_cb, &id);
 	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
 	if (rc != 0) {
-		q->refs = 1;		/* no callback will come */
+		q->refs = 1; /* no callback will come */
 		dns_tempfail(&q->ans, ub_strerror(rc));
 		q->done = true;
 	}
@@ -681,7 +692,7 @@ static bool
 dns_cancel(struct dns_query *q, int id)
 {
 	if (ub_cancel(q->r->ctx, id) == UB_NOERROR) {
-		dns_query_release(q);	/* the callback's reference */
+		dns_query_release(q); /* the callback's reference */
 		return true;
 	}
 	return false;
@@ -703,8 +714,7 @@ dns_query_wait(struct dns_query *q)
 	if (q->cancelling) {
 		/* another thread times it out: wait for its verdict */
 		while (!q->done)
-			dns_pthread_ok(pthread_cond_wait(&q->cond, &q->lock),
-			    "wait");
+			dns_pthread_ok(pthread_cond_wait(&q->cond, &q->lock), "wait");
 		dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
 		return &q->ans;
 	}
@@ -727,7 +737,7 @@ dns_query_wait(struct dns_query *q)
 			rc = pthread_cond_timedwait(&q->cond, &q->lock, &grace);
 		if (!q->done) {
 			dns_tempfail(&q->ans, "timeout");
-			q->done = true;	/* a late callback discards its own */
+			q->done = true; /* a late callback discards its own */
 		}
 	}
 	dns_pthread_ok(pthread_cond_broadcast(&q->cond), "broadcast");
@@ -744,7 +754,7 @@ dns_query_done(struct dns_query *q)
 
 	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
 	done = q->done || now.tv_sec > q->deadline.tv_sec ||
-	    (now.tv_sec == q->deadline.tv_sec && now.tv_nsec >= q->deadline.tv_nsec);
+	       (now.tv_sec == q->deadline.tv_sec && now.tv_nsec >= q->deadline.tv_nsec);
 	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
 	return done;
 }
@@ -762,7 +772,7 @@ dns_query_free(struct dns_query *q)
 	running = !q->done && !q->cancelling;
 	if (running) {
 		q->cancelling = true;
-		q->done = true;		/* a callback still to come discards */
+		q->done = true; /* a callback still to come discards */
 	}
 	id = q->async_id;
 	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");

@@ -32,11 +32,11 @@
 /* Per connection: made at connect, freed at close. */
 struct iprev_check {
 	struct dns_resolver *r;
-	int		 family;	/* AF_INET or AF_INET6 after unmapping */
-	unsigned char	 addr[16];
-	pthread_t	 thread;
-	bool		 running;	/* thread started, not joined yet */
-	bool		 decided;	/* v is final */
+	int family; /* AF_INET or AF_INET6 after unmapping */
+	unsigned char addr[16];
+	pthread_t thread;
+	bool running; /* thread started, not joined yet */
+	bool decided; /* v is final */
 	struct iprev_verdict v;
 };
 
@@ -49,7 +49,7 @@ iprev_reverse_name(const struct iprev_check *c, struct buf *b)
 
 	if (c->family == AF_INET) {
 		buf_printf(b, "%u.%u.%u.%u.in-addr.arpa", c->addr[3], c->addr[2],
-		    c->addr[1], c->addr[0]);
+			   c->addr[1], c->addr[0]);
 		return;
 	}
 	for (i = 15; i >= 0; i--) {
@@ -64,13 +64,13 @@ iprev_reverse_name(const struct iprev_check *c, struct buf *b)
 /* iprev_set - record the verdict */
 static void
 iprev_set(struct iprev_check *c, enum auth_result res, const char *name,
-    const char *reason)
+	  const char *reason)
 {
 	c->v.result = res;
 	c->v.reason = reason;
-	if (name != NULL && snprintf(c->v.name, sizeof(c->v.name), "%s", name) >=
-	    (int)sizeof(c->v.name))
-		c->v.name[0] = '\0';	/* cannot happen: DNS names are shorter */
+	if (name != NULL &&
+	    snprintf(c->v.name, sizeof(c->v.name), "%s", name) >= (int)sizeof(c->v.name))
+		c->v.name[0] = '\0'; /* cannot happen: DNS names are shorter */
 }
 
 /* iprev_confirms - does a forward answer hold the client address? */
@@ -140,10 +140,11 @@ iprev_run(struct iprev_check *c)
 	if (!pass) {
 		if (temp)
 			iprev_set(c, AUTH_TEMPERROR, NULL,
-			    "forward lookup failed temporarily");
+				  "forward lookup failed temporarily");
 		else
-			iprev_set(c, AUTH_FAIL, NULL, n == 0 ? "no usable PTR name" :
-			    "no PTR name resolves to the address");
+			iprev_set(c, AUTH_FAIL, NULL,
+				  n == 0 ? "no usable PTR name"
+					 : "no PTR name resolves to the address");
 	}
 	for (i = 0; i < n; i++)
 		dns_query_free(fwd[i]);
@@ -175,9 +176,8 @@ iprev_join(struct iprev_check *c)
 struct iprev_check *
 iprev_start(struct dns_resolver *r, const struct sockaddr *sa)
 {
-	static const unsigned char mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
+						 0, 0, 0, 0, 0xff, 0xff};
 	struct iprev_check *c = xcalloc(1, sizeof(*c));
 
 	c->r = r;
@@ -202,7 +202,7 @@ iprev_start(struct dns_resolver *r, const struct sockaddr *sa)
 		return c;
 	}
 	if (inet_ntop(c->family, c->addr, c->v.addr, sizeof(c->v.addr)) == NULL)
-		c->v.addr[0] = '\0';	/* cannot happen: 64 bytes hold any */
+		c->v.addr[0] = '\0'; /* cannot happen: 64 bytes hold any */
 	/* a check that cannot run in the background runs in iprev_finish */
 	if (pthread_create(&c->thread, NULL, iprev_thread, c) == 0)
 		c->running = true;

@@ -30,15 +30,15 @@
 #include "iprev.h"
 #include "result.h"
 
-#define DNSQ_THREADS	8	/* concurrent lookups in -n mode */
-#define DNSQ_ROUNDS	3	/* resolvers created and freed in -n mode */
+#define DNSQ_THREADS 8 /* concurrent lookups in -n mode */
+#define DNSQ_ROUNDS 3  /* resolvers created and freed in -n mode */
 
 static const struct {
 	const char *name;
 	int type;
 } dnsq_types[] = {
-	{ "A", DNS_T_A }, { "AAAA", DNS_T_AAAA }, { "PTR", DNS_T_PTR },
-	{ "MX", DNS_T_MX }, { "TXT", DNS_T_TXT }, { "CNAME", DNS_T_CNAME },
+    {"A", DNS_T_A},   {"AAAA", DNS_T_AAAA}, {"PTR", DNS_T_PTR},
+    {"MX", DNS_T_MX}, {"TXT", DNS_T_TXT},   {"CNAME", DNS_T_CNAME},
 };
 
 /* dnsq_usage - complain and exit */
@@ -46,7 +46,7 @@ static void
 dnsq_usage(void)
 {
 	fprintf(stderr, "usage: dnsq [-t timeout_ms] [-n N] -s ADDR@PORT TYPE NAME\n"
-	    "       dnsq [-t timeout_ms] -s ADDR@PORT iprev ADDR\n");
+			"       dnsq [-t timeout_ms] -s ADDR@PORT iprev ADDR\n");
 	exit(2);
 }
 
@@ -107,7 +107,7 @@ dnsq_count_fds(void)
 		if (e->d_name[0] != '.')
 			n++;
 	closedir(d);
-	return n - 1;	/* the directory's own descriptor */
+	return n - 1; /* the directory's own descriptor */
 }
 
 struct dnsq_job {
@@ -153,8 +153,9 @@ dnsq_many(const struct dns_options *o, int type, const char *name, int n)
 			return 2;
 		}
 		for (t = 0; t < DNSQ_THREADS; t++) {
-			jobs[t] = (struct dnsq_job){ r, name, type,
-			    (n + DNSQ_THREADS - 1) / DNSQ_THREADS, DNS_TEMPFAIL };
+			jobs[t] = (struct dnsq_job){r, name, type,
+						    (n + DNSQ_THREADS - 1) / DNSQ_THREADS,
+						    DNS_TEMPFAIL};
 			if (pthread_create(&tid[t], NULL, dnsq_worker, &jobs[t]) != 0) {
 				fprintf(stderr, "dnsq: pthread_create failed\n");
 				return 2;
@@ -190,8 +191,8 @@ dnsq_iprev(struct dns_resolver *r, const char *addr)
 	}
 	c = iprev_start(r, (struct sockaddr *)&ss);
 	v = iprev_finish(c);
-	printf("%s %s %s\n", auth_result_name(v->result),
-	    v->name[0] ? v->name : "-", v->reason ? v->reason : "-");
+	printf("%s %s %s\n", auth_result_name(v->result), v->name[0] ? v->name : "-",
+	       v->reason ? v->reason : "-");
 	iprev_free(c);
 	return 0;
 }
@@ -199,7 +200,7 @@ dnsq_iprev(struct dns_resolver *r, const char *addr)
 int
 main(int argc, char **argv)
 {
-	struct dns_options o = { NULL, 0, 5000, NULL };
+	struct dns_options o = {NULL, 0, 5000, NULL};
 	char *servers[1], err[256];
 	struct dns_resolver *r;
 	int ch, type = -1, rc, n = 0;
