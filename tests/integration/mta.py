@@ -77,9 +77,12 @@ def kill_pid(pid, sig=signal.SIGTERM, wait=5.0):
 
 
 def make_workdir(prefix):
-    """make_workdir - a fresh root-owned 0755 temp dir (daemons must traverse it)."""
+    """make_workdir - a fresh 0755 temp dir (daemons must traverse it), removed at exit
+    unless AUTHMILTER_KEEP_TMP is set."""
     d = tempfile.mkdtemp(prefix=prefix)
     os.chmod(d, 0o755)
+    if not os.environ.get("AUTHMILTER_KEEP_TMP"):
+        atexit.register(shutil.rmtree, d, True)  # runs after the daemons' stop()
     return d
 
 
@@ -660,3 +663,43 @@ class Sendmail:
             with open(f, errors="replace") as fh:
                 out.append(fh.read())
         return "".join(out)
+
+
+def dkim_dnsfunc(dns_port, host="127.0.0.1"):
+    """dkim_dnsfunc - a dnsfunc for dkimpy that asks only the loopback test server."""
+    import dns.resolver
+    res = dns.resolver.Resolver(configure=False)
+    res.nameservers = [host]
+    res.port = dns_port
+    res.timeout = res.lifetime = 3
+
+    def lookup(name, timeout=5):
+        if isinstance(name, bytes):
+            name = name.decode()
+        try:
+            ans = res.resolve(name, "TXT")
+        except Exception:
+            return b""
+        for rr in ans:
+            return b"".join(rr.strings)
+        return b""
+    return lookup
+
+
+def dkim_verify_all(message, dns_port):
+    """dkim_verify_all - [(d=, s=, a=, ok)] for every DKIM-Signature, checked by dkimpy."""
+    import dkim
+    d = dkim.DKIM(message)
+    out = []
+    fn = dkim_dnsfunc(dns_port)
+    n = sum(1 for h in header_lines(message) if h.lower().startswith("dkim-signature:"))
+    for i in range(n):
+        try:
+            ok = d.verify(idx=i, dnsfunc=fn)
+        except Exception:
+            ok = False
+        sig = d.signature_fields if hasattr(d, "signature_fields") else {}
+        out.append((sig.get(b"d", b"").decode(), sig.get(b"s", b"").decode(),
+                    sig.get(b"a", b"").decode(), bool(ok)))
+    return out
+
