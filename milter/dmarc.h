@@ -77,4 +77,13 @@ void	 dmarc_evaluate(struct dmarc_lookup *l, const psl_ctx_t *psl,
 	    unsigned random_pct, struct dmarc_verdict *out);
 void	 dmarc_verdict_clear(struct dmarc_verdict *v);
 
+/* dmarc_judge - the part of dmarc_evaluate after discovery, without DNS (unit
+ * tests call it): rec was published at record_domain for from_domain;
+ * nonexistent: the From domain answered NXDOMAIN for A, AAAA and MX. Fills every
+ * field of out except a temperror/none from discovery. */
+void	 dmarc_judge(const struct dmarc_record *rec, const psl_ctx_t *psl,
+	    const char *from_domain, const char *record_domain, bool nonexistent,
+	    const struct spf_verdict *spf, const struct dkim_verdict *dkim, size_t n_dkim,
+	    unsigned random_pct, struct dmarc_verdict *out);
+
 #endif
