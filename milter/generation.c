@@ -1,2 +1,121 @@
-/* generation - not written yet */
+/* generation - a loaded configuration and what was built from it, reference counted.
+ *
+ * generation_load, generation_install, generation_current, generation_release,
+ * generation_shutdown. The current pointer is swapped under a mutex (taken once per
+ * connection, never per callback); reference counts are atomic.
+ */
 #include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "generation.h"
+#include "log.h"
+#include "xalloc.h"
+
+static pthread_mutex_t generation_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct generation *generation_now;
+static unsigned long generation_serial;
+
+/* generation_free - release everything a generation holds */
+static void
+generation_free(struct generation *g)
+{
+	if (g == NULL)
+		return;
+	dns_resolver_free(g->dns);
+	if (g->psl != NULL)
+		psl_free(g->psl);
+	conf_free(g->conf);
+	free(g);
+}
+
+/* generation_load - config, keys, resolver and PSL, or NULL with reasons in err */
+struct generation *
+generation_load(const char *path, FILE *err)
+{
+	struct generation *g = xcalloc(1, sizeof(*g));
+	struct dns_options opts;
+	char why[256];
+
+	if ((g->conf = conf_load(path, err)) == NULL)
+		goto fail;
+	opts.nameservers = g->conf->dns.nameservers;
+	opts.n_nameservers = g->conf->dns.n_nameservers;
+	opts.timeout_ms = g->conf->dns.timeout * 1000;
+	opts.trust_anchor = g->conf->dns.trust_anchor;
+	if ((g->dns = dns_resolver_new(&opts, why, sizeof(why))) == NULL) {
+		fprintf(err, "%s: dns: %s\n", path, why);
+		goto fail;
+	}
+	if (g->conf->dmarc.public_suffix_list[0] != '\0') {
+		g->psl = psl_load_file(g->conf->dmarc.public_suffix_list);
+		if (g->psl == NULL) {
+			fprintf(err, "%s: dmarc.public_suffix_list: cannot load \"%s\"\n", path,
+			    g->conf->dmarc.public_suffix_list);
+			goto fail;
+		}
+	} else if ((g->psl = (psl_ctx_t *)psl_latest(NULL)) == NULL) {
+		fprintf(err, "%s: dmarc.public_suffix_list: libpsl has no built-in list; "
+		    "set the file\n", path);
+		goto fail;
+	}
+	atomic_init(&g->refs, 1);
+	return g;
+fail:
+	generation_free(g);
+	return NULL;
+}
+
+/* generation_install - make g current; the previous one goes when its sessions end */
+void
+generation_install(struct generation *g)
+{
+	struct generation *old;
+
+	if (pthread_mutex_lock(&generation_lock) != 0)
+		abort();
+	g->serial = ++generation_serial;
+	old = generation_now;
+	generation_now = g;
+	pthread_mutex_unlock(&generation_lock);
+	generation_release(old);
+}
+
+/* generation_current - a reference to the current generation */
+struct generation *
+generation_current(void)
+{
+	struct generation *g;
+
+	if (pthread_mutex_lock(&generation_lock) != 0)
+		abort();
+	g = generation_now;
+	if (g != NULL)
+		atomic_fetch_add(&g->refs, 1);
+	pthread_mutex_unlock(&generation_lock);
+	return g;
+}
+
+/* generation_release - drop one reference; NULL is fine */
+void
+generation_release(struct generation *g)
+{
+	if (g != NULL && atomic_fetch_sub(&g->refs, 1) == 1)
+		generation_free(g);
+}
+
+/* generation_shutdown - drop the current generation's own reference */
+void
+generation_shutdown(void)
+{
+	struct generation *g;
+
+	if (pthread_mutex_lock(&generation_lock) != 0)
+		abort();
+	g = generation_now;
+	generation_now = NULL;
+	pthread_mutex_unlock(&generation_lock);
+	generation_release(g);
+}

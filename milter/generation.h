@@ -1,3 +1,38 @@
+/* generation - one loaded configuration with everything built from it.
+ *
+ * A generation holds the parsed config (with its keys), the resolver and the
+ * Public Suffix List. Sessions take a reference when they start and keep it to
+ * the end, so a reload (SIGUSR1) swaps in a new generation without disturbing
+ * them; the old one is freed when its last session ends.
+ */
 #ifndef AUTHMILTER_GENERATION_H
 #define AUTHMILTER_GENERATION_H
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include <libpsl.h>
+
+#include "conf.h"
+#include "dns.h"
+
+struct generation {
+	struct conf		*conf;
+	struct dns_resolver	*dns;
+	psl_ctx_t		*psl;
+	unsigned long		 serial;	/* 1 for the first, +1 per reload */
+	atomic_int		 refs;		/* sessions holding it, +1 while current */
+};
+
+/* generation_load - build from a config file; NULL after printing problems to err */
+struct generation *generation_load(const char *path, FILE *err);
+/* generation_install - make g current (taking over the caller's reference) */
+void	 generation_install(struct generation *g);
+/* generation_current - the current generation, with a reference for the caller */
+struct generation *generation_current(void);
+/* generation_release - drop a reference; the last one frees */
+void	 generation_release(struct generation *g);
+/* generation_shutdown - drop the current generation (at exit) */
+void	 generation_shutdown(void);
+
 #endif

@@ -1,2 +1,54 @@
-/* log - not written yet */
+/* log - syslog output with an optional stderr mirror.
+ *
+ * log_open, log_configure, log_msg. The settings are atomics, so a reload on one
+ * thread and logging on others need no lock.
+ */
 #include "config.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <syslog.h>
+
+#include "conf.h"
+#include "log.h"
+
+static atomic_int log_level = LOG_INFO;
+static atomic_bool log_stderr = false;
+
+/* log_open - before the config: LOG_MAIL, and stderr while starting */
+void
+log_open(void)
+{
+	openlog("authmilter", LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+/* log_configure - apply the log section */
+void
+log_configure(const struct conf *c)
+{
+	closelog();
+	openlog("authmilter", LOG_PID | LOG_NDELAY, c->log.facility);
+	atomic_store(&log_level, c->log.level);
+	atomic_store(&log_stderr, c->log.to_stderr);
+}
+
+/* log_msg - syslog one line; with log.stderr also print it, whole, to stderr */
+void
+log_msg(int prio, const char *fmt, ...)
+{
+	char line[4096];
+	va_list ap;
+
+	if (prio > atomic_load(&log_level))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	syslog(prio, "%s", line);
+	if (atomic_load(&log_stderr)) {
+		/* one fprintf per line: stdio locks the stream, lines do not interleave */
+		fprintf(stderr, "authmilter: %s\n", line);
+		fflush(stderr);
+	}
+}

@@ -1,3 +1,20 @@
+/* log - syslog output, optionally mirrored to stderr (log.stderr, for tests).
+ *
+ * log_configure is called at start-up and on every reload; log_msg is safe from
+ * any thread.
+ */
 #ifndef AUTHMILTER_LOG_H
 #define AUTHMILTER_LOG_H
+
+#include <syslog.h>
+
+struct conf;
+
+/* log_open - open syslog as "authmilter" before any config is known */
+void	 log_open(void);
+/* log_configure - facility, level and stderr mirroring from c */
+void	 log_configure(const struct conf *c);
+/* log_msg - one line at priority prio (LOG_ERR, LOG_INFO, ...) */
+void	 log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -1,2 +1,168 @@
-/* policy - not written yet */
+/* policy - results to one action.
+ *
+ * policy_connect: iprev at connect. policy_message: the whole inbound message.
+ *
+ * Precedence (strongest wins; among equals, the first in this list names the cause):
+ *   1. From unusable: several From headers or domains (dmarc.multiple_from), none
+ *      or no domain (dmarc.missing_from) - without one From domain DMARC cannot
+ *      protect anybody, and OpenDMARC's CVE-2019-16378 came from guessing.
+ *   2. DMARC fail whose disposition is reject (dmarc.on_reject).
+ *   3. SPF fail / softfail / permerror (spf.on_*), unless the message passes DMARC
+ *      through aligned DKIM: forwarded mail breaks SPF but keeps its signature.
+ *   4. Temporary failures: DMARC record lookup (dmarc.on_temperror), SPF
+ *      (spf.on_temperror, again not when DMARC passed). Tempfail outranks accept:
+ *      a DNS outage must not let through what policy would refuse.
+ *   5. DMARC fail with disposition quarantine (dmarc.on_quarantine).
+ * The action strength is reject > tempfail > quarantine > none, so a DMARC reject
+ * outranks an SPF temperror, and a tempfail outranks a quarantine.
+ */
 #include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+
+/* policy_rank - strength of an action, for "strongest wins" */
+static int
+policy_rank(enum action a)
+{
+	switch (a) {
+	case ACTION_REJECT:	return 4;
+	case ACTION_TEMPFAIL:	return 3;
+	case ACTION_QUARANTINE:	return 2;
+	case ACTION_ACCEPT:	return 1;
+	case ACTION_NONE:	return 0;
+	}
+	return 0;
+}
+
+/* policy_offer - propose an action; keep it if it is stronger than the current one */
+static void __attribute__((format(printf, 5, 6)))
+policy_offer(struct decision *d, enum action a, const char *by, const char *xcode_tail,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (policy_rank(a) <= policy_rank(d->wanted))
+		return;
+	d->wanted = a;
+	d->by = by;
+	switch (a) {
+	case ACTION_REJECT:
+		snprintf(d->rcode, sizeof(d->rcode), "550");
+		snprintf(d->xcode, sizeof(d->xcode), "5.7.%s", xcode_tail);
+		break;
+	case ACTION_TEMPFAIL:
+		snprintf(d->rcode, sizeof(d->rcode), "451");
+		snprintf(d->xcode, sizeof(d->xcode), "4.7.%s", xcode_tail);
+		break;
+	default:
+		d->rcode[0] = d->xcode[0] = '\0';
+		break;
+	}
+	va_start(ap, fmt);
+	vsnprintf(d->text, sizeof(d->text), fmt, ap);
+	va_end(ap);
+}
+
+/* policy_finish - dry_run turns refusals into accepts; the wanted action stays */
+static void
+policy_finish(const struct conf *c, struct decision *d)
+{
+	d->action = d->wanted;
+	if (c->dry_run && d->wanted != ACTION_NONE && d->wanted != ACTION_ACCEPT)
+		d->action = ACTION_NONE;
+}
+
+/* policy_connect - iprev is the only thing known at connect */
+void
+policy_connect(const struct conf *c, const struct iprev_verdict *v, struct decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (v != NULL && v->result == AUTH_FAIL && c->iprev.on_fail != ACTION_NONE)
+		policy_offer(d, c->iprev.on_fail, "iprev", "25",
+		    "reverse DNS of %s does not confirm: %s", v->addr, v->reason);
+	if (v != NULL && v->result == AUTH_TEMPERROR && c->iprev.on_temperror != ACTION_NONE)
+		policy_offer(d, c->iprev.on_temperror, "iprev", "25",
+		    "cannot check reverse DNS of %s now: %s", v->addr, v->reason);
+	policy_finish(c, d);
+}
+
+/* policy_spf - the SPF part: on_* for the MAIL FROM verdict, and the HELO verdict
+ * when MAIL FROM had nothing to say (RFC 7208 §2.3) */
+static void
+policy_spf(const struct conf *c, const struct spf_verdict *v, struct decision *d)
+{
+	if (v == NULL)
+		return;
+	switch (v->result) {
+	case AUTH_FAIL:
+		policy_offer(d, c->spf.on_fail, "spf", "23",
+		    "SPF fail: %s does not permit this host to send its mail", v->domain);
+		break;
+	case AUTH_SOFTFAIL:
+		policy_offer(d, c->spf.on_softfail, "spf", "23",
+		    "SPF softfail: %s probably does not permit this host to send "
+		    "its mail", v->domain);
+		break;
+	case AUTH_PERMERROR:
+		policy_offer(d, c->spf.on_permerror, "spf", "24",
+		    "SPF: the record of %s is broken", v->domain);
+		break;
+	case AUTH_TEMPERROR:
+		policy_offer(d, c->spf.on_temperror == ACTION_TEMPFAIL ? ACTION_TEMPFAIL :
+		    ACTION_NONE, "spf", "24", "SPF: cannot check %s now, try again later",
+		    v->domain);
+		break;
+	default:
+		break;
+	}
+}
+
+/* policy_message - one action for an inbound message */
+void
+policy_message(const struct conf *c, const struct policy_input *in, struct decision *d)
+{
+	const struct dmarc_verdict *dm = in->dmarc;
+	bool dmarc_pass = dm != NULL && dm->result == AUTH_PASS;
+	/* forwarded mail: DKIM aligned with From survives where SPF cannot */
+	bool dkim_authenticated = dm != NULL && dm->dkim_aligned;
+
+	memset(d, 0, sizeof(*d));
+	if (c->dmarc.enable) {
+		if (in->from_headers > 1 || in->from_status == FROM_MULTIPLE_DOMAINS)
+			policy_offer(d, c->dmarc.multiple_from, "from", "1",
+			    "message has %s; exactly one author domain is required",
+			    in->from_headers > 1 ? "several From headers" :
+			    "a From header with several domains");
+		else if (in->from_headers == 0)
+			policy_offer(d, c->dmarc.missing_from, "from", "1",
+			    "message has no From header");
+		else if (in->from_status != FROM_OK)
+			policy_offer(d, c->dmarc.missing_from, "from", "1",
+			    "From header has no usable address: %s",
+			    rfc5322_from_status_name(in->from_status));
+	}
+	if (dm != NULL && dm->result == AUTH_FAIL) {
+		if (dm->disposition == DMARC_POLICY_REJECT)
+			policy_offer(d, c->dmarc.on_reject, "dmarc", "1",
+			    "rejected by the DMARC policy of %s", dm->from_domain);
+	}
+	if (!dmarc_pass && !dkim_authenticated) {
+		policy_spf(c, in->spf_mailfrom, d);
+		if (in->spf_mailfrom == NULL || in->spf_mailfrom->result == AUTH_NONE ||
+		    in->spf_mailfrom->result == AUTH_SKIPPED)
+			policy_spf(c, in->spf_helo, d);
+	}
+	if (dm != NULL && dm->result == AUTH_TEMPERROR)
+		policy_offer(d, c->dmarc.on_temperror, "dmarc", "1",
+		    "cannot check the DMARC policy of %s now, try again later",
+		    dm->from_domain);
+	if (dm != NULL && dm->result == AUTH_FAIL &&
+	    dm->disposition == DMARC_POLICY_QUARANTINE)
+		policy_offer(d, c->dmarc.on_quarantine, "dmarc", "1",
+		    "quarantined by the DMARC policy of %s", dm->from_domain);
+	policy_finish(c, d);
+}
