@@ -393,10 +393,76 @@ verdict_copy(const psl_ctx_t *psl)
 	dmarc_verdict_clear(NULL);
 }
 
+/* one discovery case against the test DNS server (see test_dmarc_dns.py) */
+struct dns_case {
+	const char	*from;
+	enum auth_result result;
+	enum dmarc_policy policy;
+	const char	*record_domain;	/* "" when none was used */
+};
+
+static const struct dns_case dns_cases[] = {
+	{ "example.com", AUTH_FAIL, N, "example.com" },		/* p */
+	{ "a.example.com", AUTH_FAIL, Q, "example.com" },	/* sp: it exists */
+	{ "nx.example.com", AUTH_FAIL, R, "example.com" },	/* np: NXDOMAIN */
+	{ "own.example.com", AUTH_FAIL, R, "own.example.com" },	/* its own record */
+	{ "multi.example", AUTH_NONE, U, "multi.example" },
+	{ "sub.multi.example", AUTH_NONE, U, "multi.example" },
+	{ "bad.example", AUTH_PERMERROR, U, "bad.example" },
+	{ "nothing.example", AUTH_NONE, U, "" },
+	{ "a.nothing.example", AUTH_NONE, U, "" },
+	{ "temp.example", AUTH_TEMPERROR, U, "temp.example" },
+	{ "x.temp.example", AUTH_TEMPERROR, U, "x.temp.example" },
+	{ "pass.example", AUTH_PASS, R, "pass.example" },
+};
+
+/* discovery - dmarc_lookup_start/dmarc_evaluate against a real server at ns */
+static void
+discovery(const psl_ctx_t *psl, const char *ns)
+{
+	struct dns_options o;
+	struct dns_resolver *r;
+	struct dmarc_lookup *l[sizeof(dns_cases) / sizeof(dns_cases[0])];
+	struct spf_verdict spf = spf_of(AUTH_PASS, "bounce@mail.pass.example");
+	char *servers[1] = { (char *)ns }, err[256];
+	size_t i, n = sizeof(dns_cases) / sizeof(dns_cases[0]);
+
+	memset(&o, 0, sizeof(o));
+	o.nameservers = servers;
+	o.n_nameservers = 1;
+	o.timeout_ms = 3000;
+	r = dns_resolver_new(&o, err, sizeof(err));
+	CHECK(r != NULL, "resolver for %s (%s)", ns, r ? "" : err);
+	if (r == NULL)
+		return;
+	/* all started first: the lookups of several messages run side by side */
+	for (i = 0; i < n; i++)
+		l[i] = dmarc_lookup_start(r, psl, dns_cases[i].from);
+	for (i = 0; i < n; i++) {
+		const struct dns_case *c = &dns_cases[i];
+		struct dmarc_verdict v;
+
+		dmarc_evaluate(l[i], psl, &spf, NULL, 0, 0, &v);
+		CHECK(v.result == c->result, "dns %s: dmarc=%s (%s)", c->from,
+		    auth_result_name(v.result), v.reason);
+		CHECK(v.result != AUTH_FAIL || v.policy == c->policy, "dns %s: policy %s",
+		    c->from, dmarc_policy_name(v.policy));
+		CHECK_STR(v.record_domain, c->record_domain, "dns %s: record domain", c->from);
+		CHECK_STR(v.from_domain, c->from, "dns %s: from domain", c->from);
+		CHECK(strpbrk(v.reason, "()\\\r\n") == NULL, "dns %s: reason safe", c->from);
+		dmarc_verdict_clear(&v);
+		dmarc_lookup_free(l[i]);
+	}
+	/* a lookup freed before it is evaluated */
+	dmarc_lookup_free(dmarc_lookup_start(r, psl, "a.example.com"));
+	dns_resolver_free(r);
+}
+
 int
 main(void)
 {
 	psl_ctx_t *psl = psl_load_file(PSL_FILE);
+	const char *ns = getenv("DMARC_TEST_NS");
 
 	CHECK(psl != NULL, "PSL loaded from %s", PSL_FILE);
 	record_table();
@@ -405,6 +471,8 @@ main(void)
 		org_domains(psl);
 		judge_table(psl);
 		verdict_copy(psl);
+		if (ns != NULL && ns[0] != '\0')
+			discovery(psl, ns);
 		psl_free(psl);
 	}
 	CHECK_STR(dmarc_policy_name(DMARC_POLICY_QUARANTINE), "quarantine", "policy name");

@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+"""test_dmarc_dns - DMARC discovery (dmarc_lookup_start / dmarc_evaluate) against
+a real unbound on loopback: the From domain's record, the organizational
+domain's, sp= for existing and np= for non-existent subdomains, several records
+(none), an invalid one (permerror), none at all, REFUSED (temperror).
+
+The cases and their expected verdicts are in tests/unit/test_dmarc.c
+(dns_cases); it runs them when DMARC_TEST_NS names the server.
+"""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dnsserver import DNSServer, a, mx, txt, refuse_zone  # noqa: E402
+
+BUILD = os.environ.get("AUTHMILTER_BUILDDIR", ".")
+
+RECORDS = [
+    txt("_dmarc.example.com", "v=DMARC1; p=none; sp=quarantine; np=reject"),
+    a("example.com", "192.0.2.1"),
+    a("a.example.com", "192.0.2.2"),
+    mx("own.example.com", 10, "mx.example.com"),
+    txt("_dmarc.own.example.com", "v=spf1 -all"),
+    txt("_dmarc.own.example.com", "v=DMARC1; p=reject"),
+    txt("_dmarc.multi.example", "v=DMARC1; p=reject"),
+    txt("_dmarc.multi.example", "v=DMARC1; p=none"),
+    txt("_dmarc.bad.example", "v=DMARC1; p=bogus"),
+    a("nothing.example", "192.0.2.3"),
+    txt("_dmarc.pass.example", "v=DMARC1; p=reject"),
+]
+
+
+def main():
+    with DNSServer(RECORDS, extra_conf=[refuse_zone("temp.example")]) as dns:
+        env = dict(os.environ, DMARC_TEST_NS=dns.address)
+        r = subprocess.run([os.path.join(BUILD, "tests", "unit", "test_dmarc")],
+                           env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+    out = r.stdout.decode(errors="replace")
+    lines = [l for l in out.splitlines() if "dns " in l or "resolver" in l]
+    for l in lines:
+        print(l)
+    ok = r.returncode == 0 and len(lines) > 10
+    print(("ok" if ok else "not ok") + " - test_dmarc with DNS (%d checks)" % len(lines))
+    return 0 if ok else 1
+
+
+sys.exit(main())
