@@ -200,6 +200,11 @@ dns_configure(struct ub_ctx *ctx, const struct dns_options *opts, char *err,
 			return false;
 		}
 	} else {
+		/* a site resolver that stopped answering for a while keeps
+		 * being probed; unbound may otherwise leave it marked down for
+		 * infra-host-ttl (unbound.conf(5)) */
+		if (!dns_set_option(ctx, "infra-keep-probing:", "yes", err, errlen))
+			return false;
 		for (i = 0; i < opts->n_nameservers; i++) {
 			if ((rc = ub_ctx_set_fwd(ctx, opts->nameservers[i])) != 0) {
 				snprintf(err, errlen, "nameserver \"%s\": %s",
