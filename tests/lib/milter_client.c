@@ -256,21 +256,29 @@ mc_send(struct mc_conn *c, int cmd, const void *data, size_t len)
 	return len > 0 ? mc_write(c, data, len) : 0;
 }
 
+/* mc_get32 - big-endian 32-bit value */
+static uint32_t
+mc_get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* mc_recv - read one packet into c->in; *cmd and *len describe it */
 static int
 mc_recv(struct mc_conn *c, int *cmd, size_t *len)
 {
-	unsigned char hdr[5];
+	unsigned char hdr[4], ch;
 	uint32_t n;
 
 	if (mc_read(c, hdr, sizeof(hdr)) < 0)
 		return -1;
-	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 |
-	    hdr[3];
+	n = mc_get32(hdr);
 	if (n < 1 || n > MC_MAX_PACKET)
 		return mc_fail(c, "reply packet length %u out of range 1..%d", n,
 		    MC_MAX_PACKET);
-	*cmd = hdr[4];
+	if (mc_read(c, &ch, 1) < 0)
+		return -1;
+	*cmd = ch;
 	*len = n - 1;
 	if (*len + 1 > c->in_cap) {
 		c->in_cap = *len + 1;
@@ -280,13 +288,6 @@ mc_recv(struct mc_conn *c, int *cmd, size_t *len)
 		return -1;
 	c->in[*len] = '\0';
 	return 0;
-}
-
-/* mc_get32 - big-endian 32-bit value */
-static uint32_t
-mc_get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* mc_put32 - append a big-endian 32-bit value */
@@ -615,6 +616,20 @@ mc_reply(struct mc_conn *c, struct mc_result *res, enum mc_step step,
 				return -1;
 			*out = MC_FINAL;
 			return 0;
+		case SMFIR_ADDHEADER:
+		case SMFIR_INSHEADER:
+		case SMFIR_CHGHEADER:
+		case SMFIR_QUARANTINE:
+		case SMFIR_ADDRCPT:
+		case SMFIR_DELRCPT:
+		case SMFIR_ADDRCPT_PAR:
+		case SMFIR_CHGFROM:
+		case SMFIR_REPLBODY:
+			break;
+		default:
+			return mc_fail(c, "unknown reply '%c' (0x%02x) at step %s",
+			    cmd >= 32 && cmd < 127 ? cmd : '?', (unsigned)cmd,
+			    mc_step_name(step));
 		}
 		/* everything else modifies the message: only allowed at end of message */
 		if (step != MC_STEP_EOM)
@@ -643,13 +658,9 @@ mc_reply(struct mc_conn *c, struct mc_result *res, enum mc_step step,
 		case SMFIR_DELRCPT:
 		case SMFIR_ADDRCPT_PAR:
 		case SMFIR_CHGFROM:
-		case SMFIR_REPLBODY:
+		default:	/* SMFIR_REPLBODY and the envelope changes */
 			res->other_mods++;
 			break;
-		default:
-			return mc_fail(c, "unknown reply '%c' (0x%02x) at step %s",
-			    cmd >= 32 && cmd < 127 ? cmd : '?', (unsigned)cmd,
-			    mc_step_name(step));
 		}
 	}
 }
