@@ -126,9 +126,9 @@ void
 policy_message(const struct conf *c, const struct policy_input *in, struct decision *d)
 {
 	const struct dmarc_verdict *dm = in->dmarc;
+	/* forwarded mail breaks SPF but keeps its DKIM signature: a DMARC pass (which
+	 * then comes through aligned DKIM) outweighs any SPF verdict */
 	bool dmarc_pass = dm != NULL && dm->result == AUTH_PASS;
-	/* forwarded mail: DKIM aligned with From survives where SPF cannot */
-	bool dkim_authenticated = dm != NULL && dm->dkim_aligned;
 
 	memset(d, 0, sizeof(*d));
 	if (c->dmarc.enable) {
@@ -150,7 +150,7 @@ policy_message(const struct conf *c, const struct policy_input *in, struct decis
 			policy_offer(d, c->dmarc.on_reject, "dmarc", "1",
 			    "rejected by the DMARC policy of %s", dm->from_domain);
 	}
-	if (!dmarc_pass && !dkim_authenticated) {
+	if (!dmarc_pass) {
 		policy_spf(c, in->spf_mailfrom, d);
 		if (in->spf_mailfrom == NULL || in->spf_mailfrom->result == AUTH_NONE ||
 		    in->spf_mailfrom->result == AUTH_SKIPPED)
