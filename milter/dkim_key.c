@@ -1,2 +1,176 @@
-/* dkim_key - not written yet */
+/* dkim_key - DKIM private keys: load, check, describe.
+ *
+ * dkim_key_load reads one PEM private key (PKCS#1 "RSA PRIVATE KEY" or PKCS#8
+ * "PRIVATE KEY"), accepts RSA of at least DKIM_RSA_MIN_BITS and Ed25519, and
+ * with require_safe refuses a file that group or others may access.
+ * dkim_key_free releases a key; dkim_alg_name names the algorithm;
+ * dkim_key_public_b64 gives the p= value (caller frees).
+ * A loaded key is immutable and may be used by many threads at once.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "dkim_key.h"
+#include "xalloc.h"
+
+#define DKIM_KEY_MAX_FILE	(64 * 1024)	/* a PEM key of 16384-bit RSA is ~13 kB */
+#define ED25519_RAW_LEN		32		/* RFC 8032 public key */
+
+/* key_no_password - refuse encrypted keys instead of prompting on a terminal */
+static int
+key_no_password(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/* dkim_key_load - read and check one private key file */
+struct dkim_key *
+dkim_key_load(const char *path, bool require_safe, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* fstat the open file, so the file checked is the file read */
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if (require_safe && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		snprintf(err, errlen,
+		    "%s: mode %04o: readable by group or others; chmod 600", path,
+		    (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size > DKIM_KEY_MAX_FILE) {
+		snprintf(err, errlen, "%s: %lld bytes, too large for a key (at most %d)",
+		    path, (long long)st.st_size, DKIM_KEY_MAX_FILE);
+		close(fd);
+		return NULL;
+	}
+
+	FILE *fp = fdopen(fd, "r");
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	ERR_clear_error();
+	EVP_PKEY *pkey = PEM_read_PrivateKey(fp, NULL, key_no_password, NULL);
+	if (fclose(fp) != 0 && pkey != NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	if (pkey == NULL) {
+		unsigned long e = ERR_peek_last_error();
+		const char *why = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+		snprintf(err, errlen, "%s: no usable PEM private key (want unencrypted "
+		    "PKCS#1 or PKCS#8)%s%s", path, why ? ": " : "", why ? why : "");
+		ERR_clear_error();
+		return NULL;
+	}
+
+	struct dkim_key *k = xcalloc(1, sizeof(*k));
+	k->pkey = pkey;
+	k->bits = EVP_PKEY_get_bits(pkey);
+	if (EVP_PKEY_is_a(pkey, "RSA")) {
+		k->alg = DKIM_ALG_RSA_SHA256;
+		if (k->bits < DKIM_RSA_MIN_BITS) {
+			snprintf(err, errlen, "%s: RSA key of %d bits; at least %d required "
+			    "(RFC 8301)", path, k->bits, DKIM_RSA_MIN_BITS);
+			dkim_key_free(k);
+			return NULL;
+		}
+	} else if (EVP_PKEY_is_a(pkey, "ED25519")) {
+		k->alg = DKIM_ALG_ED25519_SHA256;
+		k->bits = 8 * ED25519_RAW_LEN;	/* OpenSSL says 253, the group order */
+	} else {
+		const char *type = EVP_PKEY_get0_type_name(pkey);
+
+		snprintf(err, errlen, "%s: %s key; only RSA and Ed25519 keys can sign "
+		    "DKIM", path, type ? type : "unknown");
+		dkim_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* dkim_key_free - release a key; NULL is fine */
+void
+dkim_key_free(struct dkim_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);
+	free(k);
+}
+
+/* dkim_alg_name - the a= value */
+const char *
+dkim_alg_name(enum dkim_alg a)
+{
+	return a == DKIM_ALG_ED25519_SHA256 ? "ed25519-sha256" : "rsa-sha256";
+}
+
+/* key_b64 - base64 of len bytes, one line (caller frees) */
+static char *
+key_b64(const unsigned char *p, size_t len)
+{
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, p, (int)len);
+	return out;
+}
+
+/* dkim_key_public_b64 - p=: DER SubjectPublicKeyInfo for RSA (RFC 6376 §3.6.1),
+ * the bare 32-byte key for Ed25519 (RFC 8463 §4); NULL if OpenSSL fails */
+char *
+dkim_key_public_b64(const struct dkim_key *k)
+{
+	if (k->alg == DKIM_ALG_ED25519_SHA256) {
+		unsigned char raw[ED25519_RAW_LEN];
+		size_t len = sizeof(raw);
+
+		if (EVP_PKEY_get_raw_public_key(k->pkey, raw, &len) != 1 ||
+		    len != ED25519_RAW_LEN)
+			return NULL;
+		return key_b64(raw, len);
+	}
+
+	unsigned char *der = NULL;
+	int len = i2d_PUBKEY(k->pkey, &der);
+	if (len <= 0)
+		return NULL;
+
+	char *out = key_b64(der, (size_t)len);
+	OPENSSL_free(der);
+	return out;
+}

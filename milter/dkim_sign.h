@@ -35,4 +35,10 @@ bool	 dkim_sign_header(const struct dkim_sign_params *p, const struct header_lis
 	    const unsigned char bodyhash[DKIM_HASH_LEN], struct buf *out, char *err,
 	    size_t errlen);
 
+/* dkim_sign_data - sign already canonicalized header data as a= of the key asks
+ * (RSA PKCS#1 v1.5 over SHA-256; Ed25519 over the SHA-256 digest, RFC 8463 §3);
+ * the raw signature is appended to sig. For tests against fixed vectors. */
+bool	 dkim_sign_data(const struct dkim_key *key, const void *data, size_t len,
+	    struct buf *sig, char *err, size_t errlen);
+
 #endif
