@@ -268,10 +268,18 @@ def test_errors(r):
     ]
     for name, reply, why in eom:
         cases.append(("at eom, " + name, reply, True, why, b"E"))
-    p = BadPeer(pkt(b"p") + pkt(b"h", b"X-A\x00v\x00") + pkt(b"a"), at=b"E")
-    res = run_miltc("unix:" + p.path, MSG, check=False, timeout=5)
+    p = BadPeer(pkt(b"p") + pkt(b"h", b"X-A\x00v\\x\r\n\ty\x00") +
+                pkt(b"m", b"\x00\x00\x00\x05Subject\x00new\x00") +
+                pkt(b"y", b"550 5.7.1 no\x00"), at=b"E")
+    res = run_miltc("unix:" + p.path, MSG, check=False, timeout=5, output=True)
     r.eq("hand-made milter, every step answered: result",
-         (res["rc"], res["action"], res["mods"]), (0, "accept", [("add", None, "X-A", "v")]))
+         (res["rc"], res["action"], res["step"], res["reply"], res["mods"]),
+         (0, "reject", "eom", "550 5.7.1 no",
+          [("add", None, "X-A", "v\\x\r\n\ty"), ("change", 5, "Subject", "new")]))
+    out = res["output"] or b""
+    r.ok("output: folded added value, change of a missing 5th Subject adds it",
+         out.endswith(b"X-A: v\\x\n\ty\nSubject: new\n\nHello.\nSecond line.\n") and
+         b"Subject:  two spaces" in out, out)
     p = BadPeer(pkt(b"s"), at=b"B", keep=True)
     big = b"Subject: skip\n\n" + b"y" * 200000
     res = run_miltc("unix:" + p.path, big, check=False, timeout=5)
