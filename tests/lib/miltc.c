@@ -25,18 +25,19 @@
 #include "xalloc.h"
 
 /* Most recipients on the command line. */
-#define MILTC_MAX_RCPTS	1000
+#define MILTC_MAX_RCPTS 1000
 /* Largest message read. */
-#define MILTC_MAX_MESSAGE	(256UL * 1024 * 1024)
+#define MILTC_MAX_MESSAGE (256UL * 1024 * 1024)
 
 /* miltc_usage - print the synopsis, exit 1 */
 static void
 miltc_usage(void)
 {
-	fprintf(stderr, "usage: miltc -s SOCKET [-a CLIENT_IP] [-n CLIENT_NAME] "
-	    "[-P CLIENT_PORT] [-H HELO] [-f MAILFROM] [-r RCPT]... [-A AUTH_USER] "
-	    "[-q QUEUEID] [-j MTA_NAME] [-d DAEMON_NAME] [-t TIMEOUT_S] [-o OUTFILE] "
-	    "[--fold-crlf|--fold-lf] [--count N] MESSAGEFILE|-\n");
+	fprintf(stderr,
+		"usage: miltc -s SOCKET [-a CLIENT_IP] [-n CLIENT_NAME] "
+		"[-P CLIENT_PORT] [-H HELO] [-f MAILFROM] [-r RCPT]... [-A AUTH_USER] "
+		"[-q QUEUEID] [-j MTA_NAME] [-d DAEMON_NAME] [-t TIMEOUT_S] [-o OUTFILE] "
+		"[--fold-crlf|--fold-lf] [--count N] MESSAGEFILE|-\n");
 	exit(1);
 }
 
@@ -55,7 +56,7 @@ miltc_read(const char *path, struct buf *b)
 	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
 		if (b->len + n > MILTC_MAX_MESSAGE) {
 			fprintf(stderr, "miltc: %s: larger than %lu bytes\n", path,
-			    MILTC_MAX_MESSAGE);
+				MILTC_MAX_MESSAGE);
 			if (fp != stdin)
 				fclose(fp);
 			return -1;
@@ -161,7 +162,7 @@ miltc_number(const char *s, long min, long max, const char *what)
 	v = strtol(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
 		fprintf(stderr, "miltc: %s must be a number %ld..%ld, not \"%s\"\n", what,
-		    min, max, s);
+			min, max, s);
 		exit(1);
 	}
 	return v;
@@ -171,10 +172,10 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "fold-crlf", no_argument, NULL, 'C' },
-		{ "fold-lf", no_argument, NULL, 'L' },
-		{ "count", required_argument, NULL, 'N' },
-		{ NULL, 0, NULL, 0 },
+	    {"fold-crlf", no_argument, NULL, 'C'},
+	    {"fold-lf", no_argument, NULL, 'L'},
+	    {"count", required_argument, NULL, 'N'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct mc_envelope env;
 	const char *rcpts[MILTC_MAX_RCPTS];
@@ -193,13 +194,13 @@ main(int argc, char **argv)
 	env.mail_from = "sender@example.com";
 	env.queue_id = "4XTESTQ1";
 	while ((ch = getopt_long(argc, argv, "s:a:n:P:H:f:r:A:q:j:d:t:o:", longopts,
-	    NULL)) != -1) {
+				 NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			spec = optarg;
 			break;
-		case 'a':
-			env.client_addr = optarg;
+		case 'a':	/* "" : no address, family 'U' (sendmail -bs) */
+			env.client_addr = optarg[0] != '\0' ? optarg : NULL;
 			break;
 		case 'n':
 			env.client_name = optarg;
@@ -215,7 +216,8 @@ main(int argc, char **argv)
 			break;
 		case 'r':
 			if (env.nrcpts >= MILTC_MAX_RCPTS) {
-				fprintf(stderr, "miltc: more than %d -r\n", MILTC_MAX_RCPTS);
+				fprintf(stderr, "miltc: more than %d -r\n",
+					MILTC_MAX_RCPTS);
 				return 1;
 			}
 			rcpts[env.nrcpts++] = optarg;

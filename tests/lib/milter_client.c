@@ -31,118 +31,118 @@
 #include "xalloc.h"
 
 /* Protocol constants, as in libmilter's mfdef.h (no libmilter here: we are the MTA). */
-#define MC_VERSION		6
-#define MC_OFFER_ACTIONS	0x000001FFU	/* SMFI_CURR_ACTS: every action */
-#define MC_OFFER_PROTOCOL	0x001FFFFFU	/* SMFI_CURR_PROT: every step option */
-#define MC_MDS_MASK		0x30000000U	/* SMFIP_MDS_*: buffer sizes, ignored */
+#define MC_VERSION 6
+#define MC_OFFER_ACTIONS 0x000001FFU  /* SMFI_CURR_ACTS: every action */
+#define MC_OFFER_PROTOCOL 0x001FFFFFU /* SMFI_CURR_PROT: every step option */
+#define MC_MDS_MASK 0x30000000U	      /* SMFIP_MDS_*: buffer sizes, ignored */
 
-#define SMFIC_ABORT	'A'
-#define SMFIC_BODY	'B'
-#define SMFIC_CONNECT	'C'
-#define SMFIC_MACRO	'D'
-#define SMFIC_BODYEOB	'E'
-#define SMFIC_HELO	'H'
-#define SMFIC_HEADER	'L'
-#define SMFIC_MAIL	'M'
-#define SMFIC_EOH	'N'
-#define SMFIC_OPTNEG	'O'
-#define SMFIC_QUIT	'Q'
-#define SMFIC_RCPT	'R'
-#define SMFIC_DATA	'T'
+#define SMFIC_ABORT 'A'
+#define SMFIC_BODY 'B'
+#define SMFIC_CONNECT 'C'
+#define SMFIC_MACRO 'D'
+#define SMFIC_BODYEOB 'E'
+#define SMFIC_HELO 'H'
+#define SMFIC_HEADER 'L'
+#define SMFIC_MAIL 'M'
+#define SMFIC_EOH 'N'
+#define SMFIC_OPTNEG 'O'
+#define SMFIC_QUIT 'Q'
+#define SMFIC_RCPT 'R'
+#define SMFIC_DATA 'T'
 
-#define SMFIR_ADDRCPT		'+'
-#define SMFIR_DELRCPT		'-'
-#define SMFIR_ADDRCPT_PAR	'2'
-#define SMFIR_SHUTDOWN		'4'
-#define SMFIR_ACCEPT		'a'
-#define SMFIR_REPLBODY		'b'
-#define SMFIR_CONTINUE		'c'
-#define SMFIR_DISCARD		'd'
-#define SMFIR_CHGFROM		'e'
-#define SMFIR_CONN_FAIL		'f'
-#define SMFIR_ADDHEADER		'h'
-#define SMFIR_INSHEADER		'i'
-#define SMFIR_CHGHEADER		'm'
-#define SMFIR_OPTNEG		'O'
-#define SMFIR_PROGRESS		'p'
-#define SMFIR_QUARANTINE	'q'
-#define SMFIR_REJECT		'r'
-#define SMFIR_SKIP		's'
-#define SMFIR_TEMPFAIL		't'
-#define SMFIR_REPLYCODE		'y'
+#define SMFIR_ADDRCPT '+'
+#define SMFIR_DELRCPT '-'
+#define SMFIR_ADDRCPT_PAR '2'
+#define SMFIR_SHUTDOWN '4'
+#define SMFIR_ACCEPT 'a'
+#define SMFIR_REPLBODY 'b'
+#define SMFIR_CONTINUE 'c'
+#define SMFIR_DISCARD 'd'
+#define SMFIR_CHGFROM 'e'
+#define SMFIR_CONN_FAIL 'f'
+#define SMFIR_ADDHEADER 'h'
+#define SMFIR_INSHEADER 'i'
+#define SMFIR_CHGHEADER 'm'
+#define SMFIR_OPTNEG 'O'
+#define SMFIR_PROGRESS 'p'
+#define SMFIR_QUARANTINE 'q'
+#define SMFIR_REJECT 'r'
+#define SMFIR_SKIP 's'
+#define SMFIR_TEMPFAIL 't'
+#define SMFIR_REPLYCODE 'y'
 
-#define SMFIP_NOCONNECT		0x00000001U
-#define SMFIP_NOHELO		0x00000002U
-#define SMFIP_NOMAIL		0x00000004U
-#define SMFIP_NORCPT		0x00000008U
-#define SMFIP_NOBODY		0x00000010U
-#define SMFIP_NOHDRS		0x00000020U
-#define SMFIP_NOEOH		0x00000040U
-#define SMFIP_NR_HDR		0x00000080U
-#define SMFIP_NODATA		0x00000200U
-#define SMFIP_NR_CONN		0x00001000U
-#define SMFIP_NR_HELO		0x00002000U
-#define SMFIP_NR_MAIL		0x00004000U
-#define SMFIP_NR_RCPT		0x00008000U
-#define SMFIP_NR_DATA		0x00010000U
-#define SMFIP_NR_EOH		0x00040000U
-#define SMFIP_NR_BODY		0x00080000U
-#define SMFIP_HDR_LEADSPC	0x00100000U
+#define SMFIP_NOCONNECT 0x00000001U
+#define SMFIP_NOHELO 0x00000002U
+#define SMFIP_NOMAIL 0x00000004U
+#define SMFIP_NORCPT 0x00000008U
+#define SMFIP_NOBODY 0x00000010U
+#define SMFIP_NOHDRS 0x00000020U
+#define SMFIP_NOEOH 0x00000040U
+#define SMFIP_NR_HDR 0x00000080U
+#define SMFIP_NODATA 0x00000200U
+#define SMFIP_NR_CONN 0x00001000U
+#define SMFIP_NR_HELO 0x00002000U
+#define SMFIP_NR_MAIL 0x00004000U
+#define SMFIP_NR_RCPT 0x00008000U
+#define SMFIP_NR_DATA 0x00010000U
+#define SMFIP_NR_EOH 0x00040000U
+#define SMFIP_NR_BODY 0x00080000U
+#define SMFIP_HDR_LEADSPC 0x00100000U
 
 /* Most header fields mc_apply handles; a message with more is a caller bug. */
-#define MC_MAX_HEADERS		100000
+#define MC_MAX_HEADERS 100000
 
 /* Per connection; the message-level state lives in mc_message's locals. */
 struct mc_conn {
-	int		 fd;
-	int		 timeout_ms;
-	enum mc_fold	 fold;
-	uint32_t	 version;	/* negotiated */
-	uint32_t	 actions;	/* SMFIF_* the milter asked for */
-	uint32_t	 proto;		/* SMFIP_* the milter asked for */
-	int		 broken;	/* an I/O or protocol error happened */
-	int		 greeted;	/* connect and HELO steps were sent */
-	int		 conn_ended;	/* a verdict at connect/HELO covers all messages */
-	enum mc_action	 conn_action;
-	enum mc_step	 conn_step;
-	char		*conn_reply;
-	struct buf	 out;		/* packet being built */
-	unsigned char	*in;		/* last packet read */
-	size_t		 in_cap;
-	char		 err[256];
+	int fd;
+	int timeout_ms;
+	enum mc_fold fold;
+	uint32_t version; /* negotiated */
+	uint32_t actions; /* SMFIF_* the milter asked for */
+	uint32_t proto;	  /* SMFIP_* the milter asked for */
+	int broken;	  /* an I/O or protocol error happened */
+	int greeted;	  /* connect and HELO steps were sent */
+	int conn_ended;	  /* a verdict at connect/HELO covers all messages */
+	enum mc_action conn_action;
+	enum mc_step conn_step;
+	char *conn_reply;
+	struct buf out;	   /* packet being built */
+	unsigned char *in; /* last packet read */
+	size_t in_cap;
+	char err[256];
 };
 
 /* What one step of the protocol is skipped by, and which flag spares its reply. */
 struct mc_stepdef {
-	enum mc_step	 step;
-	uint32_t	 skip;
-	uint32_t	 noreply;
+	enum mc_step step;
+	uint32_t skip;
+	uint32_t noreply;
 };
 
 static const struct mc_stepdef mc_steps[] = {
-	{ MC_STEP_CONNECT, SMFIP_NOCONNECT, SMFIP_NR_CONN },
-	{ MC_STEP_HELO, SMFIP_NOHELO, SMFIP_NR_HELO },
-	{ MC_STEP_MAIL, SMFIP_NOMAIL, SMFIP_NR_MAIL },
-	{ MC_STEP_RCPT, SMFIP_NORCPT, SMFIP_NR_RCPT },
-	{ MC_STEP_DATA, SMFIP_NODATA, SMFIP_NR_DATA },
-	{ MC_STEP_HEADER, SMFIP_NOHDRS, SMFIP_NR_HDR },
-	{ MC_STEP_EOH, SMFIP_NOEOH, SMFIP_NR_EOH },
-	{ MC_STEP_BODY, SMFIP_NOBODY, SMFIP_NR_BODY },
-	{ MC_STEP_EOM, 0, 0 },
+    {MC_STEP_CONNECT, SMFIP_NOCONNECT, SMFIP_NR_CONN},
+    {MC_STEP_HELO, SMFIP_NOHELO, SMFIP_NR_HELO},
+    {MC_STEP_MAIL, SMFIP_NOMAIL, SMFIP_NR_MAIL},
+    {MC_STEP_RCPT, SMFIP_NORCPT, SMFIP_NR_RCPT},
+    {MC_STEP_DATA, SMFIP_NODATA, SMFIP_NR_DATA},
+    {MC_STEP_HEADER, SMFIP_NOHDRS, SMFIP_NR_HDR},
+    {MC_STEP_EOH, SMFIP_NOEOH, SMFIP_NR_EOH},
+    {MC_STEP_BODY, SMFIP_NOBODY, SMFIP_NR_BODY},
+    {MC_STEP_EOM, 0, 0},
 };
 
 /* How a reply ended a step. */
 enum mc_outcome {
-	MC_GO_ON,		/* continue with the next step */
-	MC_SKIP_BODY,		/* SMFIR_SKIP: no more body chunks */
-	MC_FINAL		/* the verdict is in res */
+	MC_GO_ON,     /* continue with the next step */
+	MC_SKIP_BODY, /* SMFIR_SKIP: no more body chunks */
+	MC_FINAL      /* the verdict is in res */
 };
 
 /* One header field of a parsed message; raw is everything after the colon, with
  * "\n" between folded lines and no final line break. */
 struct mc_hdr {
-	char	*name;
-	char	*raw;
+	char *name;
+	char *raw;
 };
 
 /* mc_fail - record an error, mark the connection unusable, return -1 */
@@ -173,7 +173,7 @@ mc_now_us(void)
 static int
 mc_wait(struct mc_conn *c, short events, const char *what)
 {
-	struct pollfd p = { .fd = c->fd, .events = events };
+	struct pollfd p = {.fd = c->fd, .events = events};
 	int n;
 
 	do
@@ -275,7 +275,7 @@ mc_recv(struct mc_conn *c, int *cmd, size_t *len)
 	n = mc_get32(hdr);
 	if (n < 1 || n > MC_MAX_PACKET)
 		return mc_fail(c, "reply packet length %u out of range 1..%d", n,
-		    MC_MAX_PACKET);
+			       MC_MAX_PACKET);
 	if (mc_read(c, &ch, 1) < 0)
 		return -1;
 	*cmd = ch;
@@ -294,8 +294,8 @@ mc_recv(struct mc_conn *c, int *cmd, size_t *len)
 static void
 mc_put32(struct buf *b, uint32_t v)
 {
-	unsigned char p[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
-		(unsigned char)(v >> 8), (unsigned char)v };
+	unsigned char p[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+			      (unsigned char)(v >> 8), (unsigned char)v};
 
 	buf_append(b, p, sizeof(p));
 }
@@ -358,7 +358,7 @@ mc_connect_socket(struct mc_conn *c, const char *spec)
 		rest = spec + 6;
 	else
 		return mc_fail(c, "bad socket \"%s\": want unix:PATH or inet:PORT@HOST",
-		    spec);
+			       spec);
 	at = strchr(rest, '@');
 	if (at == NULL || at == rest || (size_t)(at - rest) >= sizeof(port))
 		return mc_fail(c, "bad socket \"%s\": want inet:PORT@HOST", spec);
@@ -386,11 +386,13 @@ mc_connect_socket(struct mc_conn *c, const char *spec)
 	if (gai != 0)
 		return mc_fail(c, "%s: %s", spec, gai_strerror(gai));
 	for (a = ai; a != NULL; a = a->ai_next) {
-		c->fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    a->ai_protocol);
+		c->fd =
+		    socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			   a->ai_protocol);
 		if (c->fd < 0)
 			continue;
-		if (connect(c->fd, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS)
+		if (connect(c->fd, a->ai_addr, a->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS)
 			break;
 		close(c->fd);
 		c->fd = -1;
@@ -428,22 +430,23 @@ mc_negotiate(struct mc_conn *c)
 		return -1;
 	if (cmd != SMFIR_OPTNEG)
 		return mc_fail(c, "negotiation: reply '%c' instead of 'O'",
-		    cmd >= 32 && cmd < 127 ? cmd : '?');
+			       cmd >= 32 && cmd < 127 ? cmd : '?');
 	if (len < 12)
-		return mc_fail(c, "negotiation: reply of %zu bytes, want 12 or more", len);
+		return mc_fail(c, "negotiation: reply of %zu bytes, want 12 or more",
+			       len);
 	/* bytes after the first 12 list macros the milter wants: not needed here */
 	c->version = mc_get32(c->in);
 	c->actions = mc_get32(c->in + 4);
 	c->proto = mc_get32(c->in + 8) & ~MC_MDS_MASK;
 	if (c->version < 2 || c->version > MC_VERSION)
 		return mc_fail(c, "negotiation: milter version %u, want 2..%d",
-		    c->version, MC_VERSION);
+			       c->version, MC_VERSION);
 	if ((c->actions & ~MC_OFFER_ACTIONS) != 0)
 		return mc_fail(c, "negotiation: milter wants actions 0x%x not offered",
-		    c->actions & ~MC_OFFER_ACTIONS);
+			       c->actions & ~MC_OFFER_ACTIONS);
 	if ((c->proto & ~MC_OFFER_PROTOCOL) != 0)
 		return mc_fail(c, "negotiation: milter wants protocol 0x%x not offered",
-		    c->proto & ~MC_OFFER_PROTOCOL);
+			       c->proto & ~MC_OFFER_PROTOCOL);
 	return 0;
 }
 
@@ -515,7 +518,7 @@ mc_macros(struct mc_conn *c, int cmd, const char *const *pairs, size_t n)
 /* mc_add_mod - record one header modification */
 static int
 mc_add_mod(struct mc_conn *c, struct mc_result *res, enum mc_mod_kind kind,
-    const unsigned char *p, size_t len)
+	   const unsigned char *p, size_t len)
 {
 	uint32_t index = 0;
 	size_t used;
@@ -536,7 +539,7 @@ mc_add_mod(struct mc_conn *c, struct mc_result *res, enum mc_mod_kind kind,
 	value = mc_cstr(p, len, &used);
 	if (value == NULL)
 		return mc_fail(c, "header action for %s without a NUL-terminated value",
-		    name);
+			       name);
 	if (res->nmods >= MC_MAX_MODS)
 		return mc_fail(c, "more than %d header actions", MC_MAX_MODS);
 	res->mods = xreallocarray(res->mods, res->nmods + 1, sizeof(*res->mods));
@@ -569,7 +572,7 @@ mc_replycode(struct mc_conn *c, struct mc_result *res, size_t len)
 /* mc_reply - read replies to one step until one decides how to go on */
 static int
 mc_reply(struct mc_conn *c, struct mc_result *res, enum mc_step step,
-    enum mc_outcome *out)
+	 enum mc_outcome *out)
 {
 	int cmd;
 	size_t len, used;
@@ -590,7 +593,8 @@ mc_reply(struct mc_conn *c, struct mc_result *res, enum mc_step step,
 			return 0;
 		case SMFIR_SKIP:
 			if (step != MC_STEP_BODY)
-				return mc_fail(c, "SMFIR_SKIP at step %s", mc_step_name(step));
+				return mc_fail(c, "SMFIR_SKIP at step %s",
+					       mc_step_name(step));
 			*out = MC_SKIP_BODY;
 			return 0;
 		case SMFIR_ACCEPT:
@@ -628,13 +632,14 @@ mc_reply(struct mc_conn *c, struct mc_result *res, enum mc_step step,
 			break;
 		default:
 			return mc_fail(c, "unknown reply '%c' (0x%02x) at step %s",
-			    cmd >= 32 && cmd < 127 ? cmd : '?', (unsigned)cmd,
-			    mc_step_name(step));
+				       cmd >= 32 && cmd < 127 ? cmd : '?', (unsigned)cmd,
+				       mc_step_name(step));
 		}
 		/* everything else modifies the message: only allowed at end of message */
 		if (step != MC_STEP_EOM)
 			return mc_fail(c, "modification '%c' at step %s (only at eom)",
-			    cmd >= 32 && cmd < 127 ? cmd : '?', mc_step_name(step));
+				       cmd >= 32 && cmd < 127 ? cmd : '?',
+				       mc_step_name(step));
 		switch (cmd) {
 		case SMFIR_ADDHEADER:
 			if (mc_add_mod(c, res, MC_MOD_ADD, c->in, len) < 0)
@@ -658,7 +663,7 @@ mc_reply(struct mc_conn *c, struct mc_result *res, enum mc_step step,
 		case SMFIR_DELRCPT:
 		case SMFIR_ADDRCPT_PAR:
 		case SMFIR_CHGFROM:
-		default:	/* SMFIR_REPLBODY and the envelope changes */
+		default: /* SMFIR_REPLBODY and the envelope changes */
 			res->other_mods++;
 			break;
 		}
@@ -669,7 +674,7 @@ mc_reply(struct mc_conn *c, struct mc_result *res, enum mc_step step,
  * unless the milter asked for none */
 static int
 mc_step(struct mc_conn *c, struct mc_result *res, enum mc_step step, int cmd,
-    const void *data, size_t len, enum mc_outcome *out)
+	const void *data, size_t len, enum mc_outcome *out)
 {
 	const struct mc_stepdef *d = &mc_steps[step];
 
@@ -720,11 +725,16 @@ mc_greet(struct mc_conn *c, const struct mc_envelope *env, struct mc_result *res
 	c->greeted = 1;
 	if (!mc_skipped(c, MC_STEP_CONNECT)) {
 		const char *m[] = {
-			"j", env->mta_name != NULL ? env->mta_name : "mx.test.example",
-			"{daemon_name}", env->daemon_name != NULL ? env->daemon_name : "smtpd",
-			"{client_addr}", addr,
-			"{client_name}", buf_cstr(&name),
-			"_", buf_cstr(&under),
+		    "j",
+		    env->mta_name != NULL ? env->mta_name : "mx.test.example",
+		    "{daemon_name}",
+		    env->daemon_name != NULL ? env->daemon_name : "smtpd",
+		    "{client_addr}",
+		    addr,
+		    "{client_name}",
+		    buf_cstr(&name),
+		    "_",
+		    buf_cstr(&under),
 		};
 		if (mc_macros(c, SMFIC_CONNECT, m, sizeof(m) / sizeof(m[0])) < 0)
 			goto fail;
@@ -733,15 +743,15 @@ mc_greet(struct mc_conn *c, const struct mc_envelope *env, struct mc_result *res
 	mc_putstr(&c->out, buf_cstr(&name));
 	buf_putc(&c->out, family);
 	if (family != 'U') {
-		unsigned char port[2] = { (unsigned char)(env->client_port >> 8),
-			(unsigned char)env->client_port };
+		unsigned char port[2] = {(unsigned char)(env->client_port >> 8),
+					 (unsigned char)env->client_port};
 		buf_append(&c->out, port, 2);
 		mc_putstr(&c->out, addr);
 	}
 	buf_free(&name);
 	buf_free(&under);
 	if (mc_step(c, res, MC_STEP_CONNECT, SMFIC_CONNECT, c->out.data, c->out.len,
-	    &out) < 0)
+		    &out) < 0)
 		return -1;
 	if (out == MC_FINAL)
 		goto ended;
@@ -749,7 +759,7 @@ mc_greet(struct mc_conn *c, const struct mc_envelope *env, struct mc_result *res
 		buf_reset(&c->out);
 		mc_putstr(&c->out, env->helo);
 		if (mc_step(c, res, MC_STEP_HELO, SMFIC_HELO, c->out.data, c->out.len,
-		    &out) < 0)
+			    &out) < 0)
 			return -1;
 		if (out == MC_FINAL)
 			goto ended;
@@ -770,8 +780,8 @@ fail:
 /* mc_parse_headers - split msg into header fields; returns the offset of the body,
  * sets *sep when a blank line separated it and *crlf when lines end in CRLF */
 static size_t
-mc_parse_headers(const char *msg, size_t len, struct mc_hdr **hdrs, size_t *n,
-    int *sep, int *crlf)
+mc_parse_headers(const char *msg, size_t len, struct mc_hdr **hdrs, size_t *n, int *sep,
+		 int *crlf)
 {
 	size_t pos = 0, cap = 0;
 	struct buf raw = BUF_INIT;
@@ -817,10 +827,11 @@ mc_parse_headers(const char *msg, size_t len, struct mc_hdr **hdrs, size_t *n,
 		const char *colon = memchr(line, ':', content);
 		size_t i, nlen = colon != NULL ? (size_t)(colon - line) : 0;
 		for (i = 0; i < nlen; i++)
-			if ((unsigned char)line[i] <= ' ' || (unsigned char)line[i] >= 127)
+			if ((unsigned char)line[i] <= ' ' ||
+			    (unsigned char)line[i] >= 127)
 				break;
 		if (colon == NULL || nlen == 0 || i < nlen || *n >= MC_MAX_HEADERS)
-			break;	/* not a header field: the body starts here */
+			break; /* not a header field: the body starts here */
 		name = xstrndup(line, nlen);
 		buf_reset(&raw);
 		buf_append(&raw, colon + 1, content - nlen - 1);
@@ -856,7 +867,7 @@ mc_free_headers(struct mc_hdr *h, size_t n)
  * SMFIP_HDR_LEADSPC), folds as the connection's fold style says */
 static int
 mc_send_header(struct mc_conn *c, struct mc_result *res, const struct mc_hdr *h,
-    enum mc_outcome *out)
+	       enum mc_outcome *out)
 {
 	const char *v = h->raw;
 
@@ -870,13 +881,14 @@ mc_send_header(struct mc_conn *c, struct mc_result *res, const struct mc_hdr *h,
 		buf_putc(&c->out, *v);
 	}
 	buf_putc(&c->out, '\0');
-	return mc_step(c, res, MC_STEP_HEADER, SMFIC_HEADER, c->out.data, c->out.len, out);
+	return mc_step(c, res, MC_STEP_HEADER, SMFIC_HEADER, c->out.data, c->out.len,
+		       out);
 }
 
 /* mc_send_body - the body in chunks of at most MC_CHUNK_SIZE, bare LF made CRLF */
 static int
 mc_send_body(struct mc_conn *c, struct mc_result *res, const char *body, size_t len,
-    enum mc_outcome *out)
+	     enum mc_outcome *out)
 {
 	char *chunk = xmalloc(MC_CHUNK_SIZE);
 	size_t i, n = 0;
@@ -907,8 +919,8 @@ mc_send_body(struct mc_conn *c, struct mc_result *res, const char *body, size_t 
 
 /* mc_message - run one message through the milter */
 int
-mc_message(struct mc_conn *c, const struct mc_envelope *env, const char *msg,
-    size_t len, struct mc_result *res)
+mc_message(struct mc_conn *c, const struct mc_envelope *env, const char *msg, size_t len,
+	   struct mc_result *res)
 {
 	enum mc_outcome out = MC_GO_ON;
 	struct mc_hdr *hdrs = NULL;
@@ -936,9 +948,12 @@ mc_message(struct mc_conn *c, const struct mc_envelope *env, const char *msg,
 	{
 		const char *from = env->mail_from != NULL ? env->mail_from : "";
 		const char *m[] = {
-			"i", env->queue_id != NULL ? env->queue_id : "",
-			"{auth_authen}", env->auth_authen,
-			"{mail_addr}", from,
+		    "i",
+		    env->queue_id != NULL ? env->queue_id : "",
+		    "{auth_authen}",
+		    env->auth_authen,
+		    "{mail_addr}",
+		    from,
 		};
 		if (!mc_skipped(c, MC_STEP_MAIL) &&
 		    mc_macros(c, SMFIC_MAIL, m, sizeof(m) / sizeof(m[0])) < 0)
@@ -947,13 +962,13 @@ mc_message(struct mc_conn *c, const struct mc_envelope *env, const char *msg,
 		buf_printf(&c->out, "<%s>", from);
 		buf_putc(&c->out, '\0');
 		if (mc_step(c, res, MC_STEP_MAIL, SMFIC_MAIL, c->out.data, c->out.len,
-		    &out) < 0)
+			    &out) < 0)
 			goto fail;
 		if (out == MC_FINAL)
 			goto ended;
 	}
 	for (i = 0; i < env->nrcpts; i++) {
-		const char *m[] = { "{rcpt_addr}", env->rcpts[i] };
+		const char *m[] = {"{rcpt_addr}", env->rcpts[i]};
 		if (!mc_skipped(c, MC_STEP_RCPT) &&
 		    mc_macros(c, SMFIC_RCPT, m, sizeof(m) / sizeof(m[0])) < 0)
 			goto fail;
@@ -961,7 +976,7 @@ mc_message(struct mc_conn *c, const struct mc_envelope *env, const char *msg,
 		buf_printf(&c->out, "<%s>", env->rcpts[i]);
 		buf_putc(&c->out, '\0');
 		if (mc_step(c, res, MC_STEP_RCPT, SMFIC_RCPT, c->out.data, c->out.len,
-		    &out) < 0)
+			    &out) < 0)
 			goto fail;
 		if (out == MC_FINAL)
 			goto ended;
@@ -979,7 +994,7 @@ mc_message(struct mc_conn *c, const struct mc_envelope *env, const char *msg,
 			goto ended;
 	}
 	{
-		const char *m[] = { "i", env->queue_id != NULL ? env->queue_id : "" };
+		const char *m[] = {"i", env->queue_id != NULL ? env->queue_id : ""};
 		if (!mc_skipped(c, MC_STEP_EOH) &&
 		    mc_macros(c, SMFIC_EOH, m, sizeof(m) / sizeof(m[0])) < 0)
 			goto fail;
@@ -995,7 +1010,7 @@ mc_message(struct mc_conn *c, const struct mc_envelope *env, const char *msg,
 			goto ended;
 	}
 	{
-		const char *m[] = { "i", env->queue_id != NULL ? env->queue_id : "" };
+		const char *m[] = {"i", env->queue_id != NULL ? env->queue_id : ""};
 		if (mc_macros(c, SMFIC_BODYEOB, m, sizeof(m) / sizeof(m[0])) < 0)
 			goto fail;
 	}
@@ -1071,8 +1086,8 @@ mc_action_name(enum mc_action a)
 const char *
 mc_step_name(enum mc_step s)
 {
-	static const char *const names[] = { "connect", "helo", "mail", "rcpt", "data",
-		"header", "eoh", "body", "eom" };
+	static const char *const names[] = {"connect", "helo", "mail", "rcpt", "data",
+					    "header",  "eoh",  "body", "eom"};
 
 	if ((size_t)s < sizeof(names) / sizeof(names[0]))
 		return names[s];
@@ -1103,8 +1118,8 @@ mc_apply(const struct mc_result *res, const char *msg, size_t len, struct buf *o
 	struct mc_hdr *hdrs;
 	size_t nhdrs, body, i, j, n, cap;
 	int sep, crlf;
-	char **f;	/* fields, "Name:value" with "\n" between folded lines */
-	char **names;	/* field names, for SMFIR_CHGHEADER's lookups */
+	char **f;     /* fields, "Name:value" with "\n" between folded lines */
+	char **names; /* field names, for SMFIR_CHGHEADER's lookups */
 
 	body = mc_parse_headers(msg, len, &hdrs, &nhdrs, &sep, &crlf);
 	cap = nhdrs + res->nmods + 1;
@@ -1125,15 +1140,17 @@ mc_apply(const struct mc_result *res, const char *msg, size_t len, struct buf *o
 		if (m->kind == MC_MOD_CHANGE) {
 			uint32_t seen = 0;
 			for (j = 0; j < n; j++)
-				if (strcasecmp(names[j], m->name) == 0 && ++seen == m->index)
+				if (strcasecmp(names[j], m->name) == 0 &&
+				    ++seen == m->index)
 					break;
 			if (j < n) {
 				free(f[j]);
 				free(names[j]);
 				if (*m->value == '\0') {
-					memmove(f + j, f + j + 1, (n - j - 1) * sizeof(*f));
+					memmove(f + j, f + j + 1,
+						(n - j - 1) * sizeof(*f));
 					memmove(names + j, names + j + 1,
-					    (n - j - 1) * sizeof(*names));
+						(n - j - 1) * sizeof(*names));
 					n--;
 				} else {
 					f[j] = mc_field(res, m->name, m->value);
@@ -1142,7 +1159,7 @@ mc_apply(const struct mc_result *res, const char *msg, size_t len, struct buf *o
 				continue;
 			}
 			if (*m->value == '\0')
-				continue;	/* deleting a field that is not there */
+				continue; /* deleting a field that is not there */
 			/* changing a missing field adds it, as Sendmail and Postfix do */
 		} else if (m->kind == MC_MOD_INSERT) {
 			at = m->index < n ? m->index : n;
