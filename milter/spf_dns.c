@@ -55,6 +55,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -69,6 +70,13 @@
 /* The TTL we report to libspf2; it has no cache of its own here. */
 #define SPF_DNS_TTL	0
 
+/* Suffixes marking an a/mx lookup whose IPv4 and/or IPv6 CIDR length is 0
+ * (libspf2 refuses /0). ".invalid" is reserved (RFC 6761), so no real name
+ * ends this way; the layer strips the suffix before the lookup. */
+#define SPF_DNS_ZERO4	".z4.spf-cidr0.invalid"
+#define SPF_DNS_ZERO6	".z6.spf-cidr0.invalid"
+#define SPF_DNS_ZERO46	".z46.spf-cidr0.invalid"
+
 /* Per-evaluation state of one layer; reset by spf_dns_begin. One thread only. */
 struct spf_dns_state {
 	struct dns_resolver *resolver;
@@ -81,6 +89,8 @@ struct spf_dns_state {
 	char		*pending[SPF_DNS_MAX_MX];
 	size_t		 n_pending;
 	size_t		 next_pending;
+	bool		 pending_ptr;	/* they came from a PTR answer */
+	bool		 zero4, zero6;	/* the current term has a /0 CIDR */
 };
 
 /* spf_dns_clear_pending - forget the names of the last MX/PTR answer */
@@ -156,11 +166,12 @@ spf_dns_name_ok(const char *name)
 	return label > 0;
 }
 
-/* spf_dns_macro_letter - RFC 7208 §7.1 macro letters, either case */
+/* spf_dns_macro_letter - RFC 7208 §7.1 letters allowed in a domain-spec
+ * (c, r and t belong to explanation text only), either case */
 static bool
 spf_dns_macro_letter(int c)
 {
-	return c != '\0' && strchr("slodiphcrtv", tolower(c)) != NULL;
+	return c != '\0' && strchr("slodiphv", tolower(c)) != NULL;
 }
 
 /* spf_dns_screen_macro - check one "%{...}" at p (p[0] == '%', p[1] == '{');
@@ -175,7 +186,7 @@ spf_dns_screen_macro(const char *p, size_t avail, size_t *used)
 	size_t n_seen = 0;
 
 	if (i >= avail || !spf_dns_macro_letter((unsigned char)p[i]))
-		return "unknown macro letter";
+		return "invalid macro letter";
 	upper = isupper((unsigned char)p[i]);
 	i++;
 	while (i < avail && isdigit((unsigned char)p[i])) {
@@ -195,26 +206,30 @@ spf_dns_screen_macro(const char *p, size_t avail, size_t *used)
 			return "invalid macro delimiter";
 		if (memchr(seen, p[i], n_seen) != NULL)
 			return "repeated macro delimiter";
+		if (n_seen + 1 >= sizeof(seen))
+			return "invalid macro delimiter";
 		seen[n_seen++] = p[i];
 		i++;
 	}
 	if (i >= avail)
 		return "unterminated macro";
-	if (upper && (rev || digits > 0))
-		return "URL-escaped macro with transformers";
+	if (upper && rev)
+		return "URL-escaped reversed macro";
 	*used = i + 1;
 	return NULL;
 }
 
-/* spf_dns_screen_term - check one term of a record */
+/* spf_dns_screen_macros - a macro-string (§7.1): literals %x21-7E and valid
+ * escapes; *macros counts the %{...}; *ends_in_macro tells the domain-end rule */
 static const char *
-spf_dns_screen_term(const char *t, size_t len)
+spf_dns_screen_macros(const char *t, size_t len, size_t *macros,
+    bool *ends_in_macro)
 {
-	size_t macros = 0;
-
-	if (len > SPF_DNS_MAX_TERM)
-		return "SPF term too long";
+	*ends_in_macro = false;
 	for (size_t i = 0; i < len; ) {
+		*ends_in_macro = false;
+		if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f)
+			return "invalid character in SPF term";
 		if (t[i] != '%') {
 			i++;
 			continue;
@@ -233,9 +248,10 @@ spf_dns_screen_term(const char *t, size_t len)
 
 			if (why != NULL)
 				return why;
-			if (++macros > SPF_DNS_MAX_TERM_MACROS)
+			if (++*macros > SPF_DNS_MAX_TERM_MACROS)
 				return "too many macros in one SPF term";
 			i += used;
+			*ends_in_macro = true;
 			break;
 		}
 		default:
@@ -245,86 +261,307 @@ spf_dns_screen_term(const char *t, size_t len)
 	return NULL;
 }
 
-/* spf_dns_is_modifier - t starts with name "=" (case-insensitive) */
+/* spf_dns_toplabel_ok - RFC 7208 toplabel: alphanumerics and inner hyphens,
+ * not all digits */
 static bool
-spf_dns_is_modifier(const char *t, size_t len, const char *name)
+spf_dns_toplabel_ok(const char *l, size_t len)
 {
-	size_t n = strlen(name);
+	bool alpha = false;
 
-	return len > n && strncasecmp(t, name, n) == 0 && t[n] == '=';
+	if (len == 0 || l[0] == '-' || l[len - 1] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)l[i];
+
+		if (isalpha(c))
+			alpha = true;
+		else if (!isdigit(c) && c != '-')
+			return false;
+	}
+	return alpha;
+}
+
+/* spf_dns_domain_spec_ok - macro-string domain-end (§7.1); NULL when valid */
+static const char *
+spf_dns_domain_spec(const char *d, size_t len, size_t *macros)
+{
+	bool ends_in_macro;
+	const char *why, *dot;
+
+	if (len == 0)
+		return "empty domain in SPF term";
+	if ((why = spf_dns_screen_macros(d, len, macros, &ends_in_macro)) != NULL)
+		return why;
+	if (ends_in_macro)
+		return NULL;
+	if (d[len - 1] == '.')
+		len--;
+	dot = len > 0 ? memrchr(d, '.', len) : NULL;
+	if (dot == NULL ||
+	    !spf_dns_toplabel_ok(dot + 1, len - (size_t)(dot + 1 - d)))
+		return "invalid domain in SPF term";
+	return NULL;
+}
+
+/* spf_dns_cidr_num - a CIDR length without leading zeros, at most max */
+static bool
+spf_dns_cidr_num(const char *s, size_t len, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (len == 0 || len > 3 || (len > 1 && s[0] == '0'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return v <= max;
+}
+
+/* spf_dns_digits_before - count of digits ending at t[end] (exclusive) */
+static size_t
+spf_dns_digits_before(const char *t, size_t end)
+{
+	size_t n = 0;
+
+	while (n < end && isdigit((unsigned char)t[end - 1 - n]))
+		n++;
+	return n;
+}
+
+/* spf_dns_split_cidr - take "[/N][//M]" off the end of t[0..*len); -1 if the
+ * lengths are invalid; v4/v6 get -1 when absent */
+static int
+spf_dns_split_cidr(const char *t, size_t *len, int *v4, int *v6)
+{
+	size_t n = *len, d;
+	unsigned v;
+
+	*v4 = *v6 = -1;
+	d = spf_dns_digits_before(t, n);
+	if (d > 0 && n >= d + 2 && t[n - d - 1] == '/' && t[n - d - 2] == '/') {
+		if (!spf_dns_cidr_num(t + n - d, d, 128, &v))
+			return -1;
+		*v6 = (int)v;
+		n -= d + 2;
+		d = spf_dns_digits_before(t, n);
+	}
+	if (d > 0 && n >= d + 1 && t[n - d - 1] == '/') {
+		if (!spf_dns_cidr_num(t + n - d, d, 32, &v))
+			return -1;
+		*v4 = (int)v;
+		n -= d + 1;
+	}
+	*len = n;
+	return 0;
+}
+
+/* spf_dns_put_cidr - "/N//M" for the non-negative ones */
+static void
+spf_dns_put_cidr(struct buf *out, int v4, int v6)
+{
+	if (v4 >= 0)
+		buf_printf(out, "/%d", v4);
+	if (v6 >= 0)
+		buf_printf(out, "//%d", v6);
+}
+
+/* spf_dns_check_mech - one mechanism; appends its form for libspf2 to out */
+static const char *
+spf_dns_check_mech(const char *t, size_t len, bool *has_all, struct buf *out)
+{
+	static const char *names[] = { "all", "include", "a", "mx", "ptr", "ip4",
+	    "ip6", "exists" };
+	char qual = '+';
+	size_t i = 0, n = 0, k, macros = 0;
+	const char *why;
+	int v4, v6;
+
+	if (strchr("+-?~", t[0]) != NULL) {
+		qual = t[0];
+		i = 1;
+	}
+	while (i + n < len && (isalnum((unsigned char)t[i + n])))
+		n++;
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (strlen(names[k]) == n && strncasecmp(t + i, names[k], n) == 0)
+			break;
+	if (k == sizeof(names) / sizeof(names[0]))
+		return "unknown SPF mechanism";
+	const char *name = names[k];
+	const char *rest = t + i + n;
+	size_t rlen = len - i - n;
+
+	if (strcmp(name, "all") == 0) {
+		if (rlen != 0)
+			return "invalid all mechanism";
+		*has_all = true;
+		buf_printf(out, "%call", qual);
+		return NULL;
+	}
+	if (strcmp(name, "include") == 0 || strcmp(name, "exists") == 0) {
+		if (rlen < 1 || rest[0] != ':')
+			return "mechanism needs a domain";
+		if ((why = spf_dns_domain_spec(rest + 1, rlen - 1, &macros)) != NULL)
+			return why;
+		buf_printf(out, "%c%s", qual, name);
+		buf_append(out, rest, rlen);
+		return NULL;
+	}
+	if (strcmp(name, "ptr") == 0) {
+		if (rlen > 0 && (rest[0] != ':' || (why = spf_dns_domain_spec(
+		    rest + 1, rlen - 1, &macros)) != NULL))
+			return rlen > 0 && rest[0] == ':' ? why :
+			    "invalid ptr mechanism";
+		buf_printf(out, "%cptr", qual);
+		buf_append(out, rest, rlen);
+		return NULL;
+	}
+	if (strcmp(name, "ip4") == 0 || strcmp(name, "ip6") == 0) {
+		bool six = name[2] == '6';
+		char addr[64];
+		unsigned char bin[16];
+		size_t alen;
+		const char *slash;
+		unsigned cidr = six ? 128 : 32;
+
+		if (rlen < 2 || rest[0] != ':')
+			return "invalid ip mechanism";
+		slash = memchr(rest + 1, '/', rlen - 1);
+		alen = slash != NULL ? (size_t)(slash - rest - 1) : rlen - 1;
+		if (alen == 0 || alen >= sizeof(addr))
+			return "invalid IP address in SPF record";
+		memcpy(addr, rest + 1, alen);
+		addr[alen] = '\0';
+		if (inet_pton(six ? AF_INET6 : AF_INET, addr, bin) != 1)
+			return "invalid IP address in SPF record";
+		if (slash != NULL && !spf_dns_cidr_num(slash + 1,
+		    rlen - 1 - alen - 1, six ? 128 : 32, &cidr))
+			return "invalid CIDR length in SPF record";
+		if (cidr == 0) {	/* libspf2 refuses /0: two halves instead */
+			buf_printf(out, six ? "%cip6:::/1 %cip6:8000::/1" :
+			    "%cip4:0.0.0.0/1 %cip4:128.0.0.0/1", qual, qual);
+			return NULL;
+		}
+		buf_printf(out, "%c%s", qual, name);
+		buf_append(out, rest, rlen);
+		return NULL;
+	}
+	/* a, mx */
+	size_t dlen = rlen;
+
+	if (spf_dns_split_cidr(rest, &dlen, &v4, &v6) < 0)
+		return "invalid CIDR length in SPF record";
+	if (dlen > 0 && (rest[0] != ':' || (why = spf_dns_domain_spec(rest + 1,
+	    dlen - 1, &macros)) != NULL))
+		return dlen > 0 && rest[0] == ':' ? why : "invalid a or mx mechanism";
+	buf_printf(out, "%c%s", qual, name);
+	if (v4 != 0 && v6 != 0) {
+		buf_append(out, rest, rlen);
+		return NULL;
+	}
+	/* A zero CIDR, which libspf2 refuses: look up a marked name and let the
+	 * layer answer with one address in each half of the address space. */
+	if (dlen > 0)
+		buf_append(out, rest, dlen);
+	else
+		buf_puts(out, ":%{d}");
+	buf_puts(out, v4 == 0 && v6 == 0 ? SPF_DNS_ZERO46 :
+	    v4 == 0 ? SPF_DNS_ZERO4 : SPF_DNS_ZERO6);
+	spf_dns_put_cidr(out, v4 == 0 ? 1 : v4, v6 == 0 ? 1 : v6);
+	return NULL;
+}
+
+/* spf_dns_check_record - the whole screen and syntax check of a v=spf1 record;
+ * out (may be NULL) gets the record libspf2 is to evaluate: only mechanisms
+ * and redirect= (exp= and unknown modifiers dropped, redirect= dropped when
+ * there is an "all", §6.1), zero CIDRs rewritten. NULL when acceptable. */
+static const char *
+spf_dns_check_record(const char *rec, size_t len, struct buf *out)
+{
+	struct buf mechs = BUF_INIT, redirect = BUF_INIT;
+	unsigned redirects = 0, exps = 0;
+	bool has_all = false;
+	const char *why = NULL;
+	size_t i;
+
+	if (len > SPF_DNS_MAX_RECORD)
+		return "SPF record too long";
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)rec[i];
+
+		if (c < 0x20 || c >= 0x7f)
+			return "control or non-ASCII byte in SPF record";
+	}
+	/* "v=spf1" then terms separated by spaces */
+	for (i = 6; i < len && why == NULL; ) {
+		size_t j = i, macros = 0, n = 0;
+		const char *t;
+		bool dummy;
+
+		while (j < len && rec[j] != ' ')
+			j++;
+		t = rec + i;
+		n = j - i;
+		i = j + 1;
+		if (n == 0)
+			continue;
+		if (n > SPF_DNS_MAX_TERM) {
+			why = "SPF term too long";
+			break;
+		}
+		/* a modifier: name "=" (name = ALPHA *(ALPHA / DIGIT / - _ .)) */
+		size_t k = 0;
+
+		if (isalpha((unsigned char)t[0])) {
+			while (k < n && (isalnum((unsigned char)t[k]) ||
+			    strchr("-_.", t[k]) != NULL))
+				k++;
+		}
+		if (k > 0 && k < n && t[k] == '=') {
+			if (k == 8 && strncasecmp(t, "redirect", 8) == 0) {
+				redirects++;
+				why = spf_dns_domain_spec(t + 9, n - 9, &macros);
+				buf_reset(&redirect);
+				buf_puts(&redirect, "redirect=");
+				buf_append(&redirect, t + 9, n - 9);
+			} else if (k == 3 && strncasecmp(t, "exp", 3) == 0) {
+				exps++;
+				why = spf_dns_domain_spec(t + 4, n - 4, &macros);
+			} else
+				why = spf_dns_screen_macros(t + k + 1, n - k - 1,
+				    &macros, &dummy);
+			continue;
+		}
+		if (mechs.len > 0)
+			buf_putc(&mechs, ' ');
+		why = spf_dns_check_mech(t, n, &has_all, &mechs);
+	}
+	if (why == NULL && (redirects > 1 || exps > 1))
+		why = "redirect= or exp= given twice";
+	if (why == NULL && out != NULL) {
+		buf_puts(out, "v=spf1");
+		if (mechs.len > 0) {
+			buf_putc(out, ' ');
+			buf_append(out, mechs.data, mechs.len);
+		}
+		if (redirects > 0 && !has_all) {
+			buf_putc(out, ' ');
+			buf_append(out, redirect.data, redirect.len);
+		}
+	}
+	buf_free(&mechs);
+	buf_free(&redirect);
+	return why;
 }
 
 /* spf_dns_screen_record - see the header comment; NULL when acceptable */
 const char *
 spf_dns_screen_record(const char *rec, size_t len)
 {
-	unsigned redirects = 0, exps = 0;
-
-	if (len > SPF_DNS_MAX_RECORD)
-		return "SPF record too long";
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)rec[i];
-
-		if (c < 0x20 || c >= 0x7f)
-			return "control or non-ASCII byte in SPF record";
-	}
-	for (size_t i = 0; i < len; ) {
-		size_t j = i;
-		const char *why;
-
-		while (j < len && rec[j] != ' ')
-			j++;
-		if (j > i) {
-			if ((why = spf_dns_screen_term(rec + i, j - i)) != NULL)
-				return why;
-			if (spf_dns_is_modifier(rec + i, j - i, "redirect"))
-				redirects++;
-			if (spf_dns_is_modifier(rec + i, j - i, "exp"))
-				exps++;
-		}
-		i = j + 1;
-	}
-	if (redirects > 1 || exps > 1)
-		return "redirect= or exp= given twice";
-	return NULL;
-}
-
-/* spf_dns_is_exp - an exp= modifier, or libspf2's own exp-text= */
-static bool
-spf_dns_is_exp(const char *t, size_t len)
-{
-	return spf_dns_is_modifier(t, len, "exp") ||
-	    spf_dns_is_modifier(t, len, SPF_EXP_MOD_NAME);
-}
-
-/* spf_dns_strip_exp - the record without its explanation modifiers, to
- * evaluate; NULL when it has none */
-static char *
-spf_dns_strip_exp(const char *rec)
-{
-	struct buf b = BUF_INIT;
-	size_t len = strlen(rec);
-	bool stripped = false;
-
-	for (size_t i = 0; i < len; ) {
-		size_t j = i;
-
-		while (j < len && rec[j] != ' ')
-			j++;
-		if (j > i && spf_dns_is_exp(rec + i, j - i))
-			stripped = true;
-		else if (j > i) {
-			if (b.len > 0)
-				buf_putc(&b, ' ');
-			buf_append(&b, rec + i, j - i);
-		}
-		i = j + 1;
-	}
-	if (!stripped) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
+	return spf_dns_check_record(rec, len, NULL);
 }
 
 /* spf_dns_is_spf - a TXT string that is an SPF version 1 record (§4.5) */
@@ -422,6 +659,63 @@ spf_dns_count_void(struct spf_dns_state *st)
 	return true;
 }
 
+/* spf_dns_unmark - name without a zero-CIDR suffix (setting zero4/zero6),
+ * copied to plain; NULL when it does not fit */
+static const char *
+spf_dns_unmark(struct spf_dns_state *st, const char *domain, char *plain,
+    size_t size)
+{
+	static const struct { const char *sfx; bool z4, z6; } marks[] = {
+		{ SPF_DNS_ZERO46, true, true },
+		{ SPF_DNS_ZERO4, true, false },
+		{ SPF_DNS_ZERO6, false, true },
+	};
+	size_t len = strlen(domain);
+
+	if (len > 0 && domain[len - 1] == '.')
+		len--;
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		size_t n = strlen(marks[i].sfx);
+
+		if (len > n && strncasecmp(domain + len - n, marks[i].sfx, n) == 0) {
+			len -= n;
+			st->zero4 = marks[i].z4;
+			st->zero6 = marks[i].z6;
+			break;
+		}
+	}
+	if (len >= size)
+		return NULL;
+	memcpy(plain, domain, len);
+	plain[len] = '\0';
+	return plain;
+}
+
+/* spf_dns_halves - for a /0 CIDR: an answer with one address in each half of
+ * the address space, which the /1 libspf2 was given then matches */
+static SPF_dns_rr_t *
+spf_dns_halves(SPF_dns_rr_t *rr, ns_type type)
+{
+	rr->num_rr = 0;
+	for (int i = 0; i < 2; i++) {
+		if (SPF_dns_rr_buf_realloc(rr, i, sizeof(SPF_dns_rr_data_t))) {
+			SPF_dns_rr_free(rr);
+			return NULL;
+		}
+		if (type == ns_t_a) {
+			memset(&rr->rr[i]->a, 0, sizeof(struct in_addr));
+			((unsigned char *)&rr->rr[i]->a)[0] = i ? 0x80 : 0;
+			((unsigned char *)&rr->rr[i]->a)[3] = 1;
+		} else {
+			memset(&rr->rr[i]->aaaa, 0, sizeof(struct in6_addr));
+			rr->rr[i]->aaaa.s6_addr[0] = i ? 0x80 : 0;
+			rr->rr[i]->aaaa.s6_addr[15] = 1;
+		}
+	}
+	rr->num_rr = 2;
+	return rr;
+}
+
 /* spf_dns_lookup - libspf2's lookup hook: A, AAAA, MX, PTR (and TXT) */
 static SPF_dns_rr_t *
 spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
@@ -432,6 +726,7 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 	const struct dns_answer *a;
 	SPF_dns_rr_t *out;
 	const char *name;
+	char plain[SPF_DNS_MAX_NAME * 4 + 2];
 	int rrtype;
 	bool sub = false;
 
@@ -461,11 +756,15 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 		sub = true;
 	} else {
 		spf_dns_clear_pending(st);
+		st->zero4 = st->zero6 = false;
 		if (!spf_dns_count_term(st))
 			return spf_dns_rr_status(layer, domain, type, TRY_AGAIN);
 	}
 
-	name = spf_dns_truncate_name(domain);
+	name = spf_dns_unmark(st, domain, plain, sizeof(plain));
+	if (name == NULL)
+		return spf_dns_rr_status(layer, domain, type, HOST_NOT_FOUND);
+	name = spf_dns_truncate_name(name);
 	if (!spf_dns_name_ok(name)) {
 		if (!sub && !spf_dns_count_void(st))
 			return spf_dns_rr_status(layer, domain, type, TRY_AGAIN);
@@ -476,6 +775,11 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 	a = dns_query_wait(q);
 	switch (a->status) {
 	case DNS_TEMPFAIL:
+		if (sub && st->pending_ptr) {
+			/* §5.5: a failing address lookup of a PTR name skips it */
+			out = spf_dns_rr_status(layer, domain, type, HOST_NOT_FOUND);
+			break;
+		}
 		st->tempfail = true;
 		out = spf_dns_rr_status(layer, domain, type, TRY_AGAIN);
 		break;
@@ -502,7 +806,12 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 		}
 		if (out != NULL && out->num_rr == 0)
 			out->herrno = NO_DATA;
+		if (out != NULL && out->num_rr > 0 &&
+		    ((type == ns_t_a && st->zero4) ||
+		    (type == ns_t_aaaa && st->zero6)))
+			out = spf_dns_halves(out, type);
 		if (out != NULL && (type == ns_t_mx || type == ns_t_ptr)) {
+			st->pending_ptr = type == ns_t_ptr;
 			for (int i = 0; i < out->num_rr &&
 			    st->n_pending < SPF_DNS_MAX_MX; i++)
 				st->pending[st->n_pending++] =
@@ -542,7 +851,7 @@ spf_dns_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 	const struct dns_answer *a;
 	struct dns_query *q;
 	const char *found = NULL;
-	char *stripped;
+	struct buf text = BUF_INIT;
 	size_t n_found = 0, found_len = 0;
 	SPF_errcode_t err;
 	bool top;
@@ -600,22 +909,16 @@ spf_dns_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 		return spf_dns_set(resp, SPF_RESULT_PERMERROR,
 		    SPF_E_MULTIPLE_RECORDS);
 	}
-	if ((why = spf_dns_screen_record(found, found_len)) != NULL) {
+	if ((why = spf_dns_check_record(found, found_len, &text)) != NULL) {
 		dns_query_free(q);
+		buf_free(&text);
 		spf_dns_refuse(st, why);
 		return spf_dns_set(resp, SPF_RESULT_PERMERROR, SPF_E_SYNTAX);
 	}
 
-	/* The whole record must compile (that checks exp= too); the record
-	 * evaluated is the one without exp=, so no explanation is ever expanded. */
-	err = SPF_record_compile(server, resp, recp, found);
-	stripped = err == SPF_E_SUCCESS ? spf_dns_strip_exp(found) : NULL;
-	if (stripped != NULL) {
-		SPF_record_free(*recp);
-		*recp = NULL;
-		err = SPF_record_compile(server, resp, recp, stripped);
-		free(stripped);
-	}
+	/* libspf2 compiles the record as rewritten: only what it can evaluate */
+	err = SPF_record_compile(server, resp, recp, buf_cstr(&text));
+	buf_free(&text);
 	dns_query_free(q);
 	if (err != SPF_E_SUCCESS) {
 		if (*recp != NULL) {
