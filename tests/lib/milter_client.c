@@ -926,7 +926,7 @@ mc_message(struct mc_conn *c, const struct mc_envelope *env, const char *msg, si
 	struct mc_hdr *hdrs = NULL;
 	size_t nhdrs = 0, body, i;
 	int sep, crlf, started = 0;
-	long long t0;
+	long long t0, t_eob;
 
 	memset(res, 0, sizeof(*res));
 	res->leadspc = (c->proto & SMFIP_HDR_LEADSPC) != 0;
@@ -1009,6 +1009,7 @@ mc_message(struct mc_conn *c, const struct mc_envelope *env, const char *msg, si
 		if (out == MC_FINAL)
 			goto ended;
 	}
+	t_eob = mc_now_us();
 	{
 		const char *m[] = {"i", env->queue_id != NULL ? env->queue_id : ""};
 		if (mc_macros(c, SMFIC_BODYEOB, m, sizeof(m) / sizeof(m[0])) < 0)
@@ -1017,6 +1018,7 @@ mc_message(struct mc_conn *c, const struct mc_envelope *env, const char *msg, si
 	if (mc_step(c, res, MC_STEP_EOM, SMFIC_BODYEOB, NULL, 0, &out) < 0)
 		goto fail;
 	res->latency_us = mc_now_us() - t0;
+	res->eom_us = res->latency_us - (t_eob - t0);
 	mc_free_headers(hdrs, nhdrs);
 	return 0;
 

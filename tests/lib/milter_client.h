@@ -87,6 +87,8 @@ struct mc_result {
 	int leadspc;	      /* SMFIP_HDR_LEADSPC was negotiated */
 	int other_mods;	      /* count of ignored actions (rcpt/from/body changes) */
 	long long latency_us; /* from MAIL FROM to the final reply */
+	long long eom_us;     /* from the end of the body (SMFIC_BODYEOB about to go
+			       * out) to the final reply; 0 if it ended earlier */
 };
 
 struct mc_conn;
