@@ -1,2 +1,385 @@
+/* keygen - authmilter-keygen: make a DKIM signing key and its DNS record, or
+ * check that the record published in DNS matches a key.
+ *
+ *   authmilter-keygen -a rsa|ed25519 [-b BITS] -d DOMAIN -s SELECTOR [-o DIR]
+ *   authmilter-keygen --check -d DOMAIN -s SELECTOR -k KEYFILE
+ *       [-c milter.conf | -n ADDR[@PORT]]
+ *
+ * Generation writes DIR/SELECTOR.DOMAIN.key (PEM PKCS#8, mode 0600, never over an
+ * existing file) and prints the zone-file TXT record on stdout. The check looks
+ * the record up through dns.c, parses it with dkim_keyrec.c and compares its key
+ * with the private key's. Exit: 0 done/match, 1 failure/mismatch/missing, 2 usage.
+ */
 #include "config.h"
-int main(void) { return 1; }
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "dkim_key.h"
+#include "dkim_keyrec.h"
+#include "dns.h"
+#include "xalloc.h"
+
+#define KEYGEN_EXIT_OK		0
+#define KEYGEN_EXIT_FAIL	1	/* could not, mismatch, missing record */
+#define KEYGEN_EXIT_USAGE	2
+#define KEYGEN_RSA_DEFAULT	2048
+#define KEYGEN_RSA_MAX		8192	/* the signer's buffer holds RSA-8192 */
+#define KEYGEN_TXT_STRING	255	/* bytes in one DNS character-string */
+#define KEYGEN_NAME_MAX		253	/* a domain name in text */
+#define KEYGEN_DNS_TIMEOUT_MS	5000
+
+static const char *keygen_prog = "authmilter-keygen";
+
+/* keygen_usage - the synopsis, to stdout for -h and to stderr for mistakes */
+static void
+keygen_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: %s -a rsa|ed25519 [-b BITS] -d DOMAIN -s SELECTOR [-o DIR]\n"
+	    "       %s --check -d DOMAIN -s SELECTOR -k KEYFILE "
+	    "[-c CONFIG | -n ADDR[@PORT]]\n"
+	    "  -a, --algorithm    key type: rsa or ed25519\n"
+	    "  -b, --bits         RSA modulus size, %d to %d (default %d)\n"
+	    "  -d, --domain       the signing domain (d=)\n"
+	    "  -s, --selector     the selector (s=)\n"
+	    "  -o, --output-dir   where SELECTOR.DOMAIN.key is written (default .)\n"
+	    "      --check        compare the DNS record with KEYFILE\n"
+	    "  -k, --key          the private key file to check\n"
+	    "  -c, --config       take the nameservers from this milter.conf\n"
+	    "  -n, --nameserver   ask this resolver (repeatable)\n"
+	    "  -h, --help         this text\n",
+	    keygen_prog, keygen_prog, DKIM_RSA_MIN_BITS, KEYGEN_RSA_MAX,
+	    KEYGEN_RSA_DEFAULT);
+}
+
+/* keygen_label_ok - a domain or selector that is safe in a DNS name, a zone file
+ * and a file name: letters, digits, '-', '_', and dots between labels */
+static bool
+keygen_label_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > KEYGEN_NAME_MAX || s[0] == '.' || s[len - 1] == '.' ||
+	    strstr(s, "..") != NULL)
+		return false;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && c != '.' && c != '-' && c != '_')
+			return false;
+	}
+	return true;
+}
+
+/* keygen_ossl - print the latest OpenSSL error after what failed */
+static void
+keygen_ossl(const char *what)
+{
+	unsigned long e = ERR_get_error();
+	const char *why = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	fprintf(stderr, "%s: %s failed%s%s\n", keygen_prog, what, why ? ": " : "",
+	    why ? why : "");
+}
+
+/* keygen_record - print the zone-file record, p= cut into 255-byte strings */
+static void
+keygen_record(const char *selector, const char *domain, enum dkim_alg alg,
+    const char *p)
+{
+	struct buf txt = BUF_INIT;
+
+	buf_printf(&txt, "v=DKIM1; k=%s; p=%s",
+	    alg == DKIM_ALG_ED25519_SHA256 ? "ed25519" : "rsa", p);
+	printf("%s._domainkey.%s. IN TXT (", selector, domain);
+	for (size_t i = 0; i < txt.len; i += KEYGEN_TXT_STRING) {
+		size_t n = txt.len - i < KEYGEN_TXT_STRING ? txt.len - i : KEYGEN_TXT_STRING;
+
+		/* base64, digits and "v=DKIM1; k=" need no escaping in quotes */
+		printf(" \"%.*s\"", (int)n, txt.data + i);
+	}
+	printf(" )\n");
+	buf_free(&txt);
+}
+
+/* keygen_generate - make the key, write it, print its record */
+static int
+keygen_generate(const char *alg, long bits, const char *domain, const char *selector,
+    const char *dir)
+{
+	EVP_PKEY *pkey;
+	struct dkim_key k = { 0 };
+	struct buf path = BUF_INIT;
+	int rc = KEYGEN_EXIT_FAIL;
+
+	if (strcmp(alg, "ed25519") == 0) {
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		k.alg = DKIM_ALG_ED25519_SHA256;
+	} else {
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+		k.alg = DKIM_ALG_RSA_SHA256;
+	}
+	if (pkey == NULL) {
+		keygen_ossl("key generation");
+		return KEYGEN_EXIT_FAIL;
+	}
+	k.pkey = pkey;
+
+	buf_printf(&path, "%s/%s.%s.key", dir, selector, domain);
+	/* O_EXCL: an existing key may be the one in DNS; never replace it */
+	int fd = open(path.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    S_IRUSR | S_IWUSR);
+	if (fd == -1) {
+		fprintf(stderr, "%s: %s: %s%s\n", keygen_prog, path.data, strerror(errno),
+		    errno == EEXIST ? " (refusing to overwrite a key)" : "");
+		goto out;
+	}
+	if (fchmod(fd, S_IRUSR | S_IWUSR) == -1) {
+		fprintf(stderr, "%s: %s: chmod: %s\n", keygen_prog, path.data,
+		    strerror(errno));
+		close(fd);
+		unlink(path.data);
+		goto out;
+	}
+	BIO *bio = BIO_new_fd(fd, BIO_CLOSE);
+	if (bio == NULL || PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL,
+	    NULL) != 1 || BIO_flush(bio) != 1) {
+		keygen_ossl("writing the key");
+		if (bio != NULL)
+			BIO_free(bio);
+		else
+			close(fd);
+		unlink(path.data);
+		goto out;
+	}
+	BIO_free(bio);	/* closes fd */
+
+	char *p = dkim_key_public_b64(&k);
+	if (p == NULL) {
+		keygen_ossl("encoding the public key");
+		goto out;
+	}
+	keygen_record(selector, domain, k.alg, p);
+	free(p);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "%s: stdout: %s\n", keygen_prog, strerror(errno));
+		goto out;
+	}
+	fprintf(stderr, "%s: wrote %s (%s, %d bits); publish the record above\n",
+	    keygen_prog, path.data, dkim_alg_name(k.alg), EVP_PKEY_get_bits(pkey));
+	rc = KEYGEN_EXIT_OK;
+out:
+	EVP_PKEY_free(pkey);
+	buf_free(&path);
+	return rc;
+}
+
+/* keygen_check - does the published record carry this key's public half? */
+static int
+keygen_check(const char *domain, const char *selector, const char *keyfile,
+    const char *config, char **ns, size_t n_ns)
+{
+	char err[512];
+	struct conf *conf = NULL;
+	struct dns_options opts = { 0 };
+	int rc = KEYGEN_EXIT_FAIL;
+	struct buf name = BUF_INIT;
+
+	struct dkim_key *key = dkim_key_load(keyfile, false, err, sizeof(err));
+	if (key == NULL) {
+		fprintf(stderr, "%s: %s\n", keygen_prog, err);
+		return KEYGEN_EXIT_FAIL;
+	}
+	opts.timeout_ms = KEYGEN_DNS_TIMEOUT_MS;
+	if (config != NULL) {
+		if ((conf = conf_load(config, stderr)) == NULL) {
+			dkim_key_free(key);
+			return KEYGEN_EXIT_FAIL;
+		}
+		opts.nameservers = conf->dns.nameservers;
+		opts.n_nameservers = conf->dns.n_nameservers;
+		opts.timeout_ms = conf->dns.timeout * 1000;
+		opts.trust_anchor = conf->dns.trust_anchor;
+	} else {
+		opts.nameservers = ns;
+		opts.n_nameservers = n_ns;
+	}
+
+	struct dns_resolver *r = dns_resolver_new(&opts, err, sizeof(err));
+	if (r == NULL) {
+		fprintf(stderr, "%s: resolver: %s\n", keygen_prog, err);
+		goto out;
+	}
+	buf_printf(&name, "%s._domainkey.%s", selector, domain);
+
+	struct dns_query *q = dns_query_start(r, name.data, DNS_T_TXT);
+	const struct dns_answer *a = dns_query_wait(q);
+	if (a->status != DNS_OK) {
+		if (a->status == DNS_TEMPFAIL)
+			printf("error: %s TXT: lookup failed (%s)\n", name.data,
+			    a->why ? a->why : "temporary failure");
+		else
+			printf("missing: %s has no TXT record (%s)\n", name.data,
+			    dns_status_name(a->status));
+	} else {
+		size_t matched = 0;
+
+		for (size_t i = 0; i < a->count; i++) {
+			struct dkim_keyrec rec = { 0 };
+
+			if (!dkim_keyrec_parse(a->rr[i].txt, a->rr[i].txt_len, &rec, err,
+			    sizeof(err))) {
+				printf("# %s TXT record %zu: not a key record: %s\n",
+				    name.data, i + 1, err);
+				continue;
+			}
+			if (rec.revoked)
+				printf("# %s TXT record %zu: key revoked (empty p=)\n",
+				    name.data, i + 1);
+			else if (rec.alg == key->alg && rec.pkey != NULL &&
+			    EVP_PKEY_eq(rec.pkey, key->pkey) == 1)
+				matched++;
+			dkim_keyrec_clear(&rec);
+		}
+		if (matched > 0) {
+			printf("match: %s publishes the public key of %s\n", name.data,
+			    keyfile);
+			rc = KEYGEN_EXIT_OK;
+		} else {
+			char *p = dkim_key_public_b64(key);
+
+			printf("mismatch: %s does not publish the public key of %s\n",
+			    name.data, keyfile);
+			if (p != NULL)
+				printf("# expected p=%s\n", p);
+			free(p);
+		}
+		if (a->count > 1)
+			printf("# warning: %zu TXT records at %s; verifiers may pick any "
+			    "(RFC 6376 §3.6.2.2)\n", a->count, name.data);
+	}
+	dns_query_free(q);
+	dns_resolver_free(r);
+out:
+	buf_free(&name);
+	conf_free(conf);
+	dkim_key_free(key);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "algorithm", required_argument, NULL, 'a' },
+		{ "bits", required_argument, NULL, 'b' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ "selector", required_argument, NULL, 's' },
+		{ "output-dir", required_argument, NULL, 'o' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "nameserver", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *alg = NULL, *domain = NULL, *selector = NULL, *dir = ".";
+	const char *keyfile = NULL, *config = NULL, *bits_arg = NULL;
+	char **ns = NULL;
+	size_t n_ns = 0;
+	bool check = false;
+	long bits = KEYGEN_RSA_DEFAULT;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "a:b:d:s:o:k:c:n:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a': alg = optarg; break;
+		case 'b': bits_arg = optarg; break;
+		case 'd': domain = optarg; break;
+		case 's': selector = optarg; break;
+		case 'o': dir = optarg; break;
+		case 'C': check = true; break;
+		case 'k': keyfile = optarg; break;
+		case 'c': config = optarg; break;
+		case 'n':
+			ns = xreallocarray(ns, n_ns + 1, sizeof(*ns));
+			ns[n_ns++] = optarg;
+			break;
+		case 'h':
+			keygen_usage(stdout);
+			free(ns);
+			return KEYGEN_EXIT_OK;
+		default:
+			keygen_usage(stderr);
+			free(ns);
+			return KEYGEN_EXIT_USAGE;
+		}
+	}
+
+#define KEYGEN_BAD(...) do {						\
+	fprintf(stderr, "%s: ", keygen_prog);				\
+	fprintf(stderr, __VA_ARGS__);					\
+	fprintf(stderr, "\n");						\
+	free(ns);							\
+	return KEYGEN_EXIT_USAGE;					\
+} while (0)
+
+	if (optind != argc)
+		KEYGEN_BAD("unexpected argument \"%s\"", argv[optind]);
+	if (domain == NULL || selector == NULL)
+		KEYGEN_BAD("-d DOMAIN and -s SELECTOR are required (-h for help)");
+	if (!keygen_label_ok(domain))
+		KEYGEN_BAD("-d %s: not a domain name (letters, digits, '-', '_', '.')",
+		    domain);
+	if (!keygen_label_ok(selector))
+		KEYGEN_BAD("-s %s: not a selector (letters, digits, '-', '_', '.')",
+		    selector);
+
+	if (check) {
+		if (keyfile == NULL)
+			KEYGEN_BAD("--check needs -k KEYFILE");
+		if (alg != NULL || bits_arg != NULL)
+			KEYGEN_BAD("-a and -b make keys; --check takes the key from -k");
+		if (config != NULL && n_ns > 0)
+			KEYGEN_BAD("-c and -n both name resolvers; give one");
+		rc = keygen_check(domain, selector, keyfile, config, ns, n_ns);
+	} else {
+		if (keyfile != NULL || config != NULL || n_ns > 0)
+			KEYGEN_BAD("-k, -c and -n go with --check");
+		if (alg == NULL)
+			KEYGEN_BAD("-a rsa|ed25519 is required");
+		if (strcmp(alg, "rsa") != 0 && strcmp(alg, "ed25519") != 0)
+			KEYGEN_BAD("-a %s: want rsa or ed25519", alg);
+		if (bits_arg != NULL) {
+			char *end;
+
+			if (strcmp(alg, "rsa") != 0)
+				KEYGEN_BAD("-b applies to rsa keys only");
+			errno = 0;
+			bits = strtol(bits_arg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == bits_arg ||
+			    bits < DKIM_RSA_MIN_BITS || bits > KEYGEN_RSA_MAX)
+				KEYGEN_BAD("-b %s: RSA keys must have %d to %d bits "
+				    "(RFC 8301 refuses fewer than %d)", bits_arg,
+				    DKIM_RSA_MIN_BITS, KEYGEN_RSA_MAX, DKIM_RSA_MIN_BITS);
+		}
+		rc = keygen_generate(alg, bits, domain, selector, dir);
+	}
+	free(ns);
+	return rc;
+}
