@@ -245,6 +245,13 @@ def run(tmp):
             report("%s %s: --check says match, exit 0" % (alg, sel),
                    rc == 0 and out.startswith("match:"), out + err)
 
+        conf = os.path.join(tmp, "milter.conf")
+        with open(conf, "w") as f:
+            f.write('dns {\n  nameservers = { "%s" }\n  timeout = 5\n}\n' % dns.address)
+        rc, out, err = keygen("--check", "-d", DOMAIN, "-s", "ed", "-k", keys["ed"][1],
+                              "-c", conf)
+        report("--check -c milter.conf takes its nameservers: match",
+               rc == 0 and out.startswith("match:"), out + err)
         rc, out, err = keygen("--check", "-d", DOMAIN, "-s", "r2048", "-k", other,
                               "-n", dns.address)
         report("--check with another RSA key: mismatch, exit 1",
