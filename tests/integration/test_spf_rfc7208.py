@@ -35,6 +35,10 @@ TIMEOUT_MS = 1500
 
 # test name -> (the result we give, why it differs from the suite)
 EXPECTED_DIFFERENCES = {
+    # The macro expands to "macro%percent  space%20url-space.example.com"; dns.c
+    # answers NXDOMAIN for any name with a space or backslash without asking
+    # (dns_name_ok), so the a: never matches.
+    "macro-mania-in-domain": ("fail", "dns.c refuses names containing spaces"),
 }
 
 
