@@ -190,7 +190,7 @@ main(int argc, char **argv)
 	const char *sockpath;
 	char *spec;
 	bool check_only = false;
-	sigset_t usr1;
+	sigset_t usr1, stops;
 	pthread_t reloader;
 	int ch, rc;
 
@@ -214,6 +214,22 @@ main(int argc, char **argv)
 	if (optind != argc)
 		main_usage(2);
 
+	/* Block the signals we wait for before any thread exists (the resolver
+	 * starts threads, which inherit the mask): SIGUSR1 goes only to our reload
+	 * thread, SIGTERM/SIGINT/SIGHUP only to libmilter's signal thread (sigwait),
+	 * which stops accepting and lets sessions finish. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGUSR1);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &stops, NULL) != 0 ||
+	    signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		fprintf(stderr, "authmilter: cannot set up signals\n");
+		return 1;
+	}
 	log_open();
 	if ((g = generation_load(main_conf_path, stderr)) == NULL) {
 		if (!check_only)
@@ -230,12 +246,7 @@ main(int argc, char **argv)
 	log_configure(c);
 	generation_install(g);
 
-	/* SIGUSR1 goes to the reload thread only; libmilter's own signal thread
-	 * handles SIGTERM/SIGINT/SIGHUP. */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	if (pthread_sigmask(SIG_BLOCK, &usr1, NULL) != 0 ||
-	    pthread_create(&reloader, NULL, main_reload_thread, &usr1) != 0) {
+	if (pthread_create(&reloader, NULL, main_reload_thread, &usr1) != 0) {
 		log_msg(LOG_ERR, "cannot start the reload thread");
 		return 1;
 	}
