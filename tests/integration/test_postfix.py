@@ -11,6 +11,7 @@ Part 2 (authmilter): the same Postfix with the real daemon (daemon_cases).
 import json
 import os
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -179,10 +180,186 @@ def plumbing(t):
         standin.stop()
 
 
+AUTHSERV_ID = "mx.test.example"
+INBOUND = "ADDR=192.0.2.10 NAME=mail.example.org HELO=mail.example.org"
+BAD_PTR = "ADDR=192.0.2.66 NAME=ghost.example.org HELO=ghost.example.org"
+
+
+def world(wd, inbound_ip="192.0.2.10", bad_ip="192.0.2.66"):
+    """world - keys and a loopback DNS server for the daemon cases.
+
+    example.com: our domain (signing keys rsa + ed25519, p=reject);
+    example.org: a foreign domain that signs with dkimpy, SPF allows inbound_ip;
+    paypal.example: p=reject, SPF excludes everyone we use (the spoof);
+    bad_ip: PTR to ghost.example.org, which has no address (iprev fail).
+    Returns (dns, conf dict, foreign key file).
+    """
+    import dnsserver as D
+    keys = os.path.join(wd, "keys")
+    rsa = mta.make_dkim_key(keys, "example.com", "r2026", "rsa")
+    ed = mta.make_dkim_key(keys, "example.com", "e2026", "ed25519")
+    foreign = mta.make_dkim_key(keys, "example.org", "sel", "rsa")
+    recs = [D.txt(rsa[1], rsa[2]), D.txt(ed[1], ed[2]), D.txt(foreign[1], foreign[2]),
+            D.txt("example.com", "v=spf1 ip4:127.0.0.0/8 -all"),
+            D.txt("_dmarc.example.com", "v=DMARC1; p=reject"),
+            D.a("mail.example.org", inbound_ip),
+            D.txt("example.org", "v=spf1 ip4:%s -all" % inbound_ip),
+            D.txt("_dmarc.example.org", "v=DMARC1; p=reject"),
+            D.txt("paypal.example", "v=spf1 ip4:198.51.100.1 -all"),
+            D.txt("_dmarc.paypal.example", "v=DMARC1; p=reject")]
+    dns = D.DNSServer(recs, ptrs=[(inbound_ip, "mail.example.org"),
+                                  (bad_ip, "ghost.example.org")])
+    conf = {"authserv_id": AUTHSERV_ID, "internal_hosts": ["127.0.0.1/32"],
+            "dns": {"nameservers": [dns.address], "timeout": 3},
+            "dkim": {'key "example.com-rsa"': {"domain": "example.com",
+                                               "selector": "r2026", "file": rsa[0]},
+                     'key "example.com-ed25519"': {"domain": "example.com",
+                                                   "selector": "e2026", "file": ed[0]}}}
+    return dns, conf, foreign[0]
+
+
+def check_signed(t, name, data, dns):
+    """check_signed - both our signatures present and verified by dkimpy."""
+    body = mta.split_sink_file(data)[1]
+    sigs = mta.dkim_verify_all(body, dns.port)
+    want = {("example.com", "r2026", "rsa-sha256", True),
+            ("example.com", "e2026", "ed25519-sha256", True)}
+    t.ok(name, want <= set(sigs), "signatures %r" % sigs)
+
+
 def daemon_cases(t):
-    """daemon_cases - Postfix with the real authmilter (written once the daemon works)."""
-    t.ok("postfix (authmilter): daemon cases not written yet",
-             False)
+    """daemon_cases - Postfix with the real authmilter."""
+    wd = mta.make_workdir("/tmp/authmilter-postfix-")
+    dns, conf, foreign_key = world(wd)
+    try:
+        m = harness.Milter(conf, inet=True)
+    except harness.MilterError as e:
+        t.fail("postfix (authmilter): daemon starts", e)
+        return
+    sink = mta.SmtpSink(wd).start()
+    pf = mta.Postfix(wd, postfix_socket(m.socket), sink.port)
+    try:
+        pf.start()
+        # outbound over SMTP from 127.0.0.1 (internal_hosts)
+        r = mta.smtp_send(pf.port, "alice@example.com", ["bob@example.net"],
+                          msg("alice@example.com", "bob@example.net", "outbound smtp",
+                              "Date: Sat, 21 Nov 2026 12:00:00 +0000\n"))
+        got = sink.new_messages(1, 20)
+        t.ok("postfix (authmilter): outbound SMTP accepted", r.accepted and got, r)
+        if got:
+            check_signed(t, "postfix (authmilter): outbound SMTP carries rsa-sha256 and "
+                         "ed25519-sha256 signatures that dkimpy verifies", got[0][1], dns)
+        t.ok("postfix (authmilter): daemon logs the outbound signing",
+             m.wait_log(r"outbound .*dkim-sign=example\.com/r2026/rsa-sha256,"
+                        r"example\.com/e2026/ed25519-sha256 action=accept", 5),
+             m.log_tail(5))
+
+        # outbound through local sendmail -C (non_smtpd_milters)
+        rc, out = pf.sendmail(msg("alice@example.com", "carol@example.net", "outbound local"),
+                              "alice@example.com", ["carol@example.net"])
+        got = sink.new_messages(1, 20)
+        t.ok("postfix (authmilter): local `sendmail -C` submission accepted",
+             rc == 0 and got, out)
+        if got:
+            check_signed(t, "postfix (authmilter): local submission signed too (rsa + ed25519, "
+                         "dkimpy verifies)", got[0][1], dns)
+
+        # inbound spoof of a p=reject domain
+        r = mta.smtp_send(pf.port, "service@paypal.example", ["user@example.com"],
+                          msg("service@paypal.example", "user@example.com", "spoof"),
+                          helo="mail.example.org", xclient=INBOUND)
+        t.ok("postfix (authmilter): inbound spoof of p=reject domain -> %s" % r.final,
+             r.final.code == 550 and r.final.text.startswith("5.7.1") and
+             "DMARC" in r.final.text, r)
+        t.ok("postfix (authmilter): maillog records the milter-reject",
+             "milter-reject: END-OF-MESSAGE from mail.example.org[192.0.2.10]: 5.7.1"
+             in pf.maillog(), pf.maillog()[-800:])
+        t.ok("postfix (authmilter): daemon logs dmarc=fail action=reject",
+             m.wait_log(r"inbound client=mail\.example\.org\[192\.0\.2\.10\].*dmarc=fail "
+                        r"header\.from=paypal\.example.*action=reject", 5), m.log_tail(5))
+        sink.forget()
+
+        # inbound that passes, carrying a forged A-R with our authserv-id
+        text = msg("dave@example.org", "user@example.com", "inbound pass",
+                   "Date: Sat, 21 Nov 2026 12:00:00 +0000\n"
+                   "Authentication-Results: %s; dmarc=pass header.from=example.org\n"
+                   % AUTHSERV_ID)
+        signed = mta.dkim_sign(text, foreign_key, "example.org", "sel")
+        r = mta.smtp_send(pf.port, "dave@example.org", ["user@example.com"], signed,
+                          helo="mail.example.org", xclient=INBOUND)
+        got = sink.new_messages(1, 20)
+        t.ok("postfix (authmilter): inbound signed by example.org accepted", r.accepted and got, r)
+        body = mta.split_sink_file(got[0][1])[1] if got else b""
+        top = mta.added_headers(body)
+        ars = [h for h in mta.header_lines(body)
+               if h.lower().startswith("authentication-results:")]
+        t.ok("postfix (authmilter): our Authentication-Results is the first header "
+             "(above Postfix's Received)",
+             top and top[0].lower().startswith("authentication-results:") and
+             AUTHSERV_ID in top[0], top)
+        ar = ars[0] if ars else ""
+        t.ok("postfix (authmilter): A-R says iprev=pass spf=pass dkim=pass dmarc=pass",
+             all(x in ar for x in ("iprev=pass", "spf=pass", "dkim=pass", "dmarc=pass",
+                                   "header.d=example.org")), ar)
+        t.ok("postfix (authmilter): the forged A-R with our authserv-id is removed "
+             "(exactly one A-R delivered)", len(ars) == 1, ars)
+        t.ok("postfix (authmilter): added headers have a space after the colon",
+             all(h.split(":", 1)[1][:1] in (" ", "\t") for h in top), top)
+
+        # iprev fail with on_fail = reject (reload with a new config)
+        conf2 = dict(conf)
+        conf2["iprev"] = {"on_fail": "reject"}
+        m.write_config(harness._merge({"socket": m.socket, "user": "",
+                                       "log": {"stderr": True, "level": "debug"}}, conf2))
+        m.reload()
+        time.sleep(1)
+        t.ok("postfix (authmilter): SIGUSR1 reload keeps the daemon running",
+             m.running(), "exit status %s; %s" % (m.proc.returncode, m.log_tail(3)))
+        if not m.running():      # restart with the new config so the iprev case still runs
+            m.stop()
+            m.start()
+        r = mta.smtp_send(pf.port, "x@example.org", ["user@example.com"],
+                          msg("x@example.org", "user@example.com", "bad ptr"),
+                          helo="ghost.example.org", xclient=BAD_PTR)
+        # Postfix answers a milter's connect-time reject with its own "554 <host> ESMTP
+        # not accepting connections" (here to XCLIENT, which re-runs the connect
+        # callback); the milter's 550 5.7.25 text goes to the maillog only.
+        t.ok("postfix (authmilter): iprev fail with on_fail=reject -> %s" % r.final,
+             r.final.code in (550, 554) and r.final.stage in ("connect", "xclient", "ehlo",
+                                                               "mail"), r)
+        t.ok("postfix (authmilter): maillog shows the milter's 5.7.25 for 192.0.2.66",
+             any("192.0.2.66" in line and "5.7.25" in line
+                 for line in pf.maillog().splitlines()),
+             [x for x in pf.maillog().splitlines() if "192.0.2.66" in x])
+        t.ok("postfix (authmilter): daemon logs iprev=fail",
+             m.wait_log(r"192\.0\.2\.66.*iprev=fail", 5), m.log_tail(5))
+
+        # authmilter stopped: 451, nothing lost; restarted: flows again
+        m.stop()
+        sink.forget()
+        r = mta.smtp_send(pf.port, "alice@example.com", ["bob@example.net"],
+                          msg("alice@example.com", "bob@example.net", "daemon down"))
+        t.ok("postfix (authmilter): daemon stopped -> %s" % r.final,
+             400 <= r.final.code < 500 and not r.accepted, r)
+        t.ok("postfix (authmilter): daemon stopped -> nothing queued, nothing delivered",
+             pf.queue_empty() and not sink.new_messages(1, 2), pf.queue_listing())
+        m.start()
+        r = mta.smtp_send(pf.port, "alice@example.com", ["bob@example.net"],
+                          msg("alice@example.com", "bob@example.net", "daemon back"))
+        got = sink.new_messages(1, 20)
+        t.ok("postfix (authmilter): daemon restarted -> mail flows again", r.accepted and got, r)
+        if got:
+            check_signed(t, "postfix (authmilter): after restart still signed", got[0][1], dns)
+        t.ok("postfix (authmilter): queue empty at the end", pf.wait_queue_empty(20),
+             pf.queue_listing())
+    except Exception as e:
+        t.fail("postfix (authmilter): unexpected %s: %s" % (type(e).__name__, e),
+               m.log_tail(10))
+    finally:
+        pf.stop()
+        sink.stop()
+        m.stop()
+        dns.cleanup()
 
 
 def main():
