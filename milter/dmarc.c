@@ -148,11 +148,13 @@ uri_valid(const char *p, size_t len)
 static void
 parse_uris(struct raw r, char **out, size_t *n)
 {
-	const char *p = r.v, *end = r.v + r.len;
+	const char *p, *end;
 
 	*n = 0;
 	if (r.v == NULL)
-		return;
+		return;		/* tag absent; NULL + 0 would be undefined */
+	p = r.v;
+	end = r.v + r.len;
 	while (p <= end && *n < DMARC_MAX_URIS) {
 		const char *comma = memchr(p, ',', (size_t)(end - p));
 		const char *u = p;
