@@ -458,6 +458,21 @@ discovery(const psl_ctx_t *psl, const char *ns)
 	dns_resolver_free(r);
 }
 
+/* record_no_uris - fuzz_dmarc regression: a record without rua= or ruf= made
+ * parse_uris compute NULL + 0 (UBSan: "applying zero offset to null pointer") */
+static void
+record_no_uris(void)
+{
+	static const char txt[] = "v=DMARC1; p=none";
+	struct dmarc_record rec;
+	char err[128];
+
+	CHECK(dmarc_record_parse(txt, sizeof(txt) - 1, &rec, err, sizeof(err)),
+	    "no rua/ruf: parses");
+	CHECK(rec.n_rua == 0 && rec.n_ruf == 0, "no rua/ruf: no URIs");
+	dmarc_record_clear(&rec);
+}
+
 int
 main(void)
 {
@@ -467,6 +482,7 @@ main(void)
 	CHECK(psl != NULL, "PSL loaded from %s", PSL_FILE);
 	record_table();
 	record_uris();
+	record_no_uris();
 	if (psl != NULL) {
 		org_domains(psl);
 		judge_table(psl);
