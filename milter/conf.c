@@ -568,7 +568,7 @@ conf_dkim(cfg_t *cfg, struct conf *c)
 		}
 		k->key = dkim_key_load(k->file, c->dkim.require_safe_keys, err, sizeof(err));
 		if (k->key == NULL)
-			conf_error(k->line, key, "%s: %s", k->file, err);
+			conf_error(k->line, key, "%s", err);	/* err names the file */
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(c->dkim.keys[j].domain, k->domain) == 0 &&
 			    strcmp(c->dkim.keys[j].selector, k->selector) == 0)
