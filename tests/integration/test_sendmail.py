@@ -16,7 +16,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import harness  # noqa: E402
 import mta  # noqa: E402
-from test_postfix import StandIn, msg, has_header  # noqa: E402
+from test_postfix import (AUTHSERV_ID, StandIn, check_signed, has_header,  # noqa: E402
+                          msg, world)
 
 
 def plumbing(t):
@@ -94,8 +95,81 @@ def plumbing(t):
 
 
 def daemon_cases(t):
-    """daemon_cases - Sendmail with the real authmilter (written once the daemon works)."""
-    t.fail("sendmail (authmilter): daemon cases not written yet")
+    """daemon_cases - Sendmail with the real authmilter on a unix socket.
+
+    internal_hosts is 127.0.0.1/32 only, so a client bound to 127.0.0.2 is inbound;
+    the DNS server gives 127.0.0.2 a PTR to mail.example.org and example.org an SPF
+    record allowing it.
+    """
+    wd = mta.make_workdir("/tmp/authmilter-sendmail-")
+    dns, conf, foreign_key = world(wd, inbound_ip="127.0.0.2")
+    try:
+        m = harness.Milter(conf)
+    except harness.MilterError as e:
+        t.fail("sendmail (authmilter): daemon starts", e)
+        return
+    sink = mta.SmtpSink(wd).start()
+    sm = mta.Sendmail(wd, m.socket, sink.port)
+    try:
+        sm.start()
+        r = mta.smtp_send(sm.port, "alice@example.com", ["bob@example.net"],
+                          msg("alice@example.com", "bob@example.net", "outbound smtp",
+                              "Date: Sat, 21 Nov 2026 12:00:00 +0000\n"
+                              "X-Folded: one\n two\n\tthree\n"))
+        got = sink.new_messages(1, 30)
+        t.ok("sendmail (authmilter): outbound from 127.0.0.1 accepted", r.accepted and got, r)
+        if got:
+            check_signed(t, "sendmail (authmilter): outbound carries rsa-sha256 and "
+                         "ed25519-sha256 signatures that dkimpy verifies", got[0][1], dns)
+        t.ok("sendmail (authmilter): daemon logs the outbound signing with Sendmail's queue id",
+             m.wait_log(r"^authmilter: \w+: outbound .*dkim-sign=example\.com/r2026", 5),
+             m.log_tail(5))
+
+        r = mta.smtp_send(sm.port, "service@paypal.example", ["user@example.com"],
+                          msg("service@paypal.example", "user@example.com", "spoof"),
+                          helo="mail.example.org", source="127.0.0.2")
+        t.ok("sendmail (authmilter): inbound spoof of p=reject domain from 127.0.0.2 -> %s"
+             % r.final, r.final.code == 550 and "5.7.1" in r.final.text and
+             "DMARC" in r.final.text, r)
+        t.ok("sendmail (authmilter): daemon logs dmarc=fail action=reject",
+             m.wait_log(r"inbound .*127\.0\.0\.2.*dmarc=fail .*action=reject", 5),
+             m.log_tail(5))
+        sink.forget()
+
+        # inbound, signed by dkimpy (which folds its DKIM-Signature header)
+        text = msg("dave@example.org", "user@example.com", "inbound pass",
+                   "Date: Sat, 21 Nov 2026 12:00:00 +0000\n"
+                   "Authentication-Results: %s; dmarc=pass header.from=example.org\n"
+                   % AUTHSERV_ID)
+        signed = mta.dkim_sign(text, foreign_key, "example.org", "sel")
+        r = mta.smtp_send(sm.port, "dave@example.org", ["user@example.com"], signed,
+                          helo="mail.example.org", source="127.0.0.2")
+        got = sink.new_messages(1, 30)
+        t.ok("sendmail (authmilter): inbound from 127.0.0.2 accepted", r.accepted and got, r)
+        body = mta.split_sink_file(got[0][1])[1] if got else b""
+        ars = [h for h in mta.header_lines(body)
+               if h.lower().startswith("authentication-results:")]
+        ar = ars[0] if ars else ""
+        t.ok("sendmail (authmilter): folded DKIM-Signature from dkimpy verifies through "
+             "Sendmail (dkim=pass header.d=example.org)",
+             "dkim=pass" in ar and "header.d=example.org" in ar, ar)
+        t.ok("sendmail (authmilter): inbound A-R says iprev=pass spf=pass dmarc=pass",
+             all(x in ar for x in ("iprev=pass", "spf=pass", "dmarc=pass")), ar)
+        t.ok("sendmail (authmilter): forged A-R removed, ours first (exactly one A-R)",
+             len(ars) == 1 and AUTHSERV_ID in ar, ars)
+        top = mta.added_headers(body)
+        t.ok("sendmail (authmilter): our A-R sits above Sendmail's Received",
+             top and top[0].lower().startswith("authentication-results:"), top)
+        t.ok("sendmail (authmilter): queue empty at the end", sm.wait_queue_empty(20),
+             sm.queue_files())
+    except Exception as e:
+        t.fail("sendmail (authmilter): unexpected %s: %s" % (type(e).__name__, e),
+               "%s\n%s" % (m.log_tail(10), sm.stderr()))
+    finally:
+        sm.stop()
+        sink.stop()
+        m.stop()
+        dns.cleanup()
 
 
 def main():
