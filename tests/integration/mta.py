@@ -735,8 +735,21 @@ def make_dkim_key(keydir, domain, selector, alg="rsa", bits=2048, keygen=None):
 
 
 def keygen_key(keygen, keydir, domain, selector, alg, bits):
-    """keygen_key - the same through authmilter-keygen (filled in when it works)."""
-    raise NotImplementedError("authmilter-keygen interface not known yet")
+    """keygen_key - the same through authmilter-keygen; its stdout is the zone line
+    'SEL._domainkey.DOMAIN. IN TXT ( "..." "..." )', whose strings are joined."""
+    import re
+    cmd = [keygen, "-a", alg, "-d", domain, "-s", selector, "-o", keydir]
+    if alg == "rsa":
+        cmd += ["-b", str(bits)]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        raise RuntimeError("%s failed: %s" % (" ".join(cmd), p.stderr.decode(errors="replace")))
+    out = p.stdout.decode()
+    value = "".join(re.findall(r'"([^"]*)"', out))
+    keyfile = os.path.join(keydir, "%s.%s.key" % (selector, domain))
+    if not value.startswith("v=DKIM1") or not os.path.exists(keyfile):
+        raise RuntimeError("unexpected authmilter-keygen output: %r" % out)
+    return keyfile, "%s._domainkey.%s" % (selector, domain), value
 
 
 def dkim_sign(message, keyfile, domain, selector, headers=(b"from", b"to", b"subject",

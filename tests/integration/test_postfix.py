@@ -188,7 +188,7 @@ BAD_PTR = "ADDR=192.0.2.66 NAME=ghost.example.org HELO=ghost.example.org"
 def world(wd, inbound_ip="192.0.2.10", bad_ip="192.0.2.66"):
     """world - keys and a loopback DNS server for the daemon cases.
 
-    example.com: our domain (signing keys rsa + ed25519, p=reject);
+    example.com: our domain (keys rsa + ed25519 by authmilter-keygen, p=reject);
     example.org: a foreign domain that signs with dkimpy, SPF allows inbound_ip;
     paypal.example: p=reject, SPF excludes everyone we use (the spoof);
     bad_ip: PTR to ghost.example.org, which has no address (iprev fail).
@@ -196,8 +196,9 @@ def world(wd, inbound_ip="192.0.2.10", bad_ip="192.0.2.66"):
     """
     import dnsserver as D
     keys = os.path.join(wd, "keys")
-    rsa = mta.make_dkim_key(keys, "example.com", "r2026", "rsa")
-    ed = mta.make_dkim_key(keys, "example.com", "e2026", "ed25519")
+    keygen = os.path.join(harness.BUILDDIR, "milter", "authmilter-keygen")
+    rsa = mta.make_dkim_key(keys, "example.com", "r2026", "rsa", keygen=keygen)
+    ed = mta.make_dkim_key(keys, "example.com", "e2026", "ed25519", keygen=keygen)
     foreign = mta.make_dkim_key(keys, "example.org", "sel", "rsa")
     recs = [D.txt(rsa[1], rsa[2]), D.txt(ed[1], ed[2]), D.txt(foreign[1], foreign[2]),
             D.txt("example.com", "v=spf1 ip4:127.0.0.0/8 -all"),
