@@ -32,7 +32,9 @@
 #include "spf.h"
 #include "xalloc.h"
 
-#define SESSION_MAX_EDITS	64	/* header edits per message: signatures, A-R, deletes */
+#define SESSION_MAX_EDITS	(HEADER_MAX_COUNT + 64)	/* header edits per message: one delete
+						 * per stored field (forged A-R), plus
+						 * signatures, Received-SPF, our A-R */
 
 /* Per-message state: reset by session_reset_message at MAIL FROM, end and abort. */
 struct message {
@@ -505,11 +507,17 @@ session_authres(const struct session *s, const struct iprev_verdict *iv,
 		else
 			snprintf(comment, sizeof(comment), "%s", dv[i].reason);
 		authres_method(&b, "dkim", dv[i].result, comment[0] ? comment : NULL);
+		/* header.d always (RFC 8601 §2.7.1); the others only when known:
+		 * a row of empty quoted values helps nobody and trips parsers */
 		authres_prop(&b, "header.d", dv[i].domain);
-		authres_prop(&b, "header.i", dv[i].identity);
-		authres_prop(&b, "header.s", dv[i].selector);
-		authres_prop(&b, "header.a", dv[i].alg);
-		authres_prop(&b, "header.b", dv[i].b_prefix);
+		if (dv[i].identity[0] != '\0')
+			authres_prop(&b, "header.i", dv[i].identity);
+		if (dv[i].selector[0] != '\0')
+			authres_prop(&b, "header.s", dv[i].selector);
+		if (dv[i].alg[0] != '\0')
+			authres_prop(&b, "header.a", dv[i].alg);
+		if (dv[i].b_prefix[0] != '\0')
+			authres_prop(&b, "header.b", dv[i].b_prefix);
 	}
 	if (dm != NULL) {
 		if (dm->result == AUTH_PASS || dm->result == AUTH_FAIL)
