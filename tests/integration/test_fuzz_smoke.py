@@ -54,7 +54,7 @@ for h in HARNESSES:
                "-print_final_stats=1", "-artifact_prefix=%s/" % work, work, seeds]
         p = subprocess.run(cmd, env=run_env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, errors="replace")
-        execs = [l.split(":")[1].strip() for l in p.stdout.splitlines()
+        execs = [l.rsplit(":", 1)[1].strip() for l in p.stdout.splitlines()
                  if l.startswith("stat::number_of_executed_units")]
         nseeds = len(os.listdir(seeds))
         result(p.returncode == 0 and nseeds > 0,
