@@ -150,16 +150,18 @@ policy_message(const struct conf *c, const struct policy_input *in, struct decis
 			policy_offer(d, c->dmarc.on_reject, "dmarc", "1",
 			    "rejected by the DMARC policy of %s", dm->from_domain);
 	}
+	/* offered before SPF: among equal actions the first offer names the cause,
+	 * and a DMARC temperror is the one the precedence list puts first */
+	if (dm != NULL && dm->result == AUTH_TEMPERROR)
+		policy_offer(d, c->dmarc.on_temperror, "dmarc", "1",
+		    "cannot check the DMARC policy of %s now, try again later",
+		    dm->from_domain);
 	if (!dmarc_pass) {
 		policy_spf(c, in->spf_mailfrom, d);
 		if (in->spf_mailfrom == NULL || in->spf_mailfrom->result == AUTH_NONE ||
 		    in->spf_mailfrom->result == AUTH_SKIPPED)
 			policy_spf(c, in->spf_helo, d);
 	}
-	if (dm != NULL && dm->result == AUTH_TEMPERROR)
-		policy_offer(d, c->dmarc.on_temperror, "dmarc", "1",
-		    "cannot check the DMARC policy of %s now, try again later",
-		    dm->from_domain);
 	if (dm != NULL && dm->result == AUTH_FAIL &&
 	    dm->disposition == DMARC_POLICY_QUARANTINE)
 		policy_offer(d, c->dmarc.on_quarantine, "dmarc", "1",
