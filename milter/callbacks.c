@@ -23,6 +23,7 @@
 struct cb_conn {
 	struct session	*session;
 	bool		 noreply_headers;	/* SMFIP_NR_HDR negotiated */
+	bool		 leading_space;		/* SMFIP_HDR_LEADSPC negotiated */
 	bool		 can_skip;		/* SMFIP_SKIP negotiated */
 	bool		 skip_body;		/* nothing wants the body of this message */
 };
@@ -110,8 +111,10 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 		return SMFIS_REJECT;
 	}
 	*pf0 = want & f0;
-	if (f1 & SMFIP_HDR_LEADSPC)
+	if (f1 & SMFIP_HDR_LEADSPC) {
 		steps |= SMFIP_HDR_LEADSPC;
+		cc->leading_space = true;
+	}
 	steps |= f1 & (SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA);
 	if (f1 & SMFIP_SKIP) {
 		steps |= SMFIP_SKIP;
@@ -211,12 +214,16 @@ cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	return cc->skip_body && cc->can_skip ? SMFIS_SKIP : SMFIS_CONTINUE;
 }
 
-/* cb_header_value - our CRLF-folded value as the MTA wants it: LF line breaks */
+/* cb_header_value - our value (as written after the colon, CRLF folds) as the MTA
+ * wants it: LF line breaks, and without the first space unless leading spaces were
+ * negotiated (then the MTA writes the value exactly; otherwise it adds one space) */
 static char *
-cb_header_value(const char *value)
+cb_header_value(const char *value, bool leading_space)
 {
 	struct buf b = BUF_INIT;
 
+	if (!leading_space && *value == ' ')
+		value++;
 	for (const char *p = value; *p; p++)
 		if (!(p[0] == '\r' && p[1] == '\n'))
 			buf_putc(&b, *p);
@@ -241,7 +248,7 @@ cb_eom(SMFICTX *ctx)
 		int rc;
 
 		if (e->op == EDIT_INSERT) {
-			char *v = cb_header_value(e->value);
+			char *v = cb_header_value(e->value, cc->leading_space);
 			rc = smfi_insheader(ctx, (int)e->index, e->name, v);
 			free(v);
 		} else {

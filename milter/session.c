@@ -485,6 +485,7 @@ session_authres(const struct session *s, const struct iprev_verdict *iv,
 	struct buf b = BUF_INIT;
 	char comment[300];
 
+	buf_putc(&b, ' ');	/* values are kept as written after the colon */
 	authres_begin(&b, c->authserv_id);
 	if (iv != NULL) {
 		authres_method(&b, "iprev", iv->result, iv->name[0] ? iv->name : iv->reason);
@@ -629,6 +630,7 @@ session_eom_inbound(struct session *s, struct buf *line)
 		if (c->spf.received_spf && sm != NULL && sm->result != AUTH_SKIPPED) {
 			struct buf rs = BUF_INIT;
 
+			buf_putc(&rs, ' ');
 			spf_received_header(sm, s->client_addr, s->helo ? s->helo : "",
 			    c->authserv_id, &rs);
 			session_edit(m, EDIT_INSERT, 0, "Received-SPF", buf_steal(&rs));

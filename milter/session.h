@@ -34,14 +34,15 @@ struct header_edit {
 	size_t		 index;	/* INSERT: position (0 = top); DELETE: 1-based among
 				 * fields of this name, as smfi_chgheader counts */
 	char		*name;
-	char		*value;	/* INSERT only; folded with CRLF TAB */
+	char		*value;	/* INSERT only: as written after the colon (leading
+				 * space included), folded with CRLF TAB */
 };
 
 struct eom_result {
 	enum step	 step;
 	struct reply	 reply;
 	bool		 quarantine;
-	char		 quarantine_reason[256];
+	char		 quarantine_reason[300];	/* "authmilter: " + policy text */
 	struct header_edit *edits;	/* apply in order */
 	size_t		 n_edits;
 };
