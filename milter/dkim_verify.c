@@ -24,6 +24,8 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +114,49 @@ fill_ids(struct dkim_verdict *out, const struct dkim_sig *s)
 	snprintf(out->alg, sizeof(out->alg), "%s", alg_name(s->alg));
 	snprintf(out->b_prefix, sizeof(out->b_prefix), "%s", s->b_prefix);
 	out->length = s->length;
+}
+
+/* salvage_tag - copy one tag's value into out when it is a plain token (letters,
+ * digits, '.', '-', '_'), lower-cased; anything else stays empty */
+static void
+salvage_tag(const struct dkim_tag *t, char *out, size_t outlen)
+{
+	size_t i;
+
+	if (t->value_len == 0 || t->value_len >= outlen)
+		return;
+	for (i = 0; i < t->value_len; i++) {
+		unsigned char c = (unsigned char)t->value[i];
+
+		if (!isalnum(c) && c != '.' && c != '-' && c != '_')
+			return;
+	}
+	for (i = 0; i < t->value_len; i++)
+		out[i] = (char)tolower((unsigned char)t->value[i]);
+	out[i] = '\0';
+}
+
+/* salvage_ids - d=, s= and a= of a signature that did not parse, so the verdict
+ * still says whose signature failed (an rsa-sha1 signature is a whole one) */
+static void
+salvage_ids(struct dkim_verdict *out, const char *value, size_t len)
+{
+	struct dkim_tag tags[DKIM_TAGS_MAX];
+	size_t n;
+	char err[64];
+
+	if (!dkim_sig_tags(value, len, tags, &n, err, sizeof(err)))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (tags[i].name_len != 1)
+			continue;
+		if (tags[i].name[0] == 'd' && out->domain[0] == '\0')
+			salvage_tag(&tags[i], out->domain, sizeof(out->domain));
+		else if (tags[i].name[0] == 's' && out->selector[0] == '\0')
+			salvage_tag(&tags[i], out->selector, sizeof(out->selector));
+		else if (tags[i].name[0] == 'a')
+			salvage_tag(&tags[i], out->alg, sizeof(out->alg));
+	}
 }
 
 /* header_input - the canonicalized h= fields followed by the signature field with
@@ -303,6 +348,7 @@ dkim_verify_add(struct dkim_verify *v, const char *value, size_t value_len,
 		fill_ids(&vs->verdict, &vs->sig);
 		/* which tags were read before the error is unknown: a= may not be */
 		vs->verdict.alg[0] = '\0';
+		salvage_ids(&vs->verdict, value, value_len);
 		verdict(&vs->verdict, AUTH_PERMERROR, err);
 		dkim_sig_clear(&vs->sig);
 		return;

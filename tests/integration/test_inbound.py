@@ -379,10 +379,10 @@ def cases():
         mailfrom="x@example.com",
         msg=sign(message("a@example.net", subject="sha1"), "example.net",
                  alg=b"rsa-sha1"),
-        # KNOWN BUG (reported, dkim_sig.c): the signature is refused as a whole at
-        # a=rsa-sha1, so d=, s= and a= are lost (A-R header.d="", log header.d=).
-        # When fixed, add "props": {"header.d": "example.net", "header.a": "rsa-sha1"}.
-        action="quarantine", ar={"dkim": "!pass", "dmarc": "fail"},
+        # the signature is refused (RFC 8301) but still named: d=, s=, a= salvaged
+        action="quarantine", ar={"dkim": "!pass", "dmarc": "fail",
+                                 "props": {"header.d": "example.net",
+                                           "header.a": "rsa-sha1"}},
         logdkim=["!pass"], log={"dmarc": "fail"}, dmarc=("fail", "quarantine"))
     add(name="7 signatures, max_signatures=5: 5 verified, dkim-ignored=2",
         mailfrom="x@example.com", msg=many_sigs(message(subject="many"), 7),

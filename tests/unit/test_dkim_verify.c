@@ -318,8 +318,10 @@ check_add_finish(void)
 		CHECK(vd[0].result == AUTH_PERMERROR, "add/finish: rsa-sha1 permerror");
 		CHECK_STR(vd[0].reason, "rsa-sha1 is not allowed RFC 8301",
 		    "add/finish: reason made safe for a comment");
-		CHECK_STR(vd[0].domain, "", "add/finish: d= not reached before the error");
-		CHECK_STR(vd[0].alg, "", "add/finish: no header.a from a refused a=");
+		CHECK_STR(vd[0].domain, "example.com",
+		    "add/finish: header.d salvaged from a refused signature");
+		CHECK_STR(vd[0].selector, "sel", "add/finish: header.s salvaged");
+		CHECK_STR(vd[0].alg, "rsa-sha1", "add/finish: header.a says rsa-sha1");
 		CHECK(vd[1].result == AUTH_TEMPERROR, "add/finish: no resolver, temperror");
 		CHECK_STR(vd[1].domain, "example.com", "add/finish: header.d");
 		CHECK_STR(vd[1].b_prefix, "dGVzdA==", "add/finish: header.b");
