@@ -342,6 +342,8 @@ class World:
 
 
 class Tally:
+    """Tally - signatures made; [passed, counted] per verifier; known deviations."""
+
     def __init__(self):
         self.sigs = 0
         self.dkimpy = [0, 0]
@@ -408,7 +410,7 @@ def run_matrix(t, w, od, tally, big_path):
         except harness.MilterError as e:
             t.fail("%s: daemon starts" % canon, e)
             continue
-        cases = []      # (label, path, signed msg, dkimpy list, opendkim dict)
+        cases = []      # (file, label, path, signed msg, dkimpy list, OpenDKIM dict)
         n = 0
         for f in files:
             with open(os.path.join(CORPUS, f), "rb") as fh:
@@ -571,7 +573,8 @@ def daemon_cases(t, w, m):
              "several-from-addresses"),
             ("UNS4", with_from(b"Carol <carol@other.example>"), "no-key-for-domain"),
             ("UNS5", with_from(b"x@notparent.example"), "no-key-for-domain"),
-            ("UNS6", with_from(b"x@example.com.evil.example"), "no-key-for-domain")):
+            ("UNS6", with_from(b"x@example.com.evil.example"), "no-key-for-domain"),
+            ("UNS7", with_from(b"x@sub.example.com"), "no-key-for-domain")):
         r = harness.run_miltc(m.socket, msg, output=True, client_addr="127.0.0.1",
                               queue_id=qid)
         line = m.wait_log(r"%s: outbound " % qid, 5)
