@@ -239,11 +239,16 @@ spf_run(void *arg)
 {
 	struct spf_check *c = arg;
 	SPF_server_t *srv;
+	SPF_dns_server_t *layer;
 	struct buf sender = BUF_INIT;
 	bool helo_fqdn = spf_domain_ok(c->helo);
 
-	srv = SPF_server_new_dns(spf_dns_new(c->resolver), 0);
+	/* SPF_server_new_dns does not take the layer over: SPF_server_free frees
+	 * only a resolver libspf2 made itself, so the layer is freed here */
+	layer = spf_dns_new(c->resolver);
+	srv = SPF_server_new_dns(layer, 0);
 	if (srv == NULL) {
+		SPF_dns_free(layer);
 		spf_verdict_set(&c->v_mailfrom, AUTH_TEMPERROR, "out of memory");
 		if (c->check_helo)
 			spf_verdict_set(&c->v_helo, AUTH_TEMPERROR, "out of memory");
@@ -280,7 +285,8 @@ spf_run(void *arg)
 	spf_evaluate(c, srv, buf_cstr(&sender), &c->v_mailfrom);
 
 	buf_free(&sender);
-	SPF_server_free(srv);	/* frees the layer too */
+	SPF_server_free(srv);
+	SPF_dns_free(layer);
 	return NULL;
 }
 

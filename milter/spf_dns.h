@@ -33,7 +33,8 @@
 #define SPF_DNS_MAX_MACRO_PARTS	16	/* largest digit transformer, %{d16} */
 #define SPF_DNS_MAX_NAME	253	/* a name we look up, after §7.3 truncation */
 
-/* spf_dns_new - a layer for one check; SPF_server_free (or SPF_dns_free) frees it */
+/* spf_dns_new - a layer for one check; SPF_dns_free frees it (SPF_server_free
+ * does not: a layer given to SPF_server_new_dns stays the caller's) */
 SPF_dns_server_t *spf_dns_new(struct dns_resolver *r);
 /* spf_dns_begin - reset the per-evaluation counters and the refusal */
 void	 spf_dns_begin(SPF_dns_server_t *layer);
