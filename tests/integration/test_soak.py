@@ -12,7 +12,8 @@ end. Prints "# soak: N messages, fds A->B, rss X->Y kB" and checks: zero errors,
 every message judged (outbound: two signatures each; inbound: accept with
 dkim=pass twice and dmarc=pass), fds equal within 2, RSS growth under 20%.
 
-Size: 5,000 messages by default (make check); SOAK=1 runs 100,000; SOAK_MESSAGES=N
+Under AddressSanitizer (its quarantine keeps freed memory) the RSS bound is
+only printed. Size: 5,000 messages by default (make check); SOAK=1 runs 100,000; SOAK_MESSAGES=N
 sets any count. Prints "ok - NAME" / "not ok - NAME" per check."""
 
 import json
@@ -33,6 +34,14 @@ CLIENT = "192.0.2.10"
 CONNS = 64                      # concurrent connections in all
 RSS_GROWTH = 0.20               # largest RSS growth allowed, start to end
 FD_SLACK = 2
+
+
+def sanitized():
+    """The daemon is built with AddressSanitizer: its quarantine holds freed memory,
+    so RSS grows by design and the RSS bound is not checked (fds still are)."""
+    from harness import AUTHMILTER
+    with open(AUTHMILTER, "rb") as f:
+        return b"__asan_init" in f.read()
 
 
 def message_count():
@@ -173,8 +182,11 @@ def main():
                  "%d otherwise)" % (len(judged), len(wrong)), not wrong, wrong[:2])
             R.ok("fds %d -> %d (within %d)" % (fds0, fds1, FD_SLACK),
                  abs(fds1 - fds0) <= FD_SLACK)
-            R.ok("rss %d -> %d kB (growth under %d%%)" % (rss0, rss1, RSS_GROWTH * 100),
-                 rss1 <= rss0 * (1 + RSS_GROWTH))
+            if sanitized() or os.environ.get("AUTHMILTER_VALGRIND") == "1":
+                print("# rss bound not checked: sanitizer or valgrind build", flush=True)
+            else:
+                R.ok("rss %d -> %d kB (growth under %d%%)"
+                     % (rss0, rss1, RSS_GROWTH * 100), rss1 <= rss0 * (1 + RSS_GROWTH))
             R.ok("daemon up after the soak", m.running())
             R.eq("daemon stops cleanly after the soak", m.stop(), 0)
     R.exit()
