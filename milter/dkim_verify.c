@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "dkim_keycache.h"
 #include "dkim_keyrec.h"
 #include "dkim_sig.h"
 #include "dkim_verify.h"
@@ -402,7 +403,7 @@ check_with_answer(struct dkim_verify *v, struct dkim_verify_sig *vs,
 		struct dkim_keyrec k;
 		if (a->rr[i].txt == NULL)
 			continue;
-		if (!dkim_keyrec_parse(a->rr[i].txt, a->rr[i].txt_len, &k, err,
+		if (!dkim_keycache_parse(a->rr[i].txt, a->rr[i].txt_len, &k, err,
 		    sizeof(err))) {
 			if (first_err[0] == '\0')
 				snprintf(first_err, sizeof(first_err), "bad key record: %s",

@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "callbacks.h"
+#include "dkim_keycache.h"
 #include "generation.h"
 #include "log.h"
 #include "xalloc.h"
@@ -273,6 +274,7 @@ main(int argc, char **argv)
 	rc = smfi_main();
 	log_msg(LOG_INFO, "stopped");
 	generation_shutdown();
+	dkim_keycache_flush();
 	free(spec);
 	return rc == MI_SUCCESS ? 0 : 1;
 }
