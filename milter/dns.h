@@ -21,7 +21,11 @@
 
 /* Caps on what one answer can make us hold. */
 #define DNS_MAX_RECORDS		64		/* RRs kept from one answer */
-#define DNS_MAX_TXT		(16 * 1024)	/* bytes of one joined TXT record */
+/* Bytes of one joined TXT record: the most an RR's rdata can carry, so no record is
+ * ever cut or refused here; each consumer applies its own, smaller cap (SPF 4 KB,
+ * DKIM and DMARC their parsers' limits) and turns a record over it into the
+ * permanent error it is. */
+#define DNS_MAX_TXT		65535
 
 enum dns_status {
 	DNS_OK = 0,		/* at least one record of the asked type */

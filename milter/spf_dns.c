@@ -829,6 +829,23 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 	return out;
 }
 
+/* spf_dns_terms - the terms after "v=spf1" in a (screened, rewritten) record */
+static size_t
+spf_dns_terms(const char *text)
+{
+	size_t n = 0;
+	const char *p = text + strcspn(text, " ");	/* past "v=spf1" */
+
+	while (*p != '\0') {
+		p += strspn(p, " ");
+		if (*p == '\0')
+			break;
+		n++;
+		p += strcspn(p, " ");
+	}
+	return n;
+}
+
 /* spf_dns_set - record a final verdict for the domain being fetched */
 static SPF_errcode_t
 spf_dns_set(SPF_response_t *resp, SPF_result_t result, SPF_errcode_t err)
@@ -918,6 +935,14 @@ spf_dns_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 
 	/* libspf2 compiles the record as rewritten: only what it can evaluate */
 	err = SPF_record_compile(server, resp, recp, buf_cstr(&text));
+	/* libspf2 1.2.10 silently drops the terms that do not fit its compiled
+	 * buffer (beyond ~1 KB: 64 ip4 terms, fewer ip6): a record that lost
+	 * terms would judge the wrong way, so it is a permerror */
+	if (err == SPF_E_SUCCESS && *recp != NULL &&
+	    (size_t)(*recp)->num_mech + (size_t)(*recp)->num_mod != spf_dns_terms(buf_cstr(&text))) {
+		spf_dns_refuse(st, "record too large for libspf2");
+		err = SPF_E_BIG_MECH;
+	}
 	buf_free(&text);
 	dns_query_free(q);
 	if (err != SPF_E_SUCCESS) {
