@@ -620,21 +620,26 @@ class Sendmail:
                        env=self.env(), stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
 
-    def start(self):
-        """start - sendmail -bD (foreground daemon) in its own UTS namespace."""
-        self.write_config()
-        inner = "hostname %s && exec %s -bD -C %s -O QueueDirectory=%s -X %s" % (
-            self.hostname, self.binary(), self.cf,
-            os.path.join(self.dir, "mqueue"), self.traffic)
-        self.errlog = open(os.path.join(self.dir, "stderr.log"), "wb")
-        self.proc = subprocess.Popen(["unshare", "-u", "sh", "-c", inner],
-                                     env=self.env(), stdout=self.errlog,
-                                     stderr=subprocess.STDOUT)
-        if not wait_port(self.port, 30):
+    def start(self, attempts=3):
+        """start - sendmail -bD (foreground daemon) in its own UTS namespace. The
+        free port it was given may be taken by the time it binds (other tests run
+        beside it): then it tries again on a new one."""
+        for attempt in range(attempts):
+            self.write_config()
+            inner = "hostname %s && exec %s -bD -C %s -O QueueDirectory=%s -X %s" % (
+                self.hostname, self.binary(), self.cf,
+                os.path.join(self.dir, "mqueue"), self.traffic)
+            self.errlog = open(os.path.join(self.dir, "stderr.log"), "wb")
+            self.proc = subprocess.Popen(["unshare", "-u", "sh", "-c", inner],
+                                         env=self.env(), stdout=self.errlog,
+                                         stderr=subprocess.STDOUT)
+            if wait_port(self.port, 20):
+                return self
             self.stop()
-            raise RuntimeError("sendmail did not listen on %d: %s" %
-                               (self.port, self.stderr()))
-        return self
+            if attempt + 1 < attempts:
+                self.port = free_port()
+        raise RuntimeError("sendmail did not listen on %d: %s" %
+                           (self.port, self.stderr()))
 
     def stderr(self):
         try:
