@@ -36,6 +36,9 @@
 #include "xalloc.h"
 
 #define MAIN_DEFAULT_CONF	SYSCONFDIR "/authmilter/milter.conf"
+/* Seconds libmilter waits for the MTA's next command. Its default (7210 s) lets a
+ * silent peer hold a thread for two hours; the MTAs' own milter timeouts are 5 min. */
+#define MAIN_MTA_TIMEOUT	600
 
 static const char *main_conf_path = MAIN_DEFAULT_CONF;
 
@@ -254,8 +257,8 @@ main(int argc, char **argv)
 
 	spec = main_libmilter_spec(c->socket);
 	sockpath = main_socket_path(c->socket);
-	if (smfi_setconn(spec) != MI_SUCCESS || smfi_register(*callbacks_descriptor()) !=
-	    MI_SUCCESS) {
+	if (smfi_setconn(spec) != MI_SUCCESS || smfi_settimeout(MAIN_MTA_TIMEOUT) !=
+	    MI_SUCCESS || smfi_register(*callbacks_descriptor()) != MI_SUCCESS) {
 		log_msg(LOG_ERR, "libmilter refused socket %s", c->socket);
 		return 1;
 	}
