@@ -1,11 +1,12 @@
 /* spf - RFC 7208 SPF verdicts for the MAIL FROM and HELO identities, on libspf2.
  *
- * spf_start            begin a check in a background thread (owned by the caller)
- * spf_finish           join it; the verdicts stay owned by the check
+ * spf_start            begin a check: one background thread per identity (HELO,
+ *                      MAIL FROM), so a DNS outage costs one timeout, not two
+ * spf_finish           join them; the verdicts stay owned by the check
  * spf_free             join if needed and release
  * spf_received_header  a Received-SPF value (RFC 7208 §9.1) for one verdict
  *
- * Each check builds its own SPF_server_t around its own DNS layer (spf_dns.c),
+ * Each identity builds its own SPF_server_t around its own DNS layer (spf_dns.c),
  * so no libspf2 state is shared between threads; the resolver (dns.c) is the only
  * shared object. We call libspf2's record fetch and interpreter directly instead
  * of SPF_request_query_mailfrom: that one passes every loopback client without a
@@ -37,9 +38,16 @@ struct spf_check {
 	char			*helo;
 	char			*mailfrom;
 	bool			 check_helo;
-	bool			 threaded;	/* a thread runs or ran */
-	bool			 joined;
-	pthread_t		 thread;
+	struct spf_job {	/* one identity, evaluated in its own thread */
+		struct spf_check	*check;
+		char			*sender;	/* local@domain to check_host() */
+		struct spf_verdict	*verdict;
+		bool			 threaded;	/* a thread runs or ran */
+		bool			 joined;
+		pthread_t		 thread;
+	} jobs[2];		/* MAIL FROM and HELO, run side by side so a DNS outage
+				 * costs one timeout, not one per identity */
+	size_t			 n_jobs;
 	struct spf_verdict	 v_mailfrom;
 	struct spf_verdict	 v_helo;
 };
@@ -233,25 +241,21 @@ spf_evaluate(struct spf_check *c, SPF_server_t *srv, const char *sender,
 	SPF_request_free(req);
 }
 
-/* spf_run - both evaluations of a check (the thread body) */
+/* spf_run - one identity on its own libspf2 server and DNS layer (thread body) */
 static void *
 spf_run(void *arg)
 {
-	struct spf_check *c = arg;
+	struct spf_job *j = arg;
 	SPF_server_t *srv;
 	SPF_dns_server_t *layer;
-	struct buf sender = BUF_INIT;
-	bool helo_fqdn = spf_domain_ok(c->helo);
 
 	/* SPF_server_new_dns does not take the layer over: SPF_server_free frees
 	 * only a resolver libspf2 made itself, so the layer is freed here */
-	layer = spf_dns_new(c->resolver);
+	layer = spf_dns_new(j->check->resolver);
 	srv = SPF_server_new_dns(layer, 0);
 	if (srv == NULL) {
 		SPF_dns_free(layer);
-		spf_verdict_set(&c->v_mailfrom, AUTH_TEMPERROR, "out of memory");
-		if (c->check_helo)
-			spf_verdict_set(&c->v_helo, AUTH_TEMPERROR, "out of memory");
+		spf_verdict_set(j->verdict, AUTH_TEMPERROR, "out of memory");
 		return NULL;
 	}
 	/* No explanation is ever expanded: the default one holds macros. */
@@ -259,35 +263,21 @@ spf_run(void *arg)
 		SPF_macro_free(srv->explanation);
 		srv->explanation = NULL;
 	}
-
-	if (c->check_helo) {
-		if (!helo_fqdn) {
-			spf_copy(c->v_helo.sender, sizeof(c->v_helo.sender), c->helo);
-			spf_copy(c->v_helo.domain, sizeof(c->v_helo.domain), c->helo);
-			spf_verdict_set(&c->v_helo, AUTH_NONE,
-			    "HELO is not a fully qualified domain");
-		} else {
-			buf_printf(&sender, "postmaster@%s", c->helo);
-			spf_evaluate(c, srv, buf_cstr(&sender), &c->v_helo);
-			/* the identity checked is the HELO name itself */
-			spf_copy(c->v_helo.sender, sizeof(c->v_helo.sender), c->helo);
-		}
-	}
-
-	buf_reset(&sender);
-	if (c->mailfrom[0] == '\0')
-		buf_printf(&sender, "postmaster@%s", c->helo);	/* §2.4 */
-	else if (strchr(c->mailfrom, '@') == NULL || c->mailfrom[0] == '@')
-		buf_printf(&sender, "postmaster@%s",
-		    c->mailfrom + (c->mailfrom[0] == '@'));
-	else
-		buf_puts(&sender, c->mailfrom);
-	spf_evaluate(c, srv, buf_cstr(&sender), &c->v_mailfrom);
-
-	buf_free(&sender);
+	spf_evaluate(j->check, srv, j->sender, j->verdict);
 	SPF_server_free(srv);
 	SPF_dns_free(layer);
 	return NULL;
+}
+
+/* spf_add_job - queue one identity's evaluation */
+static void
+spf_add_job(struct spf_check *c, struct buf *sender, struct spf_verdict *v)
+{
+	struct spf_job *j = &c->jobs[c->n_jobs++];
+
+	j->check = c;
+	j->sender = buf_steal(sender);
+	j->verdict = v;
 }
 
 /* spf_start - begin checking */
@@ -324,22 +314,56 @@ spf_start(struct dns_resolver *r, const struct sockaddr *client, const char *hel
 	c->v_helo.result = AUTH_SKIPPED;
 	spf_set_reason(&c->v_helo, "not checked");
 
-	if (pthread_create(&c->thread, NULL, spf_run, c) == 0)
-		c->threaded = true;
+	struct buf sender = BUF_INIT;
+
+	if (c->check_helo) {
+		if (!spf_domain_ok(c->helo)) {
+			spf_copy(c->v_helo.sender, sizeof(c->v_helo.sender), c->helo);
+			spf_copy(c->v_helo.domain, sizeof(c->v_helo.domain), c->helo);
+			spf_verdict_set(&c->v_helo, AUTH_NONE,
+			    "HELO is not a fully qualified domain");
+		} else {
+			buf_printf(&sender, "postmaster@%s", c->helo);
+			spf_add_job(c, &sender, &c->v_helo);
+		}
+	}
+	if (c->mailfrom[0] == '\0')
+		buf_printf(&sender, "postmaster@%s", c->helo);	/* §2.4 */
+	else if (strchr(c->mailfrom, '@') == NULL || c->mailfrom[0] == '@')
+		buf_printf(&sender, "postmaster@%s",
+		    c->mailfrom + (c->mailfrom[0] == '@'));
 	else
-		spf_run(c);	/* no thread to be had: check now */
+		buf_puts(&sender, c->mailfrom);
+	spf_add_job(c, &sender, &c->v_mailfrom);
+
+	for (size_t i = 0; i < c->n_jobs; i++) {
+		struct spf_job *j = &c->jobs[i];
+
+		if (pthread_create(&j->thread, NULL, spf_run, j) == 0)
+			j->threaded = true;
+		else
+			spf_run(j);	/* no thread to be had: check now */
+	}
 	return c;
 }
 
-/* spf_join - wait for the thread once */
+/* spf_join - wait for every thread, once */
 static void
 spf_join(struct spf_check *c)
 {
-	if (c->threaded && !c->joined) {
-		if (pthread_join(c->thread, NULL) != 0)
-			abort();	/* our bug: the thread is ours alone */
-		c->joined = true;
+	for (size_t i = 0; i < c->n_jobs; i++) {
+		struct spf_job *j = &c->jobs[i];
+
+		if (j->threaded && !j->joined) {
+			if (pthread_join(j->thread, NULL) != 0)
+				abort();	/* our bug: the thread is ours alone */
+			j->joined = true;
+		}
 	}
+	/* the HELO identity checked is the HELO name itself */
+	if (c->check_helo && c->v_helo.result != AUTH_SKIPPED &&
+	    spf_domain_ok(c->helo))
+		spf_copy(c->v_helo.sender, sizeof(c->v_helo.sender), c->helo);
 }
 
 /* spf_finish - wait and return the verdicts (owned by c) */
@@ -361,6 +385,8 @@ spf_free(struct spf_check *c)
 	if (c == NULL)
 		return;
 	spf_join(c);
+	for (size_t i = 0; i < c->n_jobs; i++)
+		free(c->jobs[i].sender);
 	free(c->helo);
 	free(c->mailfrom);
 	free(c);
