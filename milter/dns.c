@@ -1,7 +1,9 @@
 /* dns - the one resolver: libunbound, shared by all threads, caching.
  *
- * dns_resolver_new/free: one libunbound context (its cache is our cache) and one
- * dispatcher thread that feeds libunbound's answers to their queries.
+ * dns_resolver_new/free: one libunbound context (its cache is the real cache), a
+ * small front cache of parsed answers (dns_cache.c: a repeated question is answered
+ * in the asking thread), and one dispatcher thread that feeds libunbound's answers
+ * to their queries.
  * dns_query_start: begin a lookup; dns_query_wait: its answer, by the deadline;
  * dns_query_done: would wait block; dns_query_free: cancel and release.
  * dns_status_name: the status as text.
@@ -37,6 +39,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "dns_cache.h"
 #include "xalloc.h"
 
 #define DNS_DEFAULT_TIMEOUT_MS 5000 /* when the options say 0 */
@@ -47,6 +50,7 @@
 
 struct dns_resolver {
 	struct ub_ctx *ctx;
+	struct dns_cache *cache; /* answers for the warm path, see dns_cache.h */
 	unsigned timeout_ms;
 	pthread_t dispatcher;
 	int wake[2];  /* self-pipe: a byte means "stop" */
@@ -62,6 +66,7 @@ struct dns_query {
 	pthread_cond_t cond;
 	int refs; /* owner + pending callback */
 	int async_id;
+	char *name;	 /* asked for, to cache the answer under */
 	bool done;	 /* ans is final */
 	bool cancelling; /* one waiter is cancelling */
 	struct dns_answer ans;
@@ -285,6 +290,7 @@ dns_resolver_new(const struct dns_options *opts, char *err, size_t errlen)
 
 	r->wake[0] = r->wake[1] = -1;
 	r->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DNS_DEFAULT_TIMEOUT_MS;
+	r->cache = dns_cache_new();
 	if ((r->ctx = ub_ctx_create()) == NULL) {
 		snprintf(err, errlen, "cannot create the unbound context");
 		goto fail;
@@ -333,6 +339,7 @@ dns_resolver_free(struct dns_resolver *r)
 		(void)close(r->wake[1]);
 	if (r->ctx != NULL)
 		ub_ctx_delete(r->ctx);
+	dns_cache_free(r->cache);
 	free(r);
 }
 
@@ -589,6 +596,7 @@ dns_query_release(struct dns_query *q)
 	if (!last)
 		return;
 	dns_answer_clear(&q->ans);
+	free(q->name);
 	dns_pthread_ok(pthread_mutex_destroy(&q->lock), "mutex destroy");
 	dns_pthread_ok(pthread_cond_destroy(&q->cond), "cond destroy");
 	free(q);
@@ -604,8 +612,11 @@ dns_query_done_cb(void *arg, int err, struct ub_result *res)
 	memset(&a, 0, sizeof(a));
 	a.rrtype = q->ans.rrtype; /* set before start, never changed */
 	dns_fill(&a, err, res);
-	if (res != NULL)
+	if (res != NULL) {
+		if (err == 0)
+			dns_cache_put(q->r->cache, q->name, a.rrtype, &a, res->ttl);
 		ub_resolve_free(res);
+	}
 
 	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
 	if (!q->done) {
@@ -678,6 +689,11 @@ dns_query_start(struct dns_resolver *r, const char *name, int rrtype)
 		q->done = true;
 		return q;
 	}
+	if (dns_cache_get(r->cache, name, rrtype, &q->ans)) {
+		q->done = true;
+		return q;
+	}
+	q->name = xstrdup(name);
 	q->refs = 2; /* the callback's, until it runs */
 	rc =
 	    ub_resolve_async(r->ctx, name, rrtype, 1 /* IN */, q, dns_query_done_cb, &id);
