@@ -16,7 +16,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "buf.h"
 #include "dns.h"
 #include "iprev.h"
+#include "job.h"
 #include "result.h"
 #include "xalloc.h"
 
@@ -34,8 +34,7 @@ struct iprev_check {
 	struct dns_resolver *r;
 	int family; /* AF_INET or AF_INET6 after unmapping */
 	unsigned char addr[16];
-	pthread_t thread;
-	bool running; /* thread started, not joined yet */
+	struct job *job; /* the check running ahead, until collected */
 	bool decided; /* v is final */
 	struct iprev_verdict v;
 };
@@ -151,25 +150,11 @@ iprev_run(struct iprev_check *c)
 	dns_query_free(pq);
 }
 
-/* iprev_thread - run the check in the background */
-static void *
-iprev_thread(void *arg)
+/* iprev_job - iprev_run as a job */
+static void
+iprev_job(void *arg)
 {
 	iprev_run(arg);
-	return NULL;
-}
-
-/* iprev_join - collect the background thread; failing is our bug */
-static void
-iprev_join(struct iprev_check *c)
-{
-	int rc = pthread_join(c->thread, NULL);
-
-	if (rc != 0) {
-		fprintf(stderr, "authmilter: iprev: pthread_join: %s\n", strerror(rc));
-		abort();
-	}
-	c->running = false;
 }
 
 /* iprev_start - begin the check for an AF_INET or AF_INET6 address */
@@ -203,9 +188,7 @@ iprev_start(struct dns_resolver *r, const struct sockaddr *sa)
 	}
 	if (inet_ntop(c->family, c->addr, c->v.addr, sizeof(c->v.addr)) == NULL)
 		c->v.addr[0] = '\0'; /* cannot happen: 64 bytes hold any */
-	/* a check that cannot run in the background runs in iprev_finish */
-	if (pthread_create(&c->thread, NULL, iprev_thread, c) == 0)
-		c->running = true;
+	c->job = job_start(iprev_job, c);
 	return c;
 }
 
@@ -213,8 +196,9 @@ iprev_start(struct dns_resolver *r, const struct sockaddr *sa)
 const struct iprev_verdict *
 iprev_finish(struct iprev_check *c)
 {
-	if (c->running) {
-		iprev_join(c);
+	if (c->job != NULL) {
+		job_wait(c->job);
+		c->job = NULL;
 		c->decided = true;
 	}
 	if (!c->decided) {
@@ -230,7 +214,6 @@ iprev_free(struct iprev_check *c)
 {
 	if (c == NULL)
 		return;
-	if (c->running)
-		iprev_join(c);
+	job_wait(c->job);	/* the job uses c: let it finish */
 	free(c);
 }

@@ -1,7 +1,7 @@
 /* spf - RFC 7208 SPF verdicts for the MAIL FROM and HELO identities, on libspf2.
  *
- * spf_start            begin a check: one background thread per identity (HELO,
- *                      MAIL FROM), so a DNS outage costs one timeout, not two
+ * spf_start            begin a check: one background job (job.c) per identity
+ *                      (HELO, MAIL FROM), so a DNS outage costs one timeout, not two
  * spf_finish           join them; the verdicts stay owned by the check
  * spf_free             join if needed and release
  * spf_received_header  a Received-SPF value (RFC 7208 §9.1) for one verdict
@@ -15,20 +15,20 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
 
 #include "buf.h"
+#include "job.h"
 #include "spf.h"
 #include "spf_dns.h"
 #include "xalloc.h"
 
 #include <spf2/spf_record.h>
 
-/* One check: inputs, the thread, and the two verdicts. Owned by the caller of
+/* One check: inputs, the jobs, and the two verdicts. Owned by the caller of
  * spf_start until spf_free. */
 struct spf_check {
 	struct dns_resolver	*resolver;
@@ -38,13 +38,11 @@ struct spf_check {
 	char			*helo;
 	char			*mailfrom;
 	bool			 check_helo;
-	struct spf_job {	/* one identity, evaluated in its own thread */
+	struct spf_job {	/* one identity, evaluated as its own job */
 		struct spf_check	*check;
 		char			*sender;	/* local@domain to check_host() */
 		struct spf_verdict	*verdict;
-		bool			 threaded;	/* a thread runs or ran */
-		bool			 joined;
-		pthread_t		 thread;
+		struct job		*job;	/* running ahead, until collected */
 	} jobs[2];		/* MAIL FROM and HELO, run side by side so a DNS outage
 				 * costs one timeout, not one per identity */
 	size_t			 n_jobs;
@@ -241,8 +239,8 @@ spf_evaluate(struct spf_check *c, SPF_server_t *srv, const char *sender,
 	SPF_request_free(req);
 }
 
-/* spf_run - one identity on its own libspf2 server and DNS layer (thread body) */
-static void *
+/* spf_run - one identity on its own libspf2 server and DNS layer (a job) */
+static void
 spf_run(void *arg)
 {
 	struct spf_job *j = arg;
@@ -256,7 +254,7 @@ spf_run(void *arg)
 	if (srv == NULL) {
 		SPF_dns_free(layer);
 		spf_verdict_set(j->verdict, AUTH_TEMPERROR, "out of memory");
-		return NULL;
+		return;
 	}
 	/* No explanation is ever expanded: the default one holds macros. */
 	if (srv->explanation != NULL) {
@@ -266,7 +264,6 @@ spf_run(void *arg)
 	spf_evaluate(j->check, srv, j->sender, j->verdict);
 	SPF_server_free(srv);
 	SPF_dns_free(layer);
-	return NULL;
 }
 
 /* spf_add_job - queue one identity's evaluation */
@@ -336,29 +333,18 @@ spf_start(struct dns_resolver *r, const struct sockaddr *client, const char *hel
 		buf_puts(&sender, c->mailfrom);
 	spf_add_job(c, &sender, &c->v_mailfrom);
 
-	for (size_t i = 0; i < c->n_jobs; i++) {
-		struct spf_job *j = &c->jobs[i];
-
-		if (pthread_create(&j->thread, NULL, spf_run, j) == 0)
-			j->threaded = true;
-		else
-			spf_run(j);	/* no thread to be had: check now */
-	}
+	for (size_t i = 0; i < c->n_jobs; i++)
+		c->jobs[i].job = job_start(spf_run, &c->jobs[i]);
 	return c;
 }
 
-/* spf_join - wait for every thread, once */
+/* spf_join - wait for every job (again: a no-op) */
 static void
 spf_join(struct spf_check *c)
 {
 	for (size_t i = 0; i < c->n_jobs; i++) {
-		struct spf_job *j = &c->jobs[i];
-
-		if (j->threaded && !j->joined) {
-			if (pthread_join(j->thread, NULL) != 0)
-				abort();	/* our bug: the thread is ours alone */
-			j->joined = true;
-		}
+		job_wait(c->jobs[i].job);
+		c->jobs[i].job = NULL;
 	}
 	/* the HELO identity checked is the HELO name itself */
 	if (c->check_helo && c->v_helo.result != AUTH_SKIPPED &&
