@@ -23,6 +23,8 @@
 struct cb_conn {
 	struct session	*session;
 	bool		 noreply_headers;	/* SMFIP_NR_HDR negotiated */
+	bool		 noreply_helo;		/* SMFIP_NR_HELO negotiated */
+	bool		 noreply_eoh;		/* SMFIP_NR_EOH negotiated */
 	bool		 leading_space;		/* SMFIP_HDR_LEADSPC negotiated */
 	bool		 can_skip;		/* SMFIP_SKIP negotiated */
 	bool		 skip_body;		/* nothing wants the body of this message */
@@ -120,9 +122,18 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 		steps |= SMFIP_SKIP;
 		cc->can_skip = true;
 	}
+	/* Steps we never refuse at need no reply: the MTA does not wait for one. */
 	if (f1 & SMFIP_NR_HDR) {
 		steps |= SMFIP_NR_HDR;
 		cc->noreply_headers = true;
+	}
+	if (f1 & SMFIP_NR_HELO) {
+		steps |= SMFIP_NR_HELO;
+		cc->noreply_helo = true;
+	}
+	if (f1 & SMFIP_NR_EOH) {
+		steps |= SMFIP_NR_EOH;
+		cc->noreply_eoh = true;
 	}
 	*pf1 = steps;
 	*pf2 = *pf3 = 0;
@@ -156,10 +167,10 @@ cb_helo(SMFICTX *ctx, char *helo)
 {
 	struct cb_conn *cc = smfi_getpriv(ctx);
 
-	if (cc == NULL || cc->session == NULL)
-		return cb_internal_error(ctx, "HELO without a session");
+	if (cc == NULL || cc->session == NULL)	/* end of message reports it */
+		return cc != NULL && cc->noreply_helo ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 	session_helo(cc->session, helo);
-	return SMFIS_CONTINUE;
+	return cc->noreply_helo ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* cb_envfrom - MAIL FROM: a message begins */
@@ -193,11 +204,11 @@ cb_eoh(SMFICTX *ctx)
 {
 	struct cb_conn *cc = smfi_getpriv(ctx);
 
-	if (cc == NULL || cc->session == NULL)
-		return cb_internal_error(ctx, "headers without a session");
+	if (cc == NULL || cc->session == NULL)	/* end of message reports it */
+		return cc != NULL && cc->noreply_eoh ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 	session_queue_id(cc->session, smfi_getsymval(ctx, "i"));
 	cc->skip_body = session_eoh(cc->session) == STEP_SKIP_BODY;
-	return SMFIS_CONTINUE;
+	return cc->noreply_eoh ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* cb_body - a body chunk, streamed */

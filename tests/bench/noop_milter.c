@@ -26,7 +26,7 @@ noop_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f
 	(void)f3;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
 	*pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA |
-	    SMFIP_SKIP | SMFIP_NR_HDR);
+	    SMFIP_SKIP | SMFIP_NR_HDR | SMFIP_NR_HELO | SMFIP_NR_EOH);
 	*pf2 = *pf3 = 0;
 	return SMFIS_CONTINUE;
 }
@@ -41,13 +41,13 @@ noop_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	return SMFIS_CONTINUE;
 }
 
-/* noop_helo - HELO */
+/* noop_helo - HELO; no reply (SMFIP_NR_HELO, as authmilter) */
 static sfsistat
 noop_helo(SMFICTX *ctx, char *helo)
 {
 	(void)ctx;
 	(void)helo;
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 /* noop_envfrom - MAIL FROM */
@@ -69,12 +69,12 @@ noop_header(SMFICTX *ctx, char *name, char *value)
 	return SMFIS_NOREPLY;
 }
 
-/* noop_eoh - end of headers */
+/* noop_eoh - end of headers; no reply (SMFIP_NR_EOH, as authmilter) */
 static sfsistat
 noop_eoh(SMFICTX *ctx)
 {
 	(void)ctx;
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 /* noop_body - a body chunk, read and dropped */
