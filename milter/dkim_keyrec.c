@@ -33,18 +33,6 @@ seterr(char *err, size_t errlen, const char *msg)
 	return false;
 }
 
-/* find_tag - the tag with this name, NULL when absent */
-static const struct dkim_tag *
-find_tag(const struct dkim_tag *tags, size_t n, const char *name)
-{
-	size_t nl = strlen(name);
-
-	for (size_t i = 0; i < n; i++)
-		if (tags[i].name_len == nl && memcmp(tags[i].name, name, nl) == 0)
-			return &tags[i];
-	return NULL;
-}
-
 /* span_is - a span equals word, ignoring case */
 static bool
 span_is(const char *p, size_t len, const char *word)
@@ -150,13 +138,13 @@ dkim_keyrec_parse(const char *txt, size_t len, struct dkim_keyrec *k, char *err,
 	if (n == 0)
 		return seterr(err, errlen, "empty key record");
 
-	if ((t = find_tag(tags, n, "v")) != NULL) {
+	if ((t = dkim_sig_find_tag(tags, n, "v")) != NULL) {
 		if (t != &tags[0])
 			return seterr(err, errlen, "v= is not first");
 		if (!(t->value_len == 5 && memcmp(t->value, "DKIM1", 5) == 0))
 			return seterr(err, errlen, "unsupported v=");
 	}
-	if ((t = find_tag(tags, n, "k")) != NULL) {
+	if ((t = dkim_sig_find_tag(tags, n, "k")) != NULL) {
 		if (span_is(t->value, t->value_len, "rsa"))
 			k->alg = DKIM_ALG_RSA_SHA256;
 		else if (span_is(t->value, t->value_len, "ed25519"))
@@ -164,16 +152,16 @@ dkim_keyrec_parse(const char *txt, size_t len, struct dkim_keyrec *k, char *err,
 		else
 			return seterr(err, errlen, "unknown k=");
 	}
-	if ((t = find_tag(tags, n, "h")) != NULL)
+	if ((t = dkim_sig_find_tag(tags, n, "h")) != NULL)
 		k->sha256_ok = list_has(t, "sha256");
-	if ((t = find_tag(tags, n, "s")) != NULL)
+	if ((t = dkim_sig_find_tag(tags, n, "s")) != NULL)
 		k->service_email = list_has(t, "*") || list_has(t, "email");
-	if ((t = find_tag(tags, n, "t")) != NULL) {
+	if ((t = dkim_sig_find_tag(tags, n, "t")) != NULL) {
 		k->testing = list_has(t, "y");
 		k->strict = list_has(t, "s");
 	}
 
-	if ((t = find_tag(tags, n, "p")) == NULL)
+	if ((t = dkim_sig_find_tag(tags, n, "p")) == NULL)
 		return seterr(err, errlen, "missing p=");
 	size_t der_len;
 	unsigned char *der = dkim_sig_b64(t->value, t->value_len, &der_len);

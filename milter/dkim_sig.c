@@ -199,9 +199,9 @@ bad:
 	return NULL;
 }
 
-/* find_tag - the tag with this name, NULL when absent */
-static const struct dkim_tag *
-find_tag(const struct dkim_tag *tags, size_t n, const char *name)
+/* dkim_sig_find_tag - the tag with this name, NULL when absent */
+const struct dkim_tag *
+dkim_sig_find_tag(const struct dkim_tag *tags, size_t n, const char *name)
 {
 	size_t nl = strlen(name);
 
@@ -418,17 +418,17 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *s, char *err,
 	if (!dkim_sig_tags(value, len, tags, &n, err, errlen))
 		return false;
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		if (find_tag(tags, n, required[i]) == NULL) {
+		if (dkim_sig_find_tag(tags, n, required[i]) == NULL) {
 			if (errlen > 0)
 				snprintf(err, errlen, "missing %s=", required[i]);
 			return false;
 		}
 	}
 
-	if (!tag_is(find_tag(tags, n, "v"), "1"))
+	if (!tag_is(dkim_sig_find_tag(tags, n, "v"), "1"))
 		return seterr(err, errlen, "unsupported v=");
 
-	t = find_tag(tags, n, "a");
+	t = dkim_sig_find_tag(tags, n, "a");
 	if (tag_is(t, "rsa-sha256"))
 		s->alg = DKIM_ALG_RSA_SHA256;
 	else if (tag_is(t, "ed25519-sha256"))
@@ -439,25 +439,25 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *s, char *err,
 		return seterr(err, errlen, "unknown a=");
 
 	s->header_canon = s->body_canon = DKIM_CANON_SIMPLE;
-	if ((t = find_tag(tags, n, "c")) != NULL && !parse_canon(t, s))
+	if ((t = dkim_sig_find_tag(tags, n, "c")) != NULL && !parse_canon(t, s))
 		return seterr(err, errlen, "bad c=");
 
-	t = find_tag(tags, n, "d");
+	t = dkim_sig_find_tag(tags, n, "d");
 	if (!domain_ok(t->value, t->value_len))
 		return seterr(err, errlen, "bad d=");
 	s->domain = xstrndup(t->value, t->value_len);
 	for (char *p = s->domain; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 
-	t = find_tag(tags, n, "s");
+	t = dkim_sig_find_tag(tags, n, "s");
 	if (!domain_ok(t->value, t->value_len))
 		return seterr(err, errlen, "bad s=");
 	s->selector = xstrndup(t->value, t->value_len);
 
-	if (!parse_headers(find_tag(tags, n, "h"), s, err, errlen))
+	if (!parse_headers(dkim_sig_find_tag(tags, n, "h"), s, err, errlen))
 		return false;
 
-	if ((t = find_tag(tags, n, "i")) != NULL) {
+	if ((t = dkim_sig_find_tag(tags, n, "i")) != NULL) {
 		if (!parse_identity(t, s, err, errlen))
 			return false;
 	} else {
@@ -467,10 +467,10 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *s, char *err,
 		memcpy(s->identity + 1, s->domain, dl + 1);
 	}
 
-	if (!parse_sig_b(find_tag(tags, n, "b"), s, err, errlen))
+	if (!parse_sig_b(dkim_sig_find_tag(tags, n, "b"), s, err, errlen))
 		return false;
 
-	t = find_tag(tags, n, "bh");
+	t = dkim_sig_find_tag(tags, n, "bh");
 	size_t bhl;
 	unsigned char *bh = dkim_sig_b64(t->value, t->value_len, &bhl);
 	if (bh == NULL)
@@ -482,15 +482,15 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *s, char *err,
 	memcpy(s->bodyhash, bh, DKIM_HASH_LEN);
 	free(bh);
 
-	if ((t = find_tag(tags, n, "l")) != NULL &&
+	if ((t = dkim_sig_find_tag(tags, n, "l")) != NULL &&
 	    !parse_int(t, DKIM_SIG_MAX_L_DIGITS, &s->length))
 		return seterr(err, errlen, "bad l=");
-	if ((t = find_tag(tags, n, "q")) != NULL && !parse_query(t))
+	if ((t = dkim_sig_find_tag(tags, n, "q")) != NULL && !parse_query(t))
 		return seterr(err, errlen, "q= does not include dns/txt");
-	if ((t = find_tag(tags, n, "t")) != NULL &&
+	if ((t = dkim_sig_find_tag(tags, n, "t")) != NULL &&
 	    !parse_int(t, DKIM_SIG_MAX_T_DIGITS, &s->timestamp))
 		return seterr(err, errlen, "bad t=");
-	if ((t = find_tag(tags, n, "x")) != NULL &&
+	if ((t = dkim_sig_find_tag(tags, n, "x")) != NULL &&
 	    !parse_int(t, DKIM_SIG_MAX_T_DIGITS, &s->expire))
 		return seterr(err, errlen, "bad x=");
 	/* RFC 6376 §3.5: x= MUST be greater than t=; equal is tolerated */

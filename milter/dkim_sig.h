@@ -49,6 +49,9 @@ struct dkim_tag {
  * a malformed list or a duplicate tag */
 bool	 dkim_sig_tags(const char *s, size_t len, struct dkim_tag *tags, size_t *n,
 	    char *err, size_t errlen);
+/* dkim_sig_find_tag - the tag with this name among tags[n], NULL when absent */
+const struct dkim_tag *dkim_sig_find_tag(const struct dkim_tag *tags, size_t n,
+	    const char *name);
 /* dkim_sig_b64 - decode base64 skipping FWS; NULL when malformed; caller frees */
 unsigned char *dkim_sig_b64(const char *s, size_t len, size_t *out_len);
 

@@ -143,21 +143,18 @@ static void
 salvage_ids(struct dkim_verdict *out, const char *value, size_t len)
 {
 	struct dkim_tag tags[DKIM_TAGS_MAX];
+	const struct dkim_tag *t;
 	size_t n;
 	char err[64];
 
 	if (!dkim_sig_tags(value, len, tags, &n, err, sizeof(err)))
 		return;
-	for (size_t i = 0; i < n; i++) {
-		if (tags[i].name_len != 1)
-			continue;
-		if (tags[i].name[0] == 'd' && out->domain[0] == '\0')
-			salvage_tag(&tags[i], out->domain, sizeof(out->domain));
-		else if (tags[i].name[0] == 's' && out->selector[0] == '\0')
-			salvage_tag(&tags[i], out->selector, sizeof(out->selector));
-		else if (tags[i].name[0] == 'a')
-			salvage_tag(&tags[i], out->alg, sizeof(out->alg));
-	}
+	if (out->domain[0] == '\0' && (t = dkim_sig_find_tag(tags, n, "d")) != NULL)
+		salvage_tag(t, out->domain, sizeof(out->domain));
+	if (out->selector[0] == '\0' && (t = dkim_sig_find_tag(tags, n, "s")) != NULL)
+		salvage_tag(t, out->selector, sizeof(out->selector));
+	if ((t = dkim_sig_find_tag(tags, n, "a")) != NULL)
+		salvage_tag(t, out->alg, sizeof(out->alg));
 }
 
 /* header_input - the canonicalized h= fields followed by the signature field with
