@@ -142,7 +142,6 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	session_abort(s);
-	session_reset_message(s);
 	iprev_free(s->iprev);
 	free(s->helo);
 	generation_release(s->gen);
@@ -255,8 +254,7 @@ session_envfrom(struct session *s, const char *mailfrom, const char *auth_authen
 	struct message *m = &s->msg;
 
 	memset(r, 0, sizeof(*r));
-	session_abort(s);
-	session_reset_message(s);
+	session_abort(s);	/* logs and forgets a message left unfinished */
 	m->active = true;
 	session_queue_id(s, queue_id);
 	m->mailfrom = session_strip_angle(mailfrom != NULL ? mailfrom : "");
