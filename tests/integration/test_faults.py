@@ -199,6 +199,11 @@ def check_reload(dns):
     total = 20000
     p = loadgen(m, total=total, conns=32, per_conn=10)
     reloads = refused = 0
+
+    def outcomes():
+        return len([ln for ln in m.log_lines()
+                    if re.search(r"reloaded |reload refused: .* has errors", ln)])
+
     for i in range(20):
         if i % 2 == 0:
             m.write_config(good[(i // 2) % 2])
@@ -206,7 +211,12 @@ def check_reload(dns):
             with open(m.config_path, "a") as f:
                 f.write("\nbogus_key_%d = 1\n" % i)
         m.reload()
-        time.sleep(0.15)
+        # Signals of one kind do not queue: the next SIGUSR1 is sent once this
+        # reload has ended (a slow build, e.g. under ASan, takes longer than a
+        # fixed pause).
+        deadline = time.monotonic() + 30
+        while outcomes() < i + 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
     lg = loadgen_result(p, timeout=300)
     lines = m.log_lines()
     reloads = len([ln for ln in lines if re.search(r"reloaded ", ln)])
