@@ -6,7 +6,8 @@
  * to their queries.
  * dns_query_start: begin a lookup; dns_query_wait: its answer, by the deadline;
  * dns_query_done: would wait block; dns_query_free: cancel and release.
- * dns_status_name: the status as text.
+ * dns_status_name: the status as text. dns_answer_fill/clear: the pure step from
+ * libunbound's result to our answer (the fuzzers call it directly).
  * The answer and every string in it belong to the query and die with it.
  *
  * Threads: libunbound resolves in its own thread (ub_ctx_async(ctx, 1)); our
@@ -505,7 +506,7 @@ dns_parse_rr(int rrtype, const unsigned char *data, size_t len, struct dns_rr *r
 }
 
 /* dns_answer_clear - free what an answer holds */
-static void
+void
 dns_answer_clear(struct dns_answer *a)
 {
 	size_t i;
@@ -528,9 +529,9 @@ dns_tempfail(struct dns_answer *a, const char *why)
 	a->why = why;
 }
 
-/* dns_fill - turn libunbound's result into our answer */
-static void
-dns_fill(struct dns_answer *a, int err, const struct ub_result *res)
+/* dns_answer_fill - turn libunbound's result into our answer */
+void
+dns_answer_fill(struct dns_answer *a, int err, const struct ub_result *res)
 {
 	size_t n, i;
 	bool big = false;
@@ -611,7 +612,7 @@ dns_query_done_cb(void *arg, int err, struct ub_result *res)
 
 	memset(&a, 0, sizeof(a));
 	a.rrtype = q->ans.rrtype; /* set before start, never changed */
-	dns_fill(&a, err, res);
+	dns_answer_fill(&a, err, res);
 	if (res != NULL) {
 		if (err == 0)
 			dns_cache_put(q->r->cache, q->name, a.rrtype, &a, res->ttl);

@@ -87,6 +87,15 @@ bool	 dns_query_done(struct dns_query *q);
 /* dns_query_free - cancel if still running, release; NULL is fine */
 void	 dns_query_free(struct dns_query *q);
 
+struct ub_result;
+
+/* dns_answer_fill - parse libunbound's result (rcode, rdata) into a, whose rrtype
+ * the caller set; err is libunbound's error code. Pure: what it parses is
+ * untrusted DNS data, bounded by DNS_MAX_RECORDS and the rdata lengths. */
+void	 dns_answer_fill(struct dns_answer *a, int err, const struct ub_result *res);
+/* dns_answer_clear - free what an answer holds; it may be filled again */
+void	 dns_answer_clear(struct dns_answer *a);
+
 /* dns_status_name - "ok", "nxdomain", "nodata", "tempfail" */
 const char *dns_status_name(enum dns_status s);
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-HARNESSES = ["from", "dkim_sig", "dkim_keyrec", "canon", "dmarc", "authres", "spf",
+HARNESSES = ["from", "dkim_sig", "dkim_keyrec", "canon", "dmarc", "authres", "dns", "spf",
              "message"]
 RUNS = 20000
 SECONDS = int(os.environ.get("FUZZ_SMOKE_SECONDS", "10"))
