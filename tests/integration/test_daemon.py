@@ -251,6 +251,35 @@ def check_socket_and_signals(dns):
         R.ok("SIGTERM stops cleanly (exit 0)", rc == 0, "exit %s\n%s" % (rc, m.log_tail()))
 
 
+def check_privileges(dns):
+    """Started as root with user set: binds, then runs as that user and its group;
+    an unknown user makes it refuse to run."""
+    if os.geteuid() != 0:
+        print("# not root: privilege drop not tested")
+        return
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    with Milter(base_config(dns.address, user="nobody", socket_mode="0660")) as m:
+        with open("/proc/%d/status" % m.proc.pid) as f:
+            status = f.read()
+        uids = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)", status, re.M).groups()
+        gids = re.search(r"^Gid:\s+(\d+)\s+(\d+)\s+(\d+)", status, re.M).groups()
+        R.ok("user = \"nobody\": real, effective and saved uid are nobody's",
+             all(int(u) == nobody.pw_uid for u in uids), status)
+        R.ok("and the group is nobody's primary group",
+             all(int(g) == nobody.pw_gid for g in gids), status)
+        st = os.stat(m.socket[len("unix:"):])
+        R.ok("the socket belongs to nobody, so the daemon can remove it later",
+             st.st_uid == nobody.pw_uid)
+        R.ok("it still serves after dropping", inbound(m, "192.0.2.10")["action"] == "accept")
+    conf = base_config(dns.address, user="no-such-user-xyz")
+    m = Milter(conf, start=False)
+    p = subprocess.run([AUTHMILTER, "-c", m.config_path], capture_output=True, text=True,
+                       timeout=20)
+    R.ok("unknown user: refuses to run (exit 1, says why)",
+         p.returncode == 1 and "no-such-user-xyz" in p.stderr, p.stderr)
+
+
 def _with(m, **over):
     """The Milter's config dict with changes (write_config takes dicts)."""
     return base_config(DNS_ADDR, socket=m.socket, **over)
@@ -265,6 +294,7 @@ def main():
         R.run("iprev cases", check_iprev, dns)
         R.run("dns failure cases", check_dns_failures, dns)
         R.run("socket and signal cases", check_socket_and_signals, dns)
+        R.run("privilege cases", check_privileges, dns)
     R.exit()
 
 
