@@ -56,40 +56,40 @@ conf_error(int line, const char *key, const char *fmt, ...)
 }
 
 /* conf_confuse_error - libconfuse's own errors, reshaped to name the key first.
- * Its messages read "... option 'NAME'" or "no such option 'NAME'". */
+ * Its messages read "WHAT for option 'NAME'" or "no such option 'NAME'". */
 static void
 conf_confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
-	char msg[512], key[128] = "";
-	const char *q;
+	char msg[512], key[256];
+	const char *q, *name, *what = msg;
+	size_t n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if ((q = strstr(msg, "option '")) != NULL) {
-		const char *name = q + strlen("option '");
-		const char *end = strchr(name, '\'');
-		size_t n = end ? (size_t)(end - name) : strlen(name);
-
-		if (n >= sizeof(key))
-			n = sizeof(key) - 1;
-		memcpy(key, name, n);
-		key[n] = '\0';
-		if (strncmp(msg, "no such option", 14) == 0)
-			snprintf(msg, sizeof(msg), "unknown key");
-		else
-			msg[q - msg > 0 && msg[q - msg - 1] == ' ' ? q - msg - 1 : q - msg] = '\0';
-		if (strcmp(msg, "invalid value for") == 0 || msg[0] == '\0')
-			snprintf(msg, sizeof(msg), "invalid value");
-	}
-	if (strlen(msg) > 4 && strcmp(msg + strlen(msg) - 4, " for") == 0)
-		msg[strlen(msg) - 4] = '\0';
-	if (key[0] != '\0' && cfg->name != NULL && strcmp(cfg->name, "root") != 0) {
-		char full[256];
-
-		snprintf(full, sizeof(full), "%s.%s", cfg->name, key);
-		conf_error(cfg->line, full, "%s", msg);
+	if ((q = strstr(msg, "option '")) == NULL) {
+		conf_error(cfg->line, "syntax", "%s", msg);
 		return;
 	}
-	conf_error(cfg->line, key[0] ? key : "syntax", "%s", msg);
+	name = q + strlen("option '");
+	n = strcspn(name, "'");
+	/* keys inside a section are named section.key, as our own messages do */
+	if (cfg->name != NULL && strcmp(cfg->name, "root") != 0)
+		snprintf(key, sizeof(key), "%s.%.*s", cfg->name, (int)n, name);
+	else
+		snprintf(key, sizeof(key), "%.*s", (int)n, name);
+	if (strncmp(msg, "no such option", 14) == 0) {
+		what = "unknown key";
+	} else {
+		char *end = msg + (q - msg);	/* cut " for option '...'" */
+
+		while (end > msg && end[-1] == ' ')
+			end--;
+		if (end - msg >= 4 && strncmp(end - 4, " for", 4) == 0)
+			end -= 4;
+		*end = '\0';
+		if (msg[0] == '\0' || strcmp(msg, "invalid value") == 0)
+			what = "invalid value";
+	}
+	conf_error(cfg->line, key, "%s", what);
 }
 
 /* conf_note_line - validate callback on every plain option: remember its line */
