@@ -260,6 +260,10 @@ def check_privileges(dns):
     import pwd
     nobody = pwd.getpwnam("nobody")
     with Milter(base_config(dns.address, user="nobody", socket_mode="0660")) as m:
+        # the socket accepts as soon as it is bound, before the drop: "started" is
+        # logged after it
+        R.ok("started line logged", m.wait_log(r"started ", timeout=60) is not None,
+             m.log_tail())
         with open("/proc/%d/status" % m.proc.pid) as f:
             status = f.read()
         uids = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)", status, re.M).groups()
