@@ -88,18 +88,6 @@ dns_cache_copy(struct dns_answer *dst, const struct dns_answer *src)
 	}
 }
 
-/* dns_cache_clear - free an answer's records */
-static void
-dns_cache_clear(struct dns_answer *a)
-{
-	for (size_t i = 0; i < a->count; i++) {
-		free(a->rr[i].name);
-		free(a->rr[i].txt);
-	}
-	free(a->rr);
-	memset(a, 0, sizeof(*a));
-}
-
 /* dns_cache_size - bytes an answer holds, roughly */
 static size_t
 dns_cache_size(const struct dns_answer *a)
@@ -130,7 +118,7 @@ dns_cache_free(struct dns_cache *c)
 		return;
 	for (size_t i = 0; i < DNS_CACHE_SLOTS; i++) {
 		free(c->slot[i].name);
-		dns_cache_clear(&c->slot[i].ans);
+		dns_answer_clear(&c->slot[i].ans);
 	}
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -175,7 +163,7 @@ dns_cache_put(struct dns_cache *c, const char *name, int rrtype,
 	if (pthread_mutex_lock(&c->lock) != 0)
 		abort();
 	free(s->name);
-	dns_cache_clear(&s->ans);
+	dns_answer_clear(&s->ans);
 	s->name = xstrdup(key);
 	s->rrtype = rrtype;
 	s->expires = dns_cache_now() + ttl;

@@ -203,17 +203,26 @@ dns_query_done(struct dns_query *q)
 	return true;
 }
 
+/* dns_answer_clear - free what an answer holds, as dns.c does */
+void
+dns_answer_clear(struct dns_answer *a)
+{
+	for (size_t i = 0; i < a->count; i++) {
+		free(a->rr[i].name);
+		free(a->rr[i].txt);
+	}
+	free(a->rr);
+	a->rr = NULL;
+	a->count = 0;
+}
+
 /* dns_query_free - NULL is fine */
 void
 dns_query_free(struct dns_query *q)
 {
 	if (q == NULL)
 		return;
-	for (size_t i = 0; i < q->a.count; i++) {
-		free(q->a.rr[i].name);
-		free(q->a.rr[i].txt);
-	}
-	free(q->a.rr);
+	dns_answer_clear(&q->a);
 	free(q);
 }
 

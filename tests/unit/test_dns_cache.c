@@ -23,18 +23,6 @@ txt_answer(const char *text)
 	return a;
 }
 
-/* clear - free an answer as dns.c does */
-static void
-clear(struct dns_answer *a)
-{
-	for (size_t i = 0; i < a->count; i++) {
-		free(a->rr[i].name);
-		free(a->rr[i].txt);
-	}
-	free(a->rr);
-	memset(a, 0, sizeof(*a));
-}
-
 int
 main(void)
 {
@@ -43,13 +31,13 @@ main(void)
 
 	CHECK(!dns_cache_get(c, "example.org", DNS_T_TXT, &got), "empty cache: miss");
 	dns_cache_put(c, "example.org", DNS_T_TXT, &a, 60);
-	clear(&a);
+	dns_answer_clear(&a);
 	CHECK(dns_cache_get(c, "example.org", DNS_T_TXT, &got) && got.status == DNS_OK &&
 	    got.count == 1 && strcmp(got.rr[0].txt, "v=spf1 -all") == 0,
 	    "kept answer comes back (the original was freed: the copy is deep)");
-	clear(&got);
+	dns_answer_clear(&got);
 	CHECK(dns_cache_get(c, "EXAMPLE.org.", DNS_T_TXT, &got), "case and final dot ignored");
-	clear(&got);
+	dns_answer_clear(&got);
 	CHECK(!dns_cache_get(c, "example.org", DNS_T_A, &got), "another type is another key");
 	CHECK(!dns_cache_get(c, "www.example.org", DNS_T_TXT, &got), "another name misses");
 
@@ -65,21 +53,21 @@ main(void)
 	a = txt_answer("zero ttl");
 	dns_cache_put(c, "zero.example.org", DNS_T_TXT, &a, 0);
 	CHECK(!dns_cache_get(c, "zero.example.org", DNS_T_TXT, &got), "TTL 0 is not kept");
-	clear(&a);
+	dns_answer_clear(&a);
 	char *big = malloc(DNS_CACHE_MAX_BYTES + 2);
 	memset(big, 'x', DNS_CACHE_MAX_BYTES + 1);
 	big[DNS_CACHE_MAX_BYTES + 1] = '\0';
 	a = txt_answer(big);
 	dns_cache_put(c, "big.example.org", DNS_T_TXT, &a, 60);
 	CHECK(!dns_cache_get(c, "big.example.org", DNS_T_TXT, &got), "a large answer is not kept");
-	clear(&a);
+	dns_answer_clear(&a);
 	free(big);
 	a = txt_answer("new");
 	dns_cache_put(c, "example.org", DNS_T_TXT, &a, 60);
-	clear(&a);
+	dns_answer_clear(&a);
 	CHECK(dns_cache_get(c, "example.org", DNS_T_TXT, &got) &&
 	    strcmp(got.rr[0].txt, "new") == 0, "a newer answer replaces the old");
-	clear(&got);
+	dns_answer_clear(&got);
 	dns_cache_free(c);
 	return tap_done();
 }
