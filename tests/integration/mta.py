@@ -24,6 +24,8 @@ import subprocess
 import tempfile
 import time
 
+from dnsserver import dkim_dnsfunc
+
 POSTFIX_USER = "postfix"
 DEFAULT_HOSTNAME = "mx.test.example"
 
@@ -668,27 +670,6 @@ class Sendmail:
             with open(f, errors="replace") as fh:
                 out.append(fh.read())
         return "".join(out)
-
-
-def dkim_dnsfunc(dns_port, host="127.0.0.1"):
-    """dkim_dnsfunc - a dnsfunc for dkimpy that asks only the loopback test server."""
-    import dns.resolver
-    res = dns.resolver.Resolver(configure=False)
-    res.nameservers = [host]
-    res.port = dns_port
-    res.timeout = res.lifetime = 3
-
-    def lookup(name, timeout=5):
-        if isinstance(name, bytes):
-            name = name.decode()
-        try:
-            ans = res.resolve(name, "TXT")
-        except Exception:
-            return b""
-        for rr in ans:
-            return b"".join(rr.strings)
-        return b""
-    return lookup
 
 
 def dkim_verify_all(message, dns_port):

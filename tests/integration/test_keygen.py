@@ -6,18 +6,15 @@ Prints "ok - NAME" / "not ok - NAME" per case; exits 1 when any failed."""
 
 import base64
 import os
-import random
 import re
 import shutil
-import socket
 import stat
-import struct
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dnsserver import DNSServer, txt  # noqa: E402
+from dnsserver import DNSServer, dkim_dnsfunc, txt  # noqa: E402
 
 import dkim  # noqa: E402
 
@@ -53,62 +50,6 @@ def parse_record(out):
     if not m:
         return None, None
     return m.group(1), re.findall(r'"([^"]*)"', m.group(2))
-
-
-def encode_name(name):
-    out = b""
-    for label in name.rstrip(".").split("."):
-        out += bytes([len(label)]) + label.encode()
-    return out + b"\0"
-
-
-def skip_name(msg, i):
-    while True:
-        n = msg[i]
-        if n == 0:
-            return i + 1
-        if n & 0xc0 == 0xc0:
-            return i + 2
-        i += 1 + n
-
-
-def txt_query(port, name, timeout=2.0):
-    """A TXT lookup over UDP at 127.0.0.1@port: the records' strings joined,
-    one bytes per record; None when the name has none."""
-    qid = random.randint(0, 0xffff)
-    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + encode_name(name) + \
-        struct.pack(">HH", 16, 1)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(timeout)
-    try:
-        s.sendto(q, ("127.0.0.1", port))
-        while True:
-            msg = s.recv(65535)
-            if struct.unpack(">H", msg[:2])[0] == qid:
-                break
-    finally:
-        s.close()
-    flags, qd, an = struct.unpack(">HHH", msg[2:8])
-    if flags & 0x0f != 0 or an == 0:
-        return None
-    i = 12
-    for _ in range(qd):
-        i = skip_name(msg, i) + 4
-    records = []
-    for _ in range(an):
-        i = skip_name(msg, i)
-        rtype, _, _, rdlen = struct.unpack(">HHIH", msg[i:i + 10])
-        i += 10
-        rdata = msg[i:i + rdlen]
-        i += rdlen
-        if rtype != 16:
-            continue
-        parts, j = [], 0
-        while j < len(rdata):
-            parts.append(rdata[j + 1:j + 1 + rdata[j]])
-            j += 1 + rdata[j]
-        records.append(b"".join(parts))
-    return records or None
 
 
 def dkimpy_key(path, alg):
@@ -219,10 +160,7 @@ def run(tmp):
     # A selector whose record carries the r2048 key under the ed selector name:
     # an Ed25519 key checked against an RSA record mismatches.
     with DNSServer(records) as dns:
-        def dnsfunc(name, timeout=5):
-            name = name.decode() if isinstance(name, bytes) else name
-            recs = txt_query(dns.port, name, timeout)
-            return recs[0] if recs else None
+        dnsfunc = dkim_dnsfunc(dns.port)
 
         for sel, (alg, path) in sorted(keys.items()):
             sigalg = b"ed25519-sha256" if alg == "ed25519" else b"rsa-sha256"

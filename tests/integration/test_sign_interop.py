@@ -28,8 +28,6 @@ import os
 import random
 import re
 import shutil
-import socket
-import struct
 import subprocess
 import sys
 import time
@@ -91,70 +89,6 @@ for my $f (@ARGV) {
 
 # ---------------------------------------------------------------- DNS for dkimpy
 
-def _qname(name):
-    out = b""
-    for label in name.rstrip(".").split("."):
-        out += bytes([len(label)]) + label.encode()
-    return out + b"\0"
-
-
-def _skip_name(msg, i):
-    while msg[i] != 0:
-        if msg[i] & 0xc0 == 0xc0:
-            return i + 2
-        i += 1 + msg[i]
-    return i + 1
-
-
-def txt_lookup(port, name, timeout=3.0):
-    """txt_lookup - the first TXT record of name (its strings joined) from the loopback
-    server at 127.0.0.1@port over UDP with EDNS0 (4096 bytes); None when none."""
-    qid = random.randint(0, 0xffff)
-    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 1) + _qname(name) + \
-        struct.pack(">HH", 16, 1) + b"\0" + struct.pack(">HHIH", 41, 4096, 0, 0)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(timeout)
-    try:
-        s.sendto(q, ("127.0.0.1", port))
-        while True:
-            msg = s.recv(65535)
-            if len(msg) >= 12 and struct.unpack(">H", msg[:2])[0] == qid:
-                break
-    except OSError:
-        return None
-    finally:
-        s.close()
-    flags, qd, an = struct.unpack(">HHH", msg[2:8])
-    if flags & 0x0f != 0:
-        return None
-    i = 12
-    for _ in range(qd):
-        i = _skip_name(msg, i) + 4
-    for _ in range(an):
-        i = _skip_name(msg, i)
-        rtype, _, _, rdlen = struct.unpack(">HHIH", msg[i:i + 10])
-        i += 10
-        rdata = msg[i:i + rdlen]
-        i += rdlen
-        if rtype != 16:
-            continue
-        parts, j = [], 0
-        while j < len(rdata):
-            parts.append(rdata[j + 1:j + 1 + rdata[j]])
-            j += 1 + rdata[j]
-        return b"".join(parts)
-    return None
-
-
-def dnsfunc_for(port):
-    """dnsfunc_for - a dkimpy dnsfunc that asks only the loopback test server."""
-    def lookup(name, timeout=5):
-        if isinstance(name, bytes):
-            name = name.decode()
-        return txt_lookup(port, name) or b""
-    return lookup
-
-
 # ---------------------------------------------------------------- helpers
 
 def keygen(keydir, alg, domain, selector):
@@ -206,7 +140,7 @@ def signatures(msg):
 def dkimpy_verify(msg, port):
     """dkimpy_verify - [True/False] per signature, each verified on its own."""
     d = dkim.DKIM(msg)
-    fn = dnsfunc_for(port)
+    fn = dnsserver.dkim_dnsfunc(port)
     res = []
     for i in range(len(signatures(msg))):
         try:
