@@ -68,10 +68,10 @@ sign_put(struct sign_out *o, const char *s, size_t len)
 	o->col += len;
 }
 
-/* sign_token_ok - d= and s= go into a header verbatim: allow only what a
+/* dkim_sign_token_ok - d= and s= go into a header verbatim: allow only what a
  * domain or selector can hold, so nothing can add a tag, a line or a quote */
-static bool
-sign_token_ok(const char *s)
+bool
+dkim_sign_token_ok(const char *s)
 {
 	if (*s == '\0')
 		return false;
@@ -201,7 +201,7 @@ dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,
 		snprintf(err, errlen, "no key");
 		return false;
 	}
-	if (!sign_token_ok(p->domain) || !sign_token_ok(p->selector)) {
+	if (!dkim_sign_token_ok(p->domain) || !dkim_sign_token_ok(p->selector)) {
 		snprintf(err, errlen, "d=%s s=%s: not a plain domain and selector",
 		    p->domain, p->selector);
 		return false;

@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "dkim_key.h"
+#include "dkim_sign.h"
 #include "dkim_keyrec.h"
 #include "dns.h"
 #include "xalloc.h"
@@ -76,14 +77,7 @@ keygen_label_ok(const char *s)
 	if (len == 0 || len > KEYGEN_NAME_MAX || s[0] == '.' || s[len - 1] == '.' ||
 	    strstr(s, "..") != NULL)
 		return false;
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !(c >= '0' && c <= '9') && c != '.' && c != '-' && c != '_')
-			return false;
-	}
-	return true;
+	return dkim_sign_token_ok(s);	/* the characters a signature may carry */
 }
 
 /* keygen_ossl - print the latest OpenSSL error after what failed */
