@@ -3,8 +3,10 @@
  * dkim_key_load reads one PEM private key (PKCS#1 "RSA PRIVATE KEY" or PKCS#8
  * "PRIVATE KEY"), accepts RSA of at least DKIM_RSA_MIN_BITS and Ed25519, and
  * with require_safe refuses a file that group or others may access.
+ * dkim_key_new does the same checks on a key already read (it takes it over).
  * dkim_key_free releases a key; dkim_alg_name names the algorithm;
- * dkim_key_public_b64 gives the p= value (caller frees).
+ * dkim_key_public_b64 gives the p= value (caller frees). An Ed25519 key is
+ * also converted to libsodium's form once, here, for dkim_sign_data.
  * A loaded key is immutable and may be used by many threads at once.
  */
 #include "config.h"
@@ -37,6 +39,70 @@ key_no_password(char *buf, int size, int rwflag, void *u)
 	(void)rwflag;
 	(void)u;
 	return -1;
+}
+
+/* key_ed25519_sodium - derive libsodium's secret key (seed||public) from the
+ * RFC 8032 seed OpenSSL read, and check both libraries see the same public key */
+static bool
+key_ed25519_sodium(struct dkim_key *k, const char *what, char *err, size_t errlen)
+{
+	unsigned char seed[crypto_sign_SEEDBYTES];
+	unsigned char pub[crypto_sign_PUBLICKEYBYTES];
+	unsigned char ossl_pub[ED25519_RAW_LEN];
+	size_t seedlen = sizeof(seed), publen = sizeof(ossl_pub);
+	bool ok;
+
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium could not initialize");
+		return false;
+	}
+	ok = EVP_PKEY_get_raw_private_key(k->pkey, seed, &seedlen) == 1 &&
+	    seedlen == sizeof(seed) &&
+	    EVP_PKEY_get_raw_public_key(k->pkey, ossl_pub, &publen) == 1 &&
+	    publen == sizeof(ossl_pub) &&
+	    crypto_sign_seed_keypair(pub, k->ed25519_sk, seed) == 0 &&
+	    memcmp(pub, ossl_pub, sizeof(pub)) == 0;
+	sodium_memzero(seed, sizeof(seed));
+	if (!ok)
+		snprintf(err, errlen, "%s: Ed25519 key could not be converted for "
+		    "signing", what);
+	ERR_clear_error();
+	return ok;
+}
+
+/* dkim_key_new - check a private key's type and size and take it over; what
+ * names it in err (the file). The key is freed when it is refused. */
+struct dkim_key *
+dkim_key_new(EVP_PKEY *pkey, const char *what, char *err, size_t errlen)
+{
+	struct dkim_key *k = xcalloc(1, sizeof(*k));
+
+	k->pkey = pkey;
+	k->bits = EVP_PKEY_get_bits(pkey);
+	if (EVP_PKEY_is_a(pkey, "RSA")) {
+		k->alg = DKIM_ALG_RSA_SHA256;
+		if (k->bits < DKIM_RSA_MIN_BITS) {
+			snprintf(err, errlen, "%s: RSA key of %d bits; at least %d required "
+			    "(RFC 8301)", what, k->bits, DKIM_RSA_MIN_BITS);
+			dkim_key_free(k);
+			return NULL;
+		}
+	} else if (EVP_PKEY_is_a(pkey, "ED25519")) {
+		k->alg = DKIM_ALG_ED25519_SHA256;
+		k->bits = 8 * ED25519_RAW_LEN;	/* OpenSSL says 253, the group order */
+		if (!key_ed25519_sodium(k, what, err, errlen)) {
+			dkim_key_free(k);
+			return NULL;
+		}
+	} else {
+		const char *type = EVP_PKEY_get0_type_name(pkey);
+
+		snprintf(err, errlen, "%s: %s key; only RSA and Ed25519 keys can sign "
+		    "DKIM", what, type ? type : "unknown");
+		dkim_key_free(k);
+		return NULL;
+	}
+	return k;
 }
 
 /* dkim_key_load - read and check one private key file */
@@ -98,29 +164,7 @@ dkim_key_load(const char *path, bool require_safe, char *err, size_t errlen)
 		return NULL;
 	}
 
-	struct dkim_key *k = xcalloc(1, sizeof(*k));
-	k->pkey = pkey;
-	k->bits = EVP_PKEY_get_bits(pkey);
-	if (EVP_PKEY_is_a(pkey, "RSA")) {
-		k->alg = DKIM_ALG_RSA_SHA256;
-		if (k->bits < DKIM_RSA_MIN_BITS) {
-			snprintf(err, errlen, "%s: RSA key of %d bits; at least %d required "
-			    "(RFC 8301)", path, k->bits, DKIM_RSA_MIN_BITS);
-			dkim_key_free(k);
-			return NULL;
-		}
-	} else if (EVP_PKEY_is_a(pkey, "ED25519")) {
-		k->alg = DKIM_ALG_ED25519_SHA256;
-		k->bits = 8 * ED25519_RAW_LEN;	/* OpenSSL says 253, the group order */
-	} else {
-		const char *type = EVP_PKEY_get0_type_name(pkey);
-
-		snprintf(err, errlen, "%s: %s key; only RSA and Ed25519 keys can sign "
-		    "DKIM", path, type ? type : "unknown");
-		dkim_key_free(k);
-		return NULL;
-	}
-	return k;
+	return dkim_key_new(pkey, path, err, errlen);
 }
 
 /* dkim_key_free - release a key; NULL is fine */
@@ -130,6 +174,7 @@ dkim_key_free(struct dkim_key *k)
 	if (k == NULL)
 		return;
 	EVP_PKEY_free(k->pkey);
+	sodium_memzero(k->ed25519_sk, sizeof(k->ed25519_sk));
 	free(k);
 }
 

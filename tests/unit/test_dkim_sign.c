@@ -190,11 +190,10 @@ ed25519_from_seed(const char *path)
 	if (n < 32)
 		return NULL;
 
-	struct dkim_key *k = calloc(1, sizeof(*k));
-	k->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
-	k->alg = DKIM_ALG_ED25519_SHA256;
-	k->bits = 256;
-	return k;
+	char err[256];
+	EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+
+	return pkey != NULL ? dkim_key_new(pkey, path, err, sizeof(err)) : NULL;
 }
 
 /* verify_openssl - check a dkim_sign_header value ourselves: canonicalize the
