@@ -12,6 +12,8 @@
 #include "buf.h"
 #include "xalloc.h"
 
+#define BUF_PRINTF_ROOM	64	/* room made before formatting: most texts fit */
+
 /* buf_reserve - make room for extra bytes plus the NUL */
 static void
 buf_reserve(struct buf *b, size_t extra)
@@ -51,25 +53,34 @@ buf_puts(struct buf *b, const char *s)
 void
 buf_putc(struct buf *b, int c)
 {
-	char ch = (char)c;
-
-	buf_append(b, &ch, 1);
+	if (b->len + 2 > b->cap)
+		buf_reserve(b, 1);
+	b->data[b->len++] = (char)c;
+	b->data[b->len] = '\0';
 }
 
-/* buf_vprintf - add formatted text */
+/* buf_vprintf - add formatted text: into the room already there when it fits,
+ * which is most of the time, so the text is formatted once */
 void
 buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;
+	size_t room;
 	int n;
 
+	buf_reserve(b, BUF_PRINTF_ROOM);
+	room = b->cap - b->len;
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(b->data + b->len, room, fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
+	if (n < 0) {
+		b->data[b->len] = '\0';
 		return;
-	buf_reserve(b, (size_t)n);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		buf_reserve(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 }
 

@@ -232,12 +232,13 @@ static char *
 cb_header_value(const char *value, bool leading_space)
 {
 	struct buf b = BUF_INIT;
+	const char *p, *crlf;
 
 	if (!leading_space && *value == ' ')
 		value++;
-	for (const char *p = value; *p; p++)
-		if (!(p[0] == '\r' && p[1] == '\n'))
-			buf_putc(&b, *p);
+	for (p = value; (crlf = strstr(p, "\r\n")) != NULL; p = crlf + 1)
+		buf_append(&b, p, (size_t)(crlf - p));
+	buf_puts(&b, p);
 	return buf_steal(&b);
 }
 

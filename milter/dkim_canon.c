@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,6 +78,27 @@ canon_die(const char *what)
 	abort();
 }
 
+/* SHA-256 fetched once: OpenSSL 3 otherwise looks EVP_sha256() up in its provider
+ * store, under a lock, every time a digest starts */
+static EVP_MD *canon_sha256;
+static pthread_once_t canon_sha256_once = PTHREAD_ONCE_INIT;
+
+/* canon_fetch_sha256 - run once */
+static void
+canon_fetch_sha256(void)
+{
+	if ((canon_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		canon_die("EVP_MD_fetch(SHA256)");
+}
+
+/* dkim_sha256 - the SHA-256 every DKIM digest uses */
+const EVP_MD *
+dkim_sha256(void)
+{
+	pthread_once(&canon_sha256_once, canon_fetch_sha256);
+	return canon_sha256;
+}
+
 /* canon_is_wsp - SP or HTAB, the WSP of RFC 5234 */
 static inline bool
 canon_is_wsp(unsigned char c)
@@ -99,10 +121,14 @@ dkim_canon_header(enum dkim_canon c, const char *name, const char *value,
 		/* a name stored with WSP before the colon loses it */
 		while (nlen > 0 && canon_is_wsp((unsigned char)name[nlen - 1]))
 			nlen--;
-		for (size_t i = 0; i < nlen; i++) {
-			unsigned char ch = (unsigned char)name[i];
+		size_t at = out->len;
 
-			buf_putc(out, ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
+		buf_append(out, name, nlen);
+		for (size_t i = at; i < out->len; i++) {
+			unsigned char ch = (unsigned char)out->data[i];
+
+			if (ch >= 'A' && ch <= 'Z')
+				out->data[i] = (char)(ch + ('a' - 'A'));
 		}
 		buf_putc(out, ':');
 
@@ -169,7 +195,7 @@ dkim_body_set_add(struct dkim_body_set *s, enum dkim_canon c, int64_t limit)
 	h->limit = limit;
 	if ((h->md = EVP_MD_CTX_new()) == NULL)
 		canon_die("EVP_MD_CTX_new");
-	if (EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1)
+	if (EVP_DigestInit_ex(h->md, dkim_sha256(), NULL) != 1)
 		canon_die("EVP_DigestInit_ex");
 	h->next = cs->hashes;
 	cs->hashes = h;

@@ -11,10 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include "buf.h"
 #include "conf.h"	/* enum dkim_canon */
 
 #define DKIM_HASH_LEN	32	/* SHA-256 */
+
+/* dkim_sha256 - SHA-256, fetched from OpenSSL once for the whole process */
+const EVP_MD *dkim_sha256(void);
 
 /* dkim_canon_header - append name ":" value, canonicalized, ending in CRLF
  * (crlf false: without the final CRLF, as for the DKIM-Signature being verified).

@@ -41,6 +41,16 @@ static const char *const sign_default_headers[] = {
 };
 #define SIGN_N_DEFAULT	(sizeof(sign_default_headers) / sizeof(sign_default_headers[0]))
 
+/* c=, by header and body canonicalization */
+static const char *const sign_canon_pair[2][2] = {
+	[DKIM_CANON_SIMPLE] = {
+		[DKIM_CANON_SIMPLE] = "simple/simple",
+		[DKIM_CANON_RELAXED] = "simple/relaxed" },
+	[DKIM_CANON_RELAXED] = {
+		[DKIM_CANON_SIMPLE] = "relaxed/simple",
+		[DKIM_CANON_RELAXED] = "relaxed/relaxed" },
+};
+
 /* One name of h=: how many times it is listed, and how many fields carry it. */
 struct sign_name {
 	const char	*name;
@@ -67,6 +77,18 @@ sign_put(struct sign_out *o, const char *s, size_t len)
 	}
 	buf_append(o->b, s, len);
 	o->col += len;
+}
+
+/* sign_tag - one "name=value;" item */
+static void
+sign_tag(struct sign_out *o, struct buf *tag, const char *name, const char *value)
+{
+	buf_reset(tag);
+	buf_puts(tag, name);
+	buf_putc(tag, '=');
+	buf_puts(tag, value);
+	buf_putc(tag, ';');
+	sign_put(o, tag->data, tag->len);
 }
 
 /* dkim_sign_token_ok - d= and s= go into a header verbatim: allow only what a
@@ -144,11 +166,16 @@ dkim_sign_data(const struct dkim_key *key, const void *data, size_t len,
 {
 	if (key->alg == DKIM_ALG_ED25519_SHA256) {
 		/* RFC 8463 §3: PureEdDSA over the SHA-256 of the data */
-		unsigned char digest[crypto_hash_sha256_BYTES];
+		unsigned char digest[DKIM_HASH_LEN];
 		unsigned char raw[crypto_sign_BYTES];
+		unsigned int dlen = 0;
 
-		if (crypto_hash_sha256(digest, data, len) != 0 ||
-		    crypto_sign_detached(raw, NULL, digest, sizeof(digest),
+		if (EVP_Digest(data, len, digest, &dlen, dkim_sha256(), NULL) != 1 ||
+		    dlen != DKIM_HASH_LEN) {
+			sign_ossl_err("SHA-256", err, errlen);
+			return false;
+		}
+		if (crypto_sign_detached(raw, NULL, digest, sizeof(digest),
 		    key->ed25519_sk) != 0) {
 			snprintf(err, errlen, "Ed25519 signing failed");
 			return false;
@@ -172,7 +199,7 @@ dkim_sign_data(const struct dkim_key *key, const void *data, size_t len,
 		sign_ossl_err("EVP_MD_CTX_new", err, errlen);
 		return false;
 	}
-	if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key->pkey) != 1 ||
+	if (EVP_DigestSignInit(ctx, NULL, dkim_sha256(), NULL, key->pkey) != 1 ||
 	    EVP_DigestSign(ctx, raw, &rawlen, data, len) != 1)
 		sign_ossl_err("RSA signing", err, errlen);
 	else
@@ -264,29 +291,18 @@ dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,
 	struct buf tag = BUF_INIT;
 	char bh64[4 * ((DKIM_HASH_LEN + 2) / 3) + 1];
 
-	buf_printf(&tag, "v=1;");
-	sign_put(&o, tag.data, tag.len);
-	buf_reset(&tag);
-	buf_printf(&tag, "a=%s;", dkim_alg_name(p->key->alg));
-	sign_put(&o, tag.data, tag.len);
-	buf_reset(&tag);
-	buf_printf(&tag, "c=%s/%s;",
-	    p->header_canon == DKIM_CANON_RELAXED ? "relaxed" : "simple",
-	    p->body_canon == DKIM_CANON_RELAXED ? "relaxed" : "simple");
-	sign_put(&o, tag.data, tag.len);
-	buf_reset(&tag);
-	buf_printf(&tag, "d=%s;", p->domain);
-	sign_put(&o, tag.data, tag.len);
-	buf_reset(&tag);
-	buf_printf(&tag, "s=%s;", p->selector);
-	sign_put(&o, tag.data, tag.len);
-	buf_reset(&tag);
-	buf_printf(&tag, "t=%lld;", (long long)p->now);
-	sign_put(&o, tag.data, tag.len);
+	char num[24];
+
+	sign_tag(&o, &tag, "v", "1");
+	sign_tag(&o, &tag, "a", dkim_alg_name(p->key->alg));
+	sign_tag(&o, &tag, "c", sign_canon_pair[p->header_canon][p->body_canon]);
+	sign_tag(&o, &tag, "d", p->domain);
+	sign_tag(&o, &tag, "s", p->selector);
+	snprintf(num, sizeof(num), "%lld", (long long)p->now);
+	sign_tag(&o, &tag, "t", num);
 	if (p->expire > 0) {
-		buf_reset(&tag);
-		buf_printf(&tag, "x=%lld;", (long long)p->now + (long long)p->expire);
-		sign_put(&o, tag.data, tag.len);
+		snprintf(num, sizeof(num), "%lld", (long long)p->now + (long long)p->expire);
+		sign_tag(&o, &tag, "x", num);
 	}
 
 	/* h=: on one line when it fits one, else broken after colons (FWS may go

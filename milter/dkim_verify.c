@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "dkim_canon.h"
 #include "dkim_keycache.h"
 #include "dkim_keyrec.h"
 #include "dkim_sig.h"
@@ -217,13 +218,13 @@ verify_sig(const struct dkim_sig *s, EVP_PKEY *pkey, const unsigned char *data,
 		return -1;
 	if (s->alg == DKIM_ALG_RSA_SHA256) {
 		/* PKCS#1 v1.5 is OpenSSL's default padding for RSA */
-		if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey) == 1)
+		if (EVP_DigestVerifyInit(ctx, NULL, dkim_sha256(), NULL, pkey) == 1)
 			rc = EVP_DigestVerify(ctx, s->sig, s->sig_len, data, len);
 	} else {
 		/* RFC 8463 §3: Ed25519 (pure) over the SHA-256 of the input */
 		unsigned char digest[EVP_MAX_MD_SIZE];
 		unsigned int dl = 0;
-		if (EVP_Digest(data, len, digest, &dl, EVP_sha256(), NULL) == 1 &&
+		if (EVP_Digest(data, len, digest, &dl, dkim_sha256(), NULL) == 1 &&
 		    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) == 1)
 			rc = EVP_DigestVerify(ctx, s->sig, s->sig_len, digest, dl);
 	}

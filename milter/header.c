@@ -23,18 +23,19 @@ char *
 header_value_normalise(const char *value, size_t *len_out)
 {
 	struct buf b = BUF_INIT;
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; value[i] != '\0'; i++) {
-		if (value[i] == '\r') {
-			buf_append(&b, "\r\n", 2);
-			if (value[i + 1] == '\n')
-				i++;
-		} else if (value[i] == '\n') {
-			buf_append(&b, "\r\n", 2);
-		} else {
-			buf_putc(&b, value[i]);
-		}
+	for (;;) {
+		size_t n = strcspn(value + i, "\r\n");
+
+		buf_append(&b, value + i, n);
+		i += n;
+		if (value[i] == '\0')
+			break;
+		buf_append(&b, "\r\n", 2);
+		if (value[i] == '\r' && value[i + 1] == '\n')
+			i++;
+		i++;
 	}
 	*len_out = b.len;
 	return buf_steal(&b);

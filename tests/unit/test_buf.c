@@ -33,6 +33,17 @@ main(void)
 	s = buf_steal(&b);
 	CHECK(s != NULL && s[0] == '\0', "steal of an empty buffer gives \"\"");
 	free(s);
+	buf_puts(&b, "head:");
+	buf_printf(&b, "%0300d|%s", 7, "tail");
+	CHECK(b.len == 5 + 300 + 5 && strncmp(b.data, "head:000", 8) == 0 &&
+	    strcmp(b.data + b.len - 6, "7|tail") == 0,
+	    "printf longer than the room it first tries is written whole");
+	buf_reset(&b);
+	for (int i = 0; i < 64; i++)
+		buf_putc(&b, 'a' + i % 26);
+	buf_printf(&b, "%s", "");
+	CHECK(b.len == 64 && b.data[63] == 'l' && b.data[64] == '\0',
+	    "putc across the first growth, then an empty printf");
 	buf_free(&b);
 
 	static const struct { const char *in, *out; } norm[] = {
@@ -42,6 +53,8 @@ main(void)
 		{ " bare-cr\r\tline", " bare-cr\r\n\tline" },
 		{ "\ttab first", "\ttab first" },
 		{ "", "" },
+		{ "\r\n", "\r\n" },
+		{ " a\n\n b\r\r\n c\r", " a\r\n\r\n b\r\n\r\n c\r\n" },
 	};
 	for (size_t i = 0; i < sizeof(norm) / sizeof(norm[0]); i++) {
 		size_t len;
