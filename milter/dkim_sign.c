@@ -158,8 +158,8 @@ sign_ossl_err(const char *what, char *err, size_t errlen)
 /* dkim_sign_data - sign canonicalized header data
  *
  * Ed25519 signs with libsodium: OpenSSL 3.0 makes the same deterministic RFC 8032
- * signature but takes three to four times the CPU, and the signature is most of
- * what an outbound message costs (tests/bench/run-bench). */
+ * signature but takes twice the CPU (46 against 21 us here), and the signature is
+ * most of what an outbound message costs (tests/bench/run-bench). */
 bool
 dkim_sign_data(const struct dkim_key *key, const void *data, size_t len,
     struct buf *sig, char *err, size_t errlen)

@@ -23,8 +23,9 @@
 #include <idn2.h>
 #include <libmilter/mfapi.h>
 #include <libpsl.h>
-#include <openssl/crypto.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <sodium.h>
 #include <spf2/spf.h>
 #include <unbound.h>
 
@@ -65,6 +66,7 @@ main_version(void)
 	printf("authmilter %s\n", PACKAGE_VERSION);
 	printf("  libmilter %u.%u.%u\n", maj, min, pl);
 	printf("  %s\n", OpenSSL_version(OPENSSL_VERSION));
+	printf("  libsodium %s\n", sodium_version_string());
 	printf("  libunbound %s\n", ub_version());
 	printf("  libspf2 %d.%d.%d\n", SPF_LIB_VERSION_MAJOR, SPF_LIB_VERSION_MINOR,
 	    SPF_LIB_VERSION_PATCH);
