@@ -58,7 +58,7 @@ def check_command_line():
     p = subprocess.run([AUTHMILTER, "-V"], capture_output=True, text=True)
     R.ok("-V prints our and the libraries' versions",
             p.returncode == 0 and "authmilter" in p.stdout and "libunbound" in p.stdout
-            and "OpenSSL" in p.stdout, p.stdout + p.stderr)
+            and "OpenSSL" in p.stdout and "libsodium" in p.stdout, p.stdout + p.stderr)
     p = subprocess.run([AUTHMILTER, "-h"], capture_output=True, text=True)
     R.ok("-h prints usage, exit 0", p.returncode == 0 and "usage:" in p.stdout)
     p = subprocess.run([AUTHMILTER, "-Z"], capture_output=True, text=True)
