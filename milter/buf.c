@@ -53,8 +53,7 @@ buf_puts(struct buf *b, const char *s)
 void
 buf_putc(struct buf *b, int c)
 {
-	if (b->len + 2 > b->cap)
-		buf_reserve(b, 1);
+	buf_reserve(b, 1);
 	b->data[b->len++] = (char)c;
 	b->data[b->len] = '\0';
 }

@@ -99,6 +99,16 @@ dkim_sha256(void)
 	return canon_sha256;
 }
 
+/* dkim_sha256_digest - SHA-256 of data in one go */
+bool
+dkim_sha256_digest(const void *data, size_t len, unsigned char digest[DKIM_HASH_LEN])
+{
+	unsigned int dlen = 0;
+
+	return EVP_Digest(data, len, digest, &dlen, dkim_sha256(), NULL) == 1 &&
+	    dlen == DKIM_HASH_LEN;
+}
+
 /* canon_is_wsp - SP or HTAB, the WSP of RFC 5234 */
 static inline bool
 canon_is_wsp(unsigned char c)

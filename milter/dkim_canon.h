@@ -3,11 +3,13 @@
  * dkim_canon_header appends one canonicalized header field. A dkim_body_set holds
  * one streaming SHA-256 body hash per distinct (canonicalization, l=) pair, so a
  * message with several signatures or keys is hashed once per pair; memory does not
- * grow with the body.
+ * grow with the body. dkim_sha256 and dkim_sha256_digest are the SHA-256 every
+ * DKIM digest uses.
  */
 #ifndef AUTHMILTER_DKIM_CANON_H
 #define AUTHMILTER_DKIM_CANON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +22,10 @@
 
 /* dkim_sha256 - SHA-256, fetched from OpenSSL once for the whole process */
 const EVP_MD *dkim_sha256(void);
+/* dkim_sha256_digest - SHA-256 of data in one go (RFC 8463's prehash); false
+ * when OpenSSL fails */
+bool	 dkim_sha256_digest(const void *data, size_t len,
+	    unsigned char digest[DKIM_HASH_LEN]);
 
 /* dkim_canon_header - append name ":" value, canonicalized, ending in CRLF
  * (crlf false: without the final CRLF, as for the DKIM-Signature being verified).

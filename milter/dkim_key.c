@@ -41,6 +41,15 @@ key_no_password(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
+/* key_ed25519_public - the bare 32-byte public key; false if OpenSSL fails */
+static bool
+key_ed25519_public(EVP_PKEY *pkey, unsigned char raw[ED25519_RAW_LEN])
+{
+	size_t len = ED25519_RAW_LEN;
+
+	return EVP_PKEY_get_raw_public_key(pkey, raw, &len) == 1 && len == ED25519_RAW_LEN;
+}
+
 /* key_ed25519_sodium - derive libsodium's secret key (seed||public) from the
  * RFC 8032 seed OpenSSL read, and check both libraries see the same public key */
 static bool
@@ -49,7 +58,7 @@ key_ed25519_sodium(struct dkim_key *k, const char *what, char *err, size_t errle
 	unsigned char seed[crypto_sign_SEEDBYTES];
 	unsigned char pub[crypto_sign_PUBLICKEYBYTES];
 	unsigned char ossl_pub[ED25519_RAW_LEN];
-	size_t seedlen = sizeof(seed), publen = sizeof(ossl_pub);
+	size_t seedlen = sizeof(seed);
 	bool ok;
 
 	if (sodium_init() < 0) {
@@ -58,8 +67,7 @@ key_ed25519_sodium(struct dkim_key *k, const char *what, char *err, size_t errle
 	}
 	ok = EVP_PKEY_get_raw_private_key(k->pkey, seed, &seedlen) == 1 &&
 	    seedlen == sizeof(seed) &&
-	    EVP_PKEY_get_raw_public_key(k->pkey, ossl_pub, &publen) == 1 &&
-	    publen == sizeof(ossl_pub) &&
+	    key_ed25519_public(k->pkey, ossl_pub) &&
 	    crypto_sign_seed_keypair(pub, k->ed25519_sk, seed) == 0 &&
 	    memcmp(pub, ossl_pub, sizeof(pub)) == 0;
 	sodium_memzero(seed, sizeof(seed));
@@ -202,12 +210,8 @@ dkim_key_public_b64(const struct dkim_key *k)
 {
 	if (k->alg == DKIM_ALG_ED25519_SHA256) {
 		unsigned char raw[ED25519_RAW_LEN];
-		size_t len = sizeof(raw);
 
-		if (EVP_PKEY_get_raw_public_key(k->pkey, raw, &len) != 1 ||
-		    len != ED25519_RAW_LEN)
-			return NULL;
-		return key_b64(raw, len);
+		return key_ed25519_public(k->pkey, raw) ? key_b64(raw, sizeof(raw)) : NULL;
 	}
 
 	unsigned char *der = NULL;

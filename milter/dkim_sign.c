@@ -168,10 +168,8 @@ dkim_sign_data(const struct dkim_key *key, const void *data, size_t len,
 		/* RFC 8463 §3: PureEdDSA over the SHA-256 of the data */
 		unsigned char digest[DKIM_HASH_LEN];
 		unsigned char raw[crypto_sign_BYTES];
-		unsigned int dlen = 0;
 
-		if (EVP_Digest(data, len, digest, &dlen, dkim_sha256(), NULL) != 1 ||
-		    dlen != DKIM_HASH_LEN) {
+		if (!dkim_sha256_digest(data, len, digest)) {
 			sign_ossl_err("SHA-256", err, errlen);
 			return false;
 		}

@@ -222,11 +222,12 @@ verify_sig(const struct dkim_sig *s, EVP_PKEY *pkey, const unsigned char *data,
 			rc = EVP_DigestVerify(ctx, s->sig, s->sig_len, data, len);
 	} else {
 		/* RFC 8463 §3: Ed25519 (pure) over the SHA-256 of the input */
-		unsigned char digest[EVP_MAX_MD_SIZE];
-		unsigned int dl = 0;
-		if (EVP_Digest(data, len, digest, &dl, dkim_sha256(), NULL) == 1 &&
+		unsigned char digest[DKIM_HASH_LEN];
+
+		if (dkim_sha256_digest(data, len, digest) &&
 		    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) == 1)
-			rc = EVP_DigestVerify(ctx, s->sig, s->sig_len, digest, dl);
+			rc = EVP_DigestVerify(ctx, s->sig, s->sig_len, digest,
+			    sizeof(digest));
 	}
 	EVP_MD_CTX_free(ctx);
 	ERR_clear_error();
