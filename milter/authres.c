@@ -7,9 +7,11 @@
  *
  * What goes out: method and property names are our own constants (a bad one is
  * our bug and aborts); values are RFC 2045 tokens or [local-part "@"] domain-name
- * (RFC 8601 pvalue) when they fit, else quoted strings; a value with CR, LF, NUL,
- * other control bytes or invalid UTF-8 becomes the token "invalid". Comments
- * never carry CR, LF, parentheses or backslashes.
+ * (RFC 8601 pvalue) when they fit, else quoted strings free of ';', space, '(',
+ * ')', '"' and '\\' (so that a parser splitting on them cannot read attacker text
+ * as a result); anything else becomes its domain alone ("x;dkim=pass"@evil.example
+ * is written evil.example) or the token "invalid". Comments never carry CR, LF,
+ * parentheses, backslashes or ';'.
  */
 #include "config.h"
 
@@ -148,12 +150,29 @@ utf8_valid(const unsigned char *s)
 	return true;
 }
 
+/* quotable - s may stand inside a quoted value: no control bytes, valid UTF-8,
+ * and none of the characters that a parser splitting on them without honouring
+ * quotes would take for structure (';' ends a method, white space starts another
+ * property, a parenthesis opens a comment), nor '"' or '\\' */
+static bool
+quotable(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f || strchr(" ;()\"\\", *p) != NULL)
+			return false;
+	return utf8_valid((const unsigned char *)s);
+}
+
 /* put_value - a value as a token, a bare pvalue (when allowed) or a quoted
- * string; "invalid" when it holds bytes no header may carry */
+ * string. A pvalue that is none of these but ends in "@domain" is written as the
+ * domain alone (RFC 8601 §2.7.2 allows the local-part to go); anything else
+ * becomes "invalid" */
 static void
 put_value(struct buf *out, const char *value, bool pvalue)
 {
-	const unsigned char *p;
+	const char *at;
 
 	if (value == NULL || strlen(value) > AUTHRES_MAX_VALUE) {
 		buf_puts(out, "invalid");
@@ -163,20 +182,15 @@ put_value(struct buf *out, const char *value, bool pvalue)
 		buf_puts(out, value);
 		return;
 	}
-	for (p = (const unsigned char *)value; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			break;
-	if (*p != '\0' || !utf8_valid((const unsigned char *)value)) {
-		buf_puts(out, "invalid");
+	if (quotable(value)) {
+		buf_printf(out, "\"%s\"", value);
 		return;
 	}
-	buf_putc(out, '"');
-	for (p = (const unsigned char *)value; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_putc(out, '\\');
-		buf_putc(out, *p);
-	}
-	buf_putc(out, '"');
+	at = strrchr(value, '@');
+	if (pvalue && at != NULL && is_domain_name(at + 1, strlen(at + 1)))
+		buf_puts(out, at + 1);
+	else
+		buf_puts(out, "invalid");
 }
 
 /* check_keyword - method and property names come from our code, not from peers */
@@ -257,6 +271,8 @@ authres_comment_safe(const char *text, char *out, size_t outlen)
 		 * not safe through every MTA */
 		if (c < 0x20 || c >= 0x7f || c == '(' || c == ')' || c == '\\')
 			c = '?';
+		else if (c == ';')	/* parsers that split on it ignore comments */
+			c = ',';
 		out[o++] = (char)c;
 	}
 	/* no trailing blanks: they would sit before the ')' */

@@ -154,6 +154,7 @@ static cfg_opt_t conf_key_opts[] = {
 };
 static cfg_opt_t conf_dkim_opts[] = {
 	CFG_BOOL("verify", cfg_true, CFGF_NONE),
+	CFG_BOOL("allow_partial_body", cfg_false, CFGF_NONE),
 	CFG_INT("max_signatures", 5, CFGF_NONE),
 	CFG_INT("min_key_bits", 1024, CFGF_NONE),
 	CFG_STR("canonicalization", "relaxed/relaxed", CFGF_NONE),
@@ -511,6 +512,7 @@ conf_dkim(cfg_t *cfg, struct conf *c)
 	const char *bad;
 
 	c->dkim.verify = cfg_getbool(dkim, "verify");
+	c->dkim.allow_partial_body = cfg_getbool(dkim, "allow_partial_body");
 	c->dkim.max_signatures = conf_int(dkim, "dkim", "max_signatures", 1, CONF_MAX_SIGNATURES);
 	c->dkim.min_key_bits = conf_int(dkim, "dkim", "min_key_bits", 1024, 16384);
 	if (!conf_canon(cfg_getstr(dkim, "canonicalization"), &c->dkim.header_canon,

@@ -93,6 +93,7 @@ struct conf {
 		bool	  verify;
 		unsigned  max_signatures;
 		unsigned  min_key_bits;
+		bool	  allow_partial_body;	/* l= shorter than the body may pass */
 	} dkim;
 
 	struct {

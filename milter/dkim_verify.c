@@ -21,6 +21,10 @@
  *   whose h= excludes sha256, a key type different from a=: permerror (the key
  *   record forbids this signature; retrying will not help).
  * - l= larger than the canonical body: fail ("l= exceeds body").
+ * - l= shorter than the canonical body, signature valid: policy, unless
+ *   allow_partial_body (text after l= is covered by no signature; RFC 6376 §8.2).
+ * - a message whose header fields went past the caps: permerror for every
+ *   signature (the fields h= names may be among those not stored).
  */
 #include "config.h"
 
@@ -306,6 +310,16 @@ dkim_verify_check(const struct dkim_sig *s, const struct dkim_keyrec *k,
 	}
 	int rc = verify_sig(s, k->pkey, (const unsigned char *)buf_cstr(&data), data.len);
 	buf_free(&data);
+	if (rc == 1 && s->length >= 0 && (uint64_t)s->length < body_len &&
+	    !opts->allow_partial_body) {
+		/* valid, but text appended after l= is vouched for by nobody */
+		char why[96];
+
+		snprintf(why, sizeof(why), "l= covers %lld of %llu body bytes",
+		    (long long)s->length, (unsigned long long)body_len);
+		verdict(out, AUTH_POLICY, why);
+		return;
+	}
 	if (rc == 1) {
 		verdict(out, AUTH_PASS, "");
 		return;
@@ -428,7 +442,13 @@ dkim_verify_finish(struct dkim_verify *v, const struct header_list *h,
 		v->verdicts = xcalloc(v->n_sigs ? v->n_sigs : 1, sizeof(*v->verdicts));
 		for (size_t i = 0; i < v->n_sigs; i++) {
 			struct dkim_verify_sig *vs = &v->sigs[i];
-			if (vs->parsed)
+			/* fields past the header caps were not stored, so the
+			 * instances h= names cannot be chosen bottom-up as §5.4.2
+			 * says: what we would hash is not what is delivered */
+			if (vs->parsed && h->truncated)
+				verdict(&vs->verdict, AUTH_PERMERROR,
+				    "header fields over limit");
+			else if (vs->parsed)
 				check_with_answer(v, vs, h);
 			v->verdicts[i] = vs->verdict;
 			dns_query_free(vs->query);

@@ -35,6 +35,8 @@ struct dkim_verify_opts {
 	unsigned max_signatures;
 	unsigned min_key_bits;
 	time_t	 now;
+	bool	 allow_partial_body;	/* an l= shorter than the body may pass; when
+					 * false such a signature is "policy" */
 };
 
 struct dkim_verify;

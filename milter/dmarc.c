@@ -561,15 +561,32 @@ aligned(const psl_ctx_t *psl, const char *d, const char *from, const char *from_
 	return dmarc_org_domain(psl, norm, org, sizeof(org)) && strcmp(org, from_org) == 0;
 }
 
-/* spf_domain - the domain of the identity SPF checked: MAIL FROM, or HELO */
-static const char *
-spf_domain(const struct spf_verdict *spf)
+/* dmarc_unknown_yet - no aligned pass, but an aligned identifier's check failed
+ * temporarily (a DKIM key or SPF lookup): the verdict is temperror, not fail, since
+ * the retry may pass. Only asked when the policy would act (p=none changes nothing). */
+static bool
+dmarc_unknown_yet(const psl_ctx_t *psl, const struct spf_verdict *spf,
+    const struct dkim_verdict *dkim, size_t n_dkim, const char *from, const char *org,
+    const struct dmarc_record *rec, struct dmarc_verdict *out)
 {
-	const char *at = strrchr(spf->sender, '@');
+	size_t i;
 
-	if (at != NULL)
-		return at + 1;
-	return spf->sender[0] != '\0' ? spf->sender : spf->domain;
+	for (i = 0; dkim != NULL && i < n_dkim; i++)
+		if (dkim[i].result == AUTH_TEMPERROR &&
+		    aligned(psl, dkim[i].domain, from, org, rec->adkim)) {
+			out->result = AUTH_TEMPERROR;
+			copy_str(out->reason, sizeof(out->reason),
+			    "an aligned DKIM key lookup failed temporarily");
+			return true;
+		}
+	if (spf != NULL && spf->result == AUTH_TEMPERROR &&
+	    aligned(psl, spf->domain, from, org, rec->aspf)) {
+		out->result = AUTH_TEMPERROR;
+		copy_str(out->reason, sizeof(out->reason),
+		    "the aligned SPF check failed temporarily");
+		return true;
+	}
+	return false;
 }
 
 /* dmarc_judge - policy, alignment and pct for a record already found */
@@ -611,8 +628,10 @@ dmarc_judge(const struct dmarc_record *rec, const psl_ctx_t *psl,
 	if (out->policy == DMARC_POLICY_UNSET)
 		out->policy = DMARC_POLICY_NONE;
 
+	/* SPF aligns through the domain it evaluated, never a re-read of the
+	 * sender: a long MAIL FROM cut short once aligned a domain SPF never saw */
 	out->spf_aligned = spf != NULL && spf->result == AUTH_PASS &&
-	    aligned(psl, spf_domain(spf), from, org, rec->aspf);
+	    aligned(psl, spf->domain, from, org, rec->aspf);
 	for (i = 0; dkim != NULL && i < n_dkim && !out->dkim_aligned; i++)
 		out->dkim_aligned = dkim[i].result == AUTH_PASS &&
 		    aligned(psl, dkim[i].domain, from, org, rec->adkim);
@@ -625,6 +644,9 @@ dmarc_judge(const struct dmarc_record *rec, const psl_ctx_t *psl,
 		    out->spf_aligned ? "spf" : "dkim");
 		return;
 	}
+	if (out->policy != DMARC_POLICY_NONE &&
+	    dmarc_unknown_yet(psl, spf, dkim, n_dkim, from, org, rec, out))
+		return;
 	out->result = AUTH_FAIL;
 	out->disposition = out->policy;
 	if (random_pct >= rec->pct && out->policy != DMARC_POLICY_NONE) {

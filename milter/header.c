@@ -75,6 +75,19 @@ header_list_reset(struct header_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* header_list_remove - forget field i; the running byte total stays, so the
+ * caps still count every field that arrived */
+void
+header_list_remove(struct header_list *l, size_t i)
+{
+	if (i >= l->n)
+		return;
+	free(l->v[i].name);
+	free(l->v[i].value);
+	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
+	l->n--;
+}
+
 /* header_list_count - fields named name */
 size_t
 header_list_count(const struct header_list *l, const char *name)

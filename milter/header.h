@@ -32,6 +32,8 @@ struct header_list {
 /* header_list_add - store one field; false (and truncated set) when a cap is hit */
 bool	 header_list_add(struct header_list *l, const char *name, const char *value);
 void	 header_list_reset(struct header_list *l);
+/* header_list_remove - forget field i (the later ones move up) */
+void	 header_list_remove(struct header_list *l, size_t i);
 /* header_list_count - how many fields carry this name (case-insensitive) */
 size_t	 header_list_count(const struct header_list *l, const char *name);
 /* header_list_find - the index of the nth (0-based) field with this name, or -1 */

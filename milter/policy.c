@@ -9,9 +9,12 @@
  *   2. DMARC fail whose disposition is reject (dmarc.on_reject).
  *   3. SPF fail / softfail / permerror (spf.on_*), unless the message passes DMARC
  *      through aligned DKIM: forwarded mail breaks SPF but keeps its signature.
- *   4. Temporary failures: DMARC record lookup (dmarc.on_temperror), SPF
- *      (spf.on_temperror, again not when DMARC passed). Tempfail outranks accept:
- *      a DNS outage must not let through what policy would refuse.
+ *   4. Temporary failures: DMARC record lookup, or an aligned DKIM key or SPF
+ *      lookup that failed temporarily when nothing else passed (dmarc.on_temperror;
+ *      SPF's permanent verdicts are then not applied either: the retry may pass
+ *      DMARC), SPF (spf.on_temperror, again not when DMARC passed). Tempfail
+ *      outranks accept: a DNS outage must not let through what policy would
+ *      refuse, nor refuse for good what it would accept.
  *   5. DMARC fail with disposition quarantine (dmarc.on_quarantine).
  * The action strength is reject > tempfail > quarantine > none, so a DMARC reject
  * outranks an SPF temperror, and a tempfail outranks a quarantine.
@@ -129,6 +132,9 @@ policy_message(const struct conf *c, const struct policy_input *in, struct decis
 	/* forwarded mail breaks SPF but keeps its DKIM signature: a DMARC pass (which
 	 * then comes through aligned DKIM) outweighs any SPF verdict */
 	bool dmarc_pass = dm != NULL && dm->result == AUTH_PASS;
+	/* and a DMARC that may pass once DNS answers must not be overruled by a
+	 * permanent SPF verdict: the message is tempfailed (dmarc.on_temperror) */
+	bool dmarc_temp = dm != NULL && dm->result == AUTH_TEMPERROR;
 
 	memset(d, 0, sizeof(*d));
 	if (c->dmarc.enable) {
@@ -156,7 +162,7 @@ policy_message(const struct conf *c, const struct policy_input *in, struct decis
 		policy_offer(d, c->dmarc.on_temperror, "dmarc", "1",
 		    "cannot check the DMARC policy of %s now, try again later",
 		    dm->from_domain);
-	if (!dmarc_pass) {
+	if (!dmarc_pass && !dmarc_temp) {
 		policy_spf(c, in->spf_mailfrom, d);
 		if (in->spf_mailfrom == NULL || in->spf_mailfrom->result == AUTH_NONE ||
 		    in->spf_mailfrom->result == AUTH_SKIPPED)

@@ -32,9 +32,8 @@
 #include "spf.h"
 #include "xalloc.h"
 
-#define SESSION_MAX_EDITS	(HEADER_MAX_COUNT + 64)	/* header edits per message: one delete
-						 * per stored field (forged A-R), plus
-						 * signatures, Received-SPF, our A-R */
+#define SESSION_MAX_FORGED	HEADER_MAX_COUNT	/* A-R fields naming us that we will
+						 * delete; a message with more is refused */
 
 /* Per-message state: reset by session_reset_message at MAIL FROM, end and abort. */
 struct message {
@@ -45,6 +44,12 @@ struct message {
 	char		*auth;		/* SASL login, NULL when not authenticated */
 	struct header_list headers;
 	unsigned	 from_headers;	/* every From counted, stored or not */
+	size_t		 authres_seen;	/* every Authentication-Results counted, stored
+					 * or not: deletions name the nth occurrence */
+	size_t		*forged;	/* occurrences (1-based) that name our authserv-id,
+					 * found as they arrive, past the header caps too */
+	size_t		 n_forged;
+	bool		 too_many_forged; /* over SESSION_MAX_FORGED: refuse the message */
 	struct from_address from;	/* parse of the first From */
 	struct spf_check *spf;
 	struct dkim_body_set *body;
@@ -131,6 +136,7 @@ session_reset_message(struct session *s)
 	dmarc_lookup_free(m->dmarc);
 	free(m->sign_hash);
 	free(m->sign_keys);
+	free(m->forged);
 	session_result_clear(&m->result);
 	memset(m, 0, sizeof(*m));
 }
@@ -272,10 +278,30 @@ session_envfrom(struct session *s, const char *mailfrom, const char *auth_authen
 			.max_signatures = c->dkim.max_signatures,
 			.min_key_bits = c->dkim.min_key_bits,
 			.now = time(NULL),
+			.allow_partial_body = c->dkim.allow_partial_body,
 		};
 		m->dkim = dkim_verify_new(s->gen->dns, &vo, m->body);
 	}
 	return STEP_CONTINUE;
+}
+
+/* session_note_authres - remember an Authentication-Results field that names us.
+ * Seen as it arrives, whether or not the header caps let it be stored: a forged
+ * field after 10,000 others must be deleted as surely as the first. */
+static void
+session_note_authres(struct session *s, const char *value)
+{
+	struct message *m = &s->msg;
+
+	m->authres_seen++;
+	if (!authres_is_ours(value, strlen(value), s->gen->conf->authserv_id))
+		return;
+	if (m->n_forged == SESSION_MAX_FORGED) {
+		m->too_many_forged = true;
+		return;
+	}
+	m->forged = xreallocarray(m->forged, m->n_forged + 1, sizeof(*m->forged));
+	m->forged[m->n_forged++] = m->authres_seen;
 }
 
 /* session_header - store a field; start the lookups its content allows */
@@ -289,6 +315,8 @@ session_header(struct session *s, const char *name, const char *value)
 	if (!m->active)
 		return;
 	stored = header_list_add(&m->headers, name, value);
+	if (strcasecmp(name, "Authentication-Results") == 0)
+		session_note_authres(s, value);
 	if (strcasecmp(name, "From") == 0) {
 		/* counted even past the caps: a second From must never go unseen */
 		if (m->from_headers++ == 0) {
@@ -382,16 +410,60 @@ session_edit(struct message *m, enum edit_op op, size_t index, const char *name,
 {
 	struct eom_result *r = &m->result;
 
-	if (r->n_edits >= SESSION_MAX_EDITS) {
-		free(value);
-		return;
-	}
+	/* no cap here: the deletions are bounded by SESSION_MAX_FORGED, the
+	 * insertions by the keys and checks; an edit dropped could be a forgery kept */
 	r->edits = xreallocarray(r->edits, r->n_edits + 1, sizeof(*r->edits));
 	r->edits[r->n_edits].op = op;
 	r->edits[r->n_edits].index = index;
 	r->edits[r->n_edits].name = xstrdup(name);
 	r->edits[r->n_edits].value = value;
 	r->n_edits++;
+}
+
+/* session_delete_forged - drop every incoming A-R that claims to be ours.
+ * Deleted from the last to the first: each deletion renumbers the later ones
+ * (OpenDKIM's CVE-2022-48521 deleted in the other order). */
+static void
+session_delete_forged(struct session *s)
+{
+	struct message *m = &s->msg;
+
+	for (size_t i = m->n_forged; i-- > 0;)
+		session_edit(m, EDIT_DELETE, m->forged[i], "Authentication-Results", NULL);
+}
+
+/* session_unstore_forged - take the fields we delete out of the stored list, so
+ * a signature covers the header as it will be delivered */
+static void
+session_unstore_forged(struct message *m)
+{
+	for (size_t i = m->n_forged; i-- > 0;) {
+		long at = header_list_find(&m->headers, "Authentication-Results",
+		    m->forged[i] - 1);
+
+		if (at >= 0)
+			header_list_remove(&m->headers, (size_t)at);
+	}
+}
+
+/* session_refuse_forged - a message carrying more forged A-R fields than we
+ * delete is refused outright: none of them may reach a mailbox */
+static bool
+session_refuse_forged(struct session *s, struct buf *line)
+{
+	struct message *m = &s->msg;
+	struct reply *r = &m->result.reply;
+
+	if (!m->too_many_forged)
+		return false;
+	m->result.step = STEP_REJECT;
+	snprintf(r->rcode, sizeof(r->rcode), "550");
+	snprintf(r->xcode, sizeof(r->xcode), "5.7.1");
+	snprintf(r->text, sizeof(r->text),
+	    "too many Authentication-Results header fields");
+	buf_printf(line, " authres-forged=over-%d action=reject by=authres",
+	    SESSION_MAX_FORGED);
+	return true;
 }
 
 /* session_eom_outbound - sign with every key of the From domain */
@@ -405,6 +477,10 @@ session_eom_outbound(struct session *s, struct buf *line)
 	time_t now = time(NULL);
 
 	buf_printf(line, " auth=%s", m->auth ? m->auth : "-");
+	/* A-R naming us come from us only, on this path too: an authenticated
+	 * user must not hand a colleague a forged dmarc=pass under our name */
+	session_delete_forged(s);
+	session_unstore_forged(m);
 	if (m->unsigned_reason == NULL && m->headers.truncated)
 		m->unsigned_reason = "headers-over-limit";
 	if (m->unsigned_reason != NULL) {
@@ -530,24 +606,6 @@ session_authres(const struct session *s, const struct iprev_verdict *iv,
 	return buf_steal(&b);
 }
 
-/* session_delete_forged - drop every incoming A-R that claims to be ours.
- * Deleted from the last to the first: each deletion renumbers the later ones
- * (OpenDKIM's CVE-2022-48521 deleted in the other order). */
-static void
-session_delete_forged(struct session *s)
-{
-	struct message *m = &s->msg;
-	size_t count = header_list_count(&m->headers, "Authentication-Results");
-
-	for (size_t nth = count; nth-- > 0;) {
-		long i = header_list_find(&m->headers, "Authentication-Results", nth);
-
-		if (i >= 0 && authres_is_ours(m->headers.v[i].value, m->headers.v[i].value_len,
-		    s->gen->conf->authserv_id))
-			session_edit(m, EDIT_DELETE, nth + 1, "Authentication-Results", NULL);
-	}
-}
-
 /* session_eom_inbound - collect every check, decide, build the headers */
 static void
 session_eom_inbound(struct session *s, struct buf *line)
@@ -655,7 +713,9 @@ session_eom(struct session *s)
 	session_client(s, client, sizeof(client));
 	buf_printf(&line, "%s: %s client=%s", m->queue_id[0] ? m->queue_id : "NOQUEUE",
 	    m->outbound ? "outbound" : "inbound", client);
-	if (m->outbound) {
+	if (session_refuse_forged(s, &line)) {
+		/* refused whichever way it came */
+	} else if (m->outbound) {
 		session_eom_outbound(s, &line);
 		buf_printf(&line, " action=%s", m->result.step == STEP_TEMPFAIL ?
 		    "tempfail" : "accept");

@@ -28,6 +28,9 @@
 
 #include <spf2/spf_record.h>
 
+_Static_assert(SPF_DNS_MAX_NAME <= SPF_DOMAIN_MAX,
+    "a domain spf_domain_ok accepts must fit struct spf_verdict's domain");
+
 /* One check: inputs, the jobs, and the two verdicts. Owned by the caller of
  * spf_start until spf_free. */
 struct spf_check {
@@ -177,14 +180,13 @@ spf_evaluate(struct spf_check *c, SPF_server_t *srv, const char *sender,
 	const char *why;
 	enum auth_result r;
 
-	spf_copy(v->sender, sizeof(v->sender), sender);
-	spf_copy(v->domain, sizeof(v->domain), domain);
-	if (c->family != AF_INET && c->family != AF_INET6) {
-		spf_verdict_set(v, AUTH_NONE, "no client IP address");
-		return;
-	}
 	if (!spf_domain_ok(domain)) {
 		spf_verdict_set(v, AUTH_NONE, "not a fully qualified domain");
+		return;
+	}
+	spf_copy(v->domain, sizeof(v->domain), domain);	/* fits: spf_domain_ok */
+	if (c->family != AF_INET && c->family != AF_INET6) {
+		spf_verdict_set(v, AUTH_NONE, "no client IP address");
 		return;
 	}
 
@@ -275,6 +277,7 @@ spf_add_job(struct spf_check *c, struct buf *sender, struct spf_verdict *v)
 	j->check = c;
 	j->sender = buf_steal(sender);
 	j->verdict = v;
+	v->sender = j->sender;
 }
 
 /* spf_start - begin checking */
@@ -305,6 +308,7 @@ spf_start(struct dns_resolver *r, const struct sockaddr *client, const char *hel
 	c->mailfrom = xstrdup(mailfrom != NULL ? mailfrom : "");
 	c->check_helo = check_helo;
 
+	c->v_helo.sender = c->helo;	/* MAIL FROM's is set by spf_add_job */
 	spf_copy(c->v_mailfrom.identity, sizeof(c->v_mailfrom.identity), "mailfrom");
 	spf_copy(c->v_helo.identity, sizeof(c->v_helo.identity), "helo");
 	c->v_mailfrom.result = AUTH_SKIPPED;
@@ -315,13 +319,13 @@ spf_start(struct dns_resolver *r, const struct sockaddr *client, const char *hel
 
 	if (c->check_helo) {
 		if (!spf_domain_ok(c->helo)) {
-			spf_copy(c->v_helo.sender, sizeof(c->v_helo.sender), c->helo);
-			spf_copy(c->v_helo.domain, sizeof(c->v_helo.domain), c->helo);
 			spf_verdict_set(&c->v_helo, AUTH_NONE,
 			    "HELO is not a fully qualified domain");
 		} else {
 			buf_printf(&sender, "postmaster@%s", c->helo);
 			spf_add_job(c, &sender, &c->v_helo);
+			/* the HELO identity checked is the HELO name itself (§2.3) */
+			c->v_helo.sender = c->helo;
 		}
 	}
 	if (c->mailfrom[0] == '\0')
@@ -346,10 +350,6 @@ spf_join(struct spf_check *c)
 		job_wait(c->jobs[i].job);
 		c->jobs[i].job = NULL;
 	}
-	/* the HELO identity checked is the HELO name itself */
-	if (c->check_helo && c->v_helo.result != AUTH_SKIPPED &&
-	    spf_domain_ok(c->helo))
-		spf_copy(c->v_helo.sender, sizeof(c->v_helo.sender), c->helo);
 }
 
 /* spf_finish - wait and return the verdicts (owned by c) */

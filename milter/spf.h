@@ -15,12 +15,18 @@
 #include "dns.h"
 #include "result.h"
 
+#define SPF_DOMAIN_MAX	253	/* longest domain an evaluation looks up (RFC 1035) */
+
 struct spf_verdict {
 	enum auth_result result;	/* NONE/PASS/FAIL/SOFTFAIL/NEUTRAL/TEMPERROR/PERMERROR,
 					 * SKIPPED when this identity was not checked */
 	char	 identity[16];		/* "mailfrom" or "helo" */
-	char	 sender[512];		/* what was checked: local@domain, or the HELO name */
-	char	 domain[256];		/* the domain whose record was evaluated */
+	const char *sender;		/* what was checked, whole: local@domain, or the HELO
+					 * name; owned by the check, never NULL */
+	char	 domain[SPF_DOMAIN_MAX + 2];	/* the domain whose record was evaluated
+					 * (fits by construction: only a name that passed
+					 * the §4.3 check is stored); "" when none was. DMARC
+					 * aligns with this field, never a re-parse of sender */
 	char	 reason[256];		/* short, safe for a header comment */
 };
 

@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz f = { data, size };
 	unsigned flags = fz_byte(&f);
-	char from[300], recdom[300], org[256];
+	char from[300], recdom[300], org[256], sender[600];
 	struct spf_verdict spf;
 	struct dkim_verdict dkim[2];
 	struct dmarc_record rec;
@@ -52,7 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(dkim, 0, sizeof(dkim));
 	fz_line(&f, from, sizeof(from));
 	fz_line(&f, recdom, sizeof(recdom));
-	fz_line(&f, spf.sender, sizeof(spf.sender));
+	fz_line(&f, sender, sizeof(sender));
+	spf.sender = sender;
 	fz_line(&f, spf.domain, sizeof(spf.domain));
 	fz_line(&f, dkim[0].domain, sizeof(dkim[0].domain));
 	fz_line(&f, dkim[1].domain, sizeof(dkim[1].domain));

@@ -36,7 +36,7 @@ check_verdict(const struct spf_verdict *v)
 		fz_fail("no verdict", NULL);
 	if (strnlen(v->reason, sizeof(v->reason)) == sizeof(v->reason) ||
 	    strnlen(v->domain, sizeof(v->domain)) == sizeof(v->domain) ||
-	    strnlen(v->sender, sizeof(v->sender)) == sizeof(v->sender))
+	    v->sender == NULL)
 		fz_fail("verdict field unterminated", NULL);
 	if (v->result > AUTH_SKIPPED || v->result == AUTH_POLICY)
 		fz_fail("SPF verdict out of range", v->reason);
@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz f = { data, size };
 	unsigned flags = fz_byte(&f);
-	char mailfrom[300], helo[300], *zone;
+	char mailfrom[1100], helo[300], *zone;
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;
 	const struct sockaddr *sa;
@@ -82,6 +82,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	spf_finish(c, &vm, &vh);
 	check_verdict(vm);
 	check_verdict(vh);
+	/* DMARC aligns with domain: it must be the domain of the whole sender
+	 * that was checked, never a part of a shortened copy */
+	if (vm->domain[0] != '\0') {
+		const char *at = strrchr(vm->sender, '@');
+
+		if (at == NULL || strcmp(at + 1, vm->domain) != 0)
+			fz_fail("MAIL FROM verdict domain is not the sender's", vm->domain);
+	}
 	spf_received_header(vm, (flags & 2) ? "2001:db8::10" : "192.0.2.10", helo,
 	    "mx.example.org", &hdr);
 	fz_check_folds("Received-SPF", buf_cstr(&hdr));

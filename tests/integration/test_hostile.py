@@ -78,7 +78,12 @@ def zone():
          txt("_dmarc.nonascii.example",
              "v=DMARC1; p=reject; rua=mailto:\u00fcber@\u00e9xample.example".encode()),
          cname("_dmarc.cnameloop.example", "_dmarc.cl2.example"),
-         cname("_dmarc.cl2.example", "_dmarc.cnameloop.example")]
+         cname("_dmarc.cl2.example", "_dmarc.cnameloop.example"),
+         # issue 11: the spoofed brand and the attacker's names
+         txt("paypal.example", "v=spf1 -all"),
+         txt("_dmarc.paypal.example", "v=DMARC1; p=reject; aspf=s"),
+         txt("paypal.example.evil.example", "v=spf1 ip4:192.0.2.10 -all"),
+         txt("evil.example", "v=spf1 ip4:192.0.2.10 -all")]
     for i in range(1, 16):
         z.append(txt("d%d.deep.example" % i,
                      "v=spf1 include:d%d.deep.example -all" % (i + 1)))
@@ -116,6 +121,14 @@ def gen(name):
         return (b"Authentication-Results: other.example; spf=pass\r\n"
                 + b"".join(b"Authentication-Results: mx.test.example; spf=pass x=%d\r\n"
                            % i for i in range(100)) + from_good + TAIL)
+    if name == "authres-past-cap":     # issue 11: a forgery after the header caps
+        return (from_good + b"Authentication-Results: mx.test.example; dmarc=pass\r\n"
+                + b"".join(b"X-F%d: v\r\n" % i for i in range(10000))
+                + b"Authentication-Results: other.example; spf=pass\r\n"
+                + b"Authentication-Results: mx.test.example; dmarc=pass\r\n" + TAIL)
+    if name == "forged-ar-10001":      # more forgeries than we would delete
+        return from_good + b"Authentication-Results: mx.test.example; dmarc=pass\r\n" \
+            * 10001 + TAIL
     raise KeyError(name)
 
 

@@ -207,7 +207,10 @@ def world(wd, inbound_ip="192.0.2.10", bad_ip="192.0.2.66"):
             D.txt("example.org", "v=spf1 ip4:%s -all" % inbound_ip),
             D.txt("_dmarc.example.org", "v=DMARC1; p=reject"),
             D.txt("paypal.example", "v=spf1 ip4:198.51.100.1 -all"),
-            D.txt("_dmarc.paypal.example", "v=DMARC1; p=reject")]
+            D.txt("_dmarc.paypal.example", "v=DMARC1; p=reject"),
+            # issue 11: the attacker's names, SPF published for the inbound client
+            D.txt("paypal.example.evil.example", "v=spf1 ip4:%s -all" % inbound_ip),
+            D.txt("evil.example", "v=spf1 ip4:%s -all" % inbound_ip)]
     dns = D.DNSServer(recs, ptrs=[(inbound_ip, "mail.example.org"),
                                   (bad_ip, "ghost.example.org")])
     conf = {"authserv_id": AUTHSERV_ID, "internal_hosts": ["127.0.0.1/32"],
@@ -226,6 +229,38 @@ def check_signed(t, name, data, dns):
     want = {("example.com", "r2026", "rsa-sha256", True),
             ("example.com", "e2026", "ed25519-sha256", True)}
     t.ok(name, want <= set(sigs), "signatures %r" % sigs)
+
+
+def spoof_cases(t, pf, sink, m):
+    """spoof_cases - issue 11's findings 1 and 2, proven through Postfix before the fix."""
+    # 1: a MAIL FROM whose first 511 bytes end in "@paypal.example"
+    sender = "a" * 496 + "@paypal.example.evil.example"
+    r = mta.smtp_send(pf.port, sender, ["user@example.com"],
+                      msg("service@paypal.example", "user@example.com", "long sender"),
+                      helo="mail.example.org", xclient=INBOUND)
+    t.ok("postfix (authmilter): spoof of p=reject through a 525-byte MAIL FROM -> %s"
+         % r.final, r.final.code == 550 and "DMARC" in r.final.text, r)
+    t.ok("postfix (authmilter): daemon logs spf=pass for the long sender, dmarc=fail",
+         m.wait_log(r"spf=pass .*dmarc=fail header\.from=paypal\.example.*action=reject",
+                    5), m.log_tail(3))
+    sink.forget()
+
+    # 2: a forged A-R after 10,000 header fields reaches nobody
+    forged = "Authentication-Results: %s; dmarc=pass header.from=paypal.example\n" % AUTHSERV_ID
+    fill = "".join("X-Fill-%d: v\n" % i for i in range(10000))
+    r = mta.smtp_send(pf.port, "a@evil.example", ["user@example.com"],
+                      msg("a@evil.example", "user@example.com", "past the cap",
+                          fill + forged),
+                      helo="mail.example.org", xclient=INBOUND)
+    got = sink.new_messages(1, 30)
+    t.ok("postfix (authmilter): message with 10,000 fields and a forged A-R accepted",
+         r.accepted and got, r)
+    body = mta.split_sink_file(got[0][1])[1] if got else b""
+    ars = [h for h in mta.header_lines(body)
+           if h.lower().startswith("authentication-results:")]
+    t.ok("postfix (authmilter): the forged A-R after 10,000 fields is deleted "
+         "(only ours delivered)", len(ars) == 1 and "dmarc=pass" not in ars[0], ars)
+    sink.forget()
 
 
 def daemon_cases(t):
@@ -279,6 +314,8 @@ def daemon_cases(t):
              m.wait_log(r"inbound client=mail\.example\.org\[192\.0\.2\.10\].*dmarc=fail "
                         r"header\.from=paypal\.example.*action=reject", 5), m.log_tail(5))
         sink.forget()
+
+        spoof_cases(t, pf, sink, m)
 
         # inbound that passes, carrying a forged A-R with our authserv-id
         text = msg("dave@example.org", "user@example.com", "inbound pass",

@@ -206,16 +206,18 @@ org_domains(const psl_ctx_t *psl)
 	    "org into a small buffer fails");
 }
 
-/* spf_pass - an SPF verdict for sender */
+/* spf_of - an SPF verdict for sender, its domain as spf.c evaluates it */
 static struct spf_verdict
 spf_of(enum auth_result r, const char *sender)
 {
 	struct spf_verdict v;
+	const char *at = strrchr(sender, '@');
 
 	memset(&v, 0, sizeof(v));
 	v.result = r;
 	memcpy(v.identity, "mailfrom", 9);
-	strncpy(v.sender, sender, sizeof(v.sender) - 1);
+	v.sender = sender;
+	snprintf(v.domain, sizeof(v.domain), "%s", at != NULL ? at + 1 : sender);
 	return v;
 }
 

@@ -43,8 +43,11 @@ static const struct {
 	{ "dmarc and spf temperror: dmarc names the tempfail", X, AUTH_TEMPERROR,
 	  AUTH_TEMPERROR, DMARC_POLICY_NONE, false, 1, FROM_OK, ACTION_TEMPFAIL, "451", "4.7.1",
 	  "dmarc" },
-	{ "spf fail outranks dmarc temperror", X, AUTH_FAIL, AUTH_TEMPERROR, DMARC_POLICY_NONE,
-	  false, 1, FROM_OK, ACTION_REJECT, "550", "5.7.23", "spf" },
+	/* issue 11: a DMARC that may pass on retry (aligned DKIM) is not overruled
+	 * for good by SPF; the retry applies spf.on_fail if DMARC still does not pass */
+	{ "dmarc temperror outranks spf fail: tempfail, not a permanent reject", X, AUTH_FAIL,
+	  AUTH_TEMPERROR, DMARC_POLICY_NONE, false, 1, FROM_OK, ACTION_TEMPFAIL, "451", "4.7.1",
+	  "dmarc" },
 	{ "dmarc reject outranks spf temperror", X, AUTH_TEMPERROR, AUTH_FAIL,
 	  DMARC_POLICY_REJECT, false, 1, FROM_OK, ACTION_REJECT, "550", "5.7.1", "dmarc" },
 	{ "tempfail outranks quarantine", X, AUTH_TEMPERROR, AUTH_FAIL, DMARC_POLICY_QUARANTINE,
