@@ -1,8 +1,9 @@
 /* authres - RFC 8601 Authentication-Results: build our header value, recognise
  * incoming ones that claim our authserv-id.
  *
- * authres_begin/method/prop/none append to a caller's struct buf (the caller owns
- * and frees it); authres_is_ours reads an incoming value as (pointer, length);
+ * authres_render builds our whole value from a message's verdict record (caller
+ * frees); authres_begin/method/prop/none append to a caller's struct buf (the
+ * caller owns and frees it); authres_is_ours reads an incoming value as (pointer, length);
  * authres_comment_safe copies text into a caller's buffer.
  *
  * What goes out: method and property names are our own constants (a bad one is
@@ -24,6 +25,7 @@
 #include "authres.h"
 #include "buf.h"
 #include "result.h"
+#include "verdict.h"
 
 #define AUTHRES_MAX_VALUE	1024	/* bytes of one property value we emit */
 #define AUTHRES_MAX_COMMENT	256	/* bytes of one comment we emit */
@@ -247,6 +249,77 @@ authres_prop(struct buf *out, const char *ptype_property, const char *value)
 	}
 	buf_printf(out, " %s=", ptype_property);
 	put_value(out, value, true);
+}
+
+/* authres_render_dkim - one "dkim=" per signature, with l= in the comment */
+static void
+authres_render_dkim(struct buf *b, const struct dkim_verdict *dv)
+{
+	char comment[300];
+
+	if (dv->length >= 0)
+		snprintf(comment, sizeof(comment), "%s%sl=%lld", dv->reason,
+		    dv->reason[0] ? ", " : "", dv->length);
+	else
+		snprintf(comment, sizeof(comment), "%s", dv->reason);
+	authres_method(b, "dkim", dv->result, comment[0] ? comment : NULL);
+	/* header.d always (RFC 8601 §2.7.1); the others only when known: a row
+	 * of empty quoted values helps nobody and trips parsers */
+	authres_prop(b, "header.d", dv->domain);
+	if (dv->identity[0] != '\0')
+		authres_prop(b, "header.i", dv->identity);
+	if (dv->selector[0] != '\0')
+		authres_prop(b, "header.s", dv->selector);
+	if (dv->alg[0] != '\0')
+		authres_prop(b, "header.a", dv->alg);
+	if (dv->b_prefix[0] != '\0')
+		authres_prop(b, "header.b", dv->b_prefix);
+}
+
+/* authres_render_dmarc - "dmarc=" with the policy and disposition, or the reason */
+static void
+authres_render_dmarc(struct buf *b, const struct dmarc_verdict *dm)
+{
+	char comment[300];
+
+	if (dm->result == AUTH_PASS || dm->result == AUTH_FAIL)
+		snprintf(comment, sizeof(comment), "p=%s dis=%s",
+		    dmarc_policy_name(dm->policy), dmarc_policy_name(dm->disposition));
+	else
+		snprintf(comment, sizeof(comment), "%s", dm->reason);
+	authres_method(b, "dmarc", dm->result, comment[0] ? comment : NULL);
+	authres_prop(b, "header.from", dm->from_domain);
+}
+
+/* authres_render - our A-R value for a verdict record */
+char *
+authres_render(const struct verdict *v, const char *authserv_id)
+{
+	const struct spf_verdict *sm = v->spf_mailfrom, *sh = v->spf_helo;
+	struct buf b = BUF_INIT;
+
+	buf_putc(&b, ' ');	/* values are kept as written after the colon */
+	authres_begin(&b, authserv_id);
+	if (v->iprev != NULL) {
+		authres_method(&b, "iprev", v->iprev->result,
+		    v->iprev->name[0] ? v->iprev->name : v->iprev->reason);
+		authres_prop(&b, "policy.iprev", v->iprev->addr);
+	}
+	if (sm != NULL && sm->result != AUTH_SKIPPED) {
+		authres_method(&b, "spf", sm->result, sm->reason);
+		authres_prop(&b, "smtp.mailfrom", sm->sender);
+	}
+	if (sh != NULL && sh->result != AUTH_SKIPPED) {
+		authres_method(&b, "spf", sh->result, sh->reason);
+		authres_prop(&b, "smtp.helo", sh->sender);
+	}
+	if (v->dkim_checked && v->n_dkim == 0)
+		authres_method(&b, "dkim", AUTH_NONE, NULL);
+	for (size_t i = 0; i < v->n_dkim; i++)
+		authres_render_dkim(&b, &v->dkim[i]);
+	if (v->dmarc != NULL)
+		authres_render_dmarc(&b, v->dmarc);
+	return buf_steal(&b);
 }
 
 /* authres_none - the "; none" body for a message nothing was checked on */

@@ -20,6 +20,10 @@ void	 authres_method(struct buf *out, const char *method, enum auth_result r,
 /* authres_prop - append " ptype.property=value"; value is quoted when it is not
  * a plain token, and dropped (with value "invalid") when it cannot be made safe */
 void	 authres_prop(struct buf *out, const char *ptype_property, const char *value);
+struct verdict;
+/* authres_render - our whole A-R value (leading space included, as the header
+ * edit wants it) for a message's verdict record; caller frees */
+char	*authres_render(const struct verdict *v, const char *authserv_id);
 /* authres_none - the "; none" body for a message nothing was checked on */
 void	 authres_none(struct buf *out);
 

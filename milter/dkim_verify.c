@@ -113,8 +113,10 @@ static void
 fill_ids(struct dkim_verdict *out, const struct dkim_sig *s)
 {
 	snprintf(out->domain, sizeof(out->domain), "%s", s->domain ? s->domain : "");
-	snprintf(out->identity, sizeof(out->identity), "%s",
-	    s->identity ? s->identity : "");
+	if (s->identity != NULL && strlen(s->identity) < sizeof(out->identity))
+		snprintf(out->identity, sizeof(out->identity), "%s", s->identity);
+	else
+		out->identity[0] = '\0';
 	snprintf(out->selector, sizeof(out->selector), "%s",
 	    s->selector ? s->selector : "");
 	snprintf(out->alg, sizeof(out->alg), "%s", alg_name(s->alg));

@@ -21,9 +21,10 @@
 
 struct dkim_verdict {
 	enum auth_result result;	/* PASS, FAIL, NEUTRAL, POLICY, TEMPERROR, PERMERROR */
-	char	 domain[256];		/* header.d */
-	char	 identity[320];		/* header.i */
-	char	 selector[128];		/* header.s */
+	char	 domain[256];		/* header.d: d= is at most 253 bytes (dkim_sig.c) */
+	char	 identity[320];		/* header.i; "" when i= is longer (shown only,
+					 * never re-read: no cut copy stands for it) */
+	char	 selector[256];		/* header.s: s= is at most 253 bytes */
 	char	 alg[16];		/* header.a */
 	char	 b_prefix[9];		/* header.b */
 	long long length;		/* l=, -1 when absent */

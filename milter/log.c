@@ -1,6 +1,6 @@
 /* log - syslog output with an optional stderr mirror.
  *
- * log_open, log_configure, log_msg. The settings are atomics, so a reload on one
+ * log_open, log_configure, log_msg; log_safe for peers' text in a line. The settings are atomics, so a reload on one
  * thread and logging on others need no lock.
  */
 #include "config.h"
@@ -31,6 +31,22 @@ log_configure(const struct conf *c)
 	openlog("authmilter", LOG_PID | LOG_NDELAY, c->log.facility);
 	atomic_store(&log_level, c->log.level);
 	atomic_store(&log_stderr, c->log.to_stderr);
+}
+
+/* log_safe - untrusted text made safe for a "key=value" log field */
+void
+log_safe(const char *in, char *out, size_t outlen)
+{
+	size_t i = 0;
+
+	if (outlen == 0)
+		return;
+	for (; *in != '\0' && i + 1 < outlen; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		out[i++] = (c > 0x20 && c < 0x7f && c != '=') ? (char)c : '?';
+	}
+	out[i] = '\0';
 }
 
 /* log_msg - syslog one line; with log.stderr also print it, whole, to stderr */

@@ -6,6 +6,7 @@
 #ifndef AUTHMILTER_LOG_H
 #define AUTHMILTER_LOG_H
 
+#include <stddef.h>
 #include <syslog.h>
 
 struct conf;
@@ -14,6 +15,10 @@ struct conf;
 void	 log_open(void);
 /* log_configure - facility, level and stderr mirroring from c */
 void	 log_configure(const struct conf *c);
+/* log_safe - copy untrusted text for a log line into out (always terminated):
+ * printable ASCII other than space and '=' kept, everything else '?', so that a
+ * peer's value cannot forge another "key=value" field */
+void	 log_safe(const char *in, char *out, size_t outlen);
 /* log_msg - one line at priority prio (LOG_ERR, LOG_INFO, ...) */
 void	 log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

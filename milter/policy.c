@@ -47,26 +47,19 @@ policy_offer(struct decision *d, enum action a, const char *by, const char *xcod
     const char *fmt, ...)
 {
 	va_list ap;
+	char xcode[8];
 
 	if (policy_rank(a) <= policy_rank(d->wanted))
 		return;
 	d->wanted = a;
 	d->by = by;
-	switch (a) {
-	case ACTION_REJECT:
-		snprintf(d->rcode, sizeof(d->rcode), "550");
-		snprintf(d->xcode, sizeof(d->xcode), "5.7.%s", xcode_tail);
-		break;
-	case ACTION_TEMPFAIL:
-		snprintf(d->rcode, sizeof(d->rcode), "451");
-		snprintf(d->xcode, sizeof(d->xcode), "4.7.%s", xcode_tail);
-		break;
-	default:
-		d->rcode[0] = d->xcode[0] = '\0';
-		break;
-	}
+	snprintf(xcode, sizeof(xcode), "%s.7.%s", a == ACTION_TEMPFAIL ? "4" : "5",
+	    xcode_tail);
 	va_start(ap, fmt);
-	vsnprintf(d->text, sizeof(d->text), fmt, ap);
+	if (a == ACTION_REJECT || a == ACTION_TEMPFAIL)
+		reply_vset(&d->reply, a == ACTION_REJECT ? "550" : "451", xcode, fmt, ap);
+	else
+		reply_vset(&d->reply, "", "", fmt, ap);
 	va_end(ap);
 }
 
@@ -126,9 +119,9 @@ policy_spf(const struct conf *c, const struct spf_verdict *v, struct decision *d
 
 /* policy_message - one action for an inbound message */
 void
-policy_message(const struct conf *c, const struct policy_input *in, struct decision *d)
+policy_message(const struct conf *c, const struct verdict *v, struct decision *d)
 {
-	const struct dmarc_verdict *dm = in->dmarc;
+	const struct dmarc_verdict *dm = v->dmarc;
 	/* forwarded mail breaks SPF but keeps its DKIM signature: a DMARC pass (which
 	 * then comes through aligned DKIM) outweighs any SPF verdict */
 	bool dmarc_pass = dm != NULL && dm->result == AUTH_PASS;
@@ -138,18 +131,18 @@ policy_message(const struct conf *c, const struct policy_input *in, struct decis
 
 	memset(d, 0, sizeof(*d));
 	if (c->dmarc.enable) {
-		if (in->from_headers > 1 || in->from_status == FROM_MULTIPLE_DOMAINS)
+		if (v->from_headers > 1 || v->from_status == FROM_MULTIPLE_DOMAINS)
 			policy_offer(d, c->dmarc.multiple_from, "from", "1",
 			    "message has %s; exactly one author domain is required",
-			    in->from_headers > 1 ? "several From headers" :
+			    v->from_headers > 1 ? "several From headers" :
 			    "a From header with several domains");
-		else if (in->from_headers == 0)
+		else if (v->from_headers == 0)
 			policy_offer(d, c->dmarc.missing_from, "from", "1",
 			    "message has no From header");
-		else if (in->from_status != FROM_OK)
+		else if (v->from_status != FROM_OK)
 			policy_offer(d, c->dmarc.missing_from, "from", "1",
 			    "From header has no usable address: %s",
-			    rfc5322_from_status_name(in->from_status));
+			    rfc5322_from_status_name(v->from_status));
 	}
 	if (dm != NULL && dm->result == AUTH_FAIL) {
 		if (dm->disposition == DMARC_POLICY_REJECT)
@@ -163,10 +156,10 @@ policy_message(const struct conf *c, const struct policy_input *in, struct decis
 		    "cannot check the DMARC policy of %s now, try again later",
 		    dm->from_domain);
 	if (!dmarc_pass && !dmarc_temp) {
-		policy_spf(c, in->spf_mailfrom, d);
-		if (in->spf_mailfrom == NULL || in->spf_mailfrom->result == AUTH_NONE ||
-		    in->spf_mailfrom->result == AUTH_SKIPPED)
-			policy_spf(c, in->spf_helo, d);
+		policy_spf(c, v->spf_mailfrom, d);
+		if (v->spf_mailfrom == NULL || v->spf_mailfrom->result == AUTH_NONE ||
+		    v->spf_mailfrom->result == AUTH_SKIPPED)
+			policy_spf(c, v->spf_helo, d);
 	}
 	if (dm != NULL && dm->result == AUTH_FAIL &&
 	    dm->disposition == DMARC_POLICY_QUARANTINE)

@@ -30,6 +30,7 @@
 #include "rfc5322.h"
 #include "session.h"
 #include "spf.h"
+#include "verdict.h"
 #include "xalloc.h"
 
 #define SESSION_MAX_FORGED	HEADER_MAX_COUNT	/* A-R fields naming us that we will
@@ -65,7 +66,7 @@ struct message {
 /* Per-connection state: freed by session_free. */
 struct session {
 	struct generation *gen;
-	char		 client_name[256];
+	char		*client_name;	/* as the MTA gave it, "" when none */
 	char		 client_addr[64];	/* text, "" when no address */
 	struct sockaddr_storage sa;
 	bool		 has_addr;
@@ -74,19 +75,6 @@ struct session {
 	struct iprev_check *iprev;
 	struct message	 msg;
 };
-
-/* session_safe - copy untrusted text for the log line: printable, no spaces or '=' */
-static void
-session_safe(const char *in, char *out, size_t outlen)
-{
-	size_t i = 0;
-
-	for (; *in != '\0' && i + 1 < outlen; in++) {
-		unsigned char c = (unsigned char)*in;
-		out[i++] = (c > 0x20 && c < 0x7f && c != '=') ? (char)c : '?';
-	}
-	out[i] = '\0';
-}
 
 /* session_new - a session on the current generation */
 struct session *
@@ -149,18 +137,17 @@ session_free(struct session *s)
 		return;
 	session_abort(s);
 	iprev_free(s->iprev);
+	free(s->client_name);
 	free(s->helo);
 	generation_release(s->gen);
 	free(s);
 }
 
-/* session_reply - copy a policy decision into a reply */
+/* session_reply - a policy decision as the step and reply for the MTA */
 static enum step
 session_reply(const struct decision *d, struct reply *r)
 {
-	snprintf(r->rcode, sizeof(r->rcode), "%s", d->rcode);
-	snprintf(r->xcode, sizeof(r->xcode), "%s", d->xcode);
-	snprintf(r->text, sizeof(r->text), "%s", d->text);
+	*r = d->reply;
 	switch (d->action) {
 	case ACTION_REJECT:	return STEP_REJECT;
 	case ACTION_TEMPFAIL:	return STEP_TEMPFAIL;
@@ -174,7 +161,8 @@ session_client(const struct session *s, char *out, size_t outlen)
 {
 	char name[256];
 
-	session_safe(s->client_name[0] ? s->client_name : "unknown", name, sizeof(name));
+	log_safe(s->client_name != NULL && s->client_name[0] ? s->client_name : "unknown",
+	    name, sizeof(name));
 	snprintf(out, outlen, "%s[%s]", name, s->has_addr ? s->client_addr : "local");
 }
 
@@ -188,7 +176,8 @@ session_connect(struct session *s, const char *hostname, const struct sockaddr *
 	char client[400];
 
 	memset(r, 0, sizeof(*r));
-	snprintf(s->client_name, sizeof(s->client_name), "%s", hostname ? hostname : "");
+	free(s->client_name);
+	s->client_name = xstrdup(hostname ? hostname : "");
 	s->has_addr = false;
 	if (sa != NULL && sa->sa_family == AF_INET) {
 		memcpy(&s->sa, sa, sizeof(struct sockaddr_in));
@@ -248,7 +237,7 @@ void
 session_queue_id(struct session *s, const char *queue_id)
 {
 	if (queue_id != NULL && queue_id[0] != '\0' && s->msg.queue_id[0] == '\0')
-		session_safe(queue_id, s->msg.queue_id, sizeof(s->msg.queue_id));
+		log_safe(queue_id, s->msg.queue_id, sizeof(s->msg.queue_id));
 }
 
 /* session_envfrom - a message begins: outbound or inbound, SPF starts */
@@ -457,10 +446,7 @@ session_refuse_forged(struct session *s, struct buf *line)
 	if (!m->too_many_forged)
 		return false;
 	m->result.step = STEP_REJECT;
-	snprintf(r->rcode, sizeof(r->rcode), "550");
-	snprintf(r->xcode, sizeof(r->xcode), "5.7.1");
-	snprintf(r->text, sizeof(r->text),
-	    "too many Authentication-Results header fields");
+	reply_set(r, "550", "5.7.1", "too many Authentication-Results header fields");
 	buf_printf(line, " authres-forged=over-%d action=reject by=authres",
 	    SESSION_MAX_FORGED);
 	return true;
@@ -518,9 +504,7 @@ session_eom_outbound(struct session *s, struct buf *line)
 			buf_printf(line, "error reason=sign-error");
 			if (c->dkim.on_sign_error == ACTION_TEMPFAIL) {
 				m->result.step = STEP_TEMPFAIL;
-				snprintf(m->result.reply.rcode, sizeof(m->result.reply.rcode), "451");
-				snprintf(m->result.reply.xcode, sizeof(m->result.reply.xcode), "4.3.0");
-				snprintf(m->result.reply.text, sizeof(m->result.reply.text),
+				reply_set(&m->result.reply, "451", "4.3.0",
 				    "cannot sign this message now, try again later");
 			}
 			return;
@@ -536,74 +520,39 @@ session_eom_outbound(struct session *s, struct buf *line)
 	}
 }
 
-/* session_log_dkim - dkim results for the log line */
+/* session_collect - wait for every check of an inbound message and fill its
+ * verdict record; dmv holds the DMARC verdict the record points at */
 static void
-session_log_dkim(struct buf *line, const struct dkim_verdict *v, size_t n, size_t ignored)
-{
-	if (n == 0)
-		buf_puts(line, " dkim=none");
-	for (size_t i = 0; i < n; i++)
-		buf_printf(line, " dkim=%s header.d=%s header.s=%s",
-		    auth_result_name(v[i].result), v[i].domain, v[i].selector);
-	if (ignored > 0)
-		buf_printf(line, " dkim-ignored=%zu", ignored);
-}
-
-/* session_authres - our Authentication-Results value */
-static char *
-session_authres(const struct session *s, const struct iprev_verdict *iv,
-    const struct spf_verdict *sm, const struct spf_verdict *sh,
-    const struct dkim_verdict *dv, size_t n_dkim, const struct dmarc_verdict *dm)
+session_collect(struct session *s, struct verdict *v, struct dmarc_verdict *dmv)
 {
 	const struct conf *c = s->gen->conf;
-	struct buf b = BUF_INIT;
-	char comment[300];
+	struct message *m = &s->msg;
 
-	buf_putc(&b, ' ');	/* values are kept as written after the colon */
-	authres_begin(&b, c->authserv_id);
-	if (iv != NULL) {
-		authres_method(&b, "iprev", iv->result, iv->name[0] ? iv->name : iv->reason);
-		authres_prop(&b, "policy.iprev", iv->addr);
+	memset(v, 0, sizeof(*v));
+	v->helo = s->helo;
+	if (s->iprev != NULL)
+		v->iprev = iprev_finish(s->iprev);
+	if (m->spf != NULL)
+		spf_finish(m->spf, &v->spf_mailfrom, &v->spf_helo);
+	if (m->dkim != NULL) {
+		v->dkim_checked = true;
+		v->n_dkim = dkim_verify_finish(m->dkim, &m->headers, &v->dkim,
+		    &v->dkim_ignored);
+		if (v->dkim_ignored > 0)
+			log_msg(LOG_NOTICE, "%s: %zu DKIM signatures beyond dkim.max_signatures "
+			    "ignored", m->queue_id[0] ? m->queue_id : "NOQUEUE",
+			    v->dkim_ignored);
 	}
-	if (sm != NULL && sm->result != AUTH_SKIPPED) {
-		authres_method(&b, "spf", sm->result, sm->reason);
-		authres_prop(&b, "smtp.mailfrom", sm->sender);
+	v->dmarc_checked = c->dmarc.enable;
+	if (m->dmarc != NULL) {
+		dmarc_evaluate(m->dmarc, s->gen->psl, v->spf_mailfrom, v->dkim, v->n_dkim,
+		    (unsigned)arc4random_uniform(100), dmv);
+		v->dmarc = dmv;
 	}
-	if (sh != NULL && sh->result != AUTH_SKIPPED) {
-		authres_method(&b, "spf", sh->result, sh->reason);
-		authres_prop(&b, "smtp.helo", sh->sender);
-	}
-	if (c->dkim.verify && n_dkim == 0)
-		authres_method(&b, "dkim", AUTH_NONE, NULL);
-	for (size_t i = 0; i < n_dkim; i++) {
-		if (dv[i].length >= 0)
-			snprintf(comment, sizeof(comment), "%s%sl=%lld", dv[i].reason,
-			    dv[i].reason[0] ? ", " : "", dv[i].length);
-		else
-			snprintf(comment, sizeof(comment), "%s", dv[i].reason);
-		authres_method(&b, "dkim", dv[i].result, comment[0] ? comment : NULL);
-		/* header.d always (RFC 8601 §2.7.1); the others only when known:
-		 * a row of empty quoted values helps nobody and trips parsers */
-		authres_prop(&b, "header.d", dv[i].domain);
-		if (dv[i].identity[0] != '\0')
-			authres_prop(&b, "header.i", dv[i].identity);
-		if (dv[i].selector[0] != '\0')
-			authres_prop(&b, "header.s", dv[i].selector);
-		if (dv[i].alg[0] != '\0')
-			authres_prop(&b, "header.a", dv[i].alg);
-		if (dv[i].b_prefix[0] != '\0')
-			authres_prop(&b, "header.b", dv[i].b_prefix);
-	}
-	if (dm != NULL) {
-		if (dm->result == AUTH_PASS || dm->result == AUTH_FAIL)
-			snprintf(comment, sizeof(comment), "p=%s dis=%s",
-			    dmarc_policy_name(dm->policy), dmarc_policy_name(dm->disposition));
-		else
-			snprintf(comment, sizeof(comment), "%s", dm->reason);
-		authres_method(&b, "dmarc", dm->result, comment[0] ? comment : NULL);
-		authres_prop(&b, "header.from", dm->from_domain);
-	}
-	return buf_steal(&b);
+	v->from_headers = m->from_headers;
+	v->from_status = m->from.status;
+	v->from_domain = m->from.domain;
+	v->headers_truncated = m->headers.truncated;
 }
 
 /* session_eom_inbound - collect every check, decide, build the headers */
@@ -612,69 +561,18 @@ session_eom_inbound(struct session *s, struct buf *line)
 {
 	const struct conf *c = s->gen->conf;
 	struct message *m = &s->msg;
-	const struct iprev_verdict *iv = NULL;
-	const struct spf_verdict *sm = NULL, *sh = NULL;
-	const struct dkim_verdict *dv = NULL;
-	size_t n_dkim = 0, ignored = 0;
-	struct dmarc_verdict dmv, *dm = NULL;
-	struct policy_input in;
+	struct verdict v;
+	struct dmarc_verdict dmv;
 	struct decision d;
-	char safe[300];
 
-	session_safe(s->helo ? s->helo : "", safe, sizeof(safe));
-	buf_printf(line, " helo=%s", safe[0] ? safe : "-");
-	if (s->iprev != NULL) {
-		iv = iprev_finish(s->iprev);
-		buf_printf(line, " iprev=%s", auth_result_name(iv->result));
-	} else {
-		buf_printf(line, " iprev=skipped");
-	}
-	if (m->spf != NULL) {
-		spf_finish(m->spf, &sm, &sh);
-		session_safe(sm->domain, safe, sizeof(safe));
-		buf_printf(line, " spf=%s smtp.mailfrom=%s", auth_result_name(sm->result),
-		    safe[0] ? safe : "-");
-		if (sh != NULL && sh->result != AUTH_SKIPPED)
-			buf_printf(line, " spf-helo=%s", auth_result_name(sh->result));
-	}
-	if (m->dkim != NULL) {
-		n_dkim = dkim_verify_finish(m->dkim, &m->headers, &dv, &ignored);
-		session_log_dkim(line, dv, n_dkim, ignored);
-		if (ignored > 0)
-			log_msg(LOG_NOTICE, "%s: %zu DKIM signatures beyond dkim.max_signatures "
-			    "ignored", m->queue_id[0] ? m->queue_id : "NOQUEUE", ignored);
-	}
-	if (m->dmarc != NULL) {
-		dmarc_evaluate(m->dmarc, s->gen->psl, sm, dv, n_dkim,
-		    (unsigned)arc4random_uniform(100), &dmv);
-		dm = &dmv;
-		buf_printf(line, " dmarc=%s header.from=%s", auth_result_name(dm->result),
-		    dm->from_domain);
-		if (dm->result == AUTH_PASS || dm->result == AUTH_FAIL)
-			buf_printf(line, " p=%s%s", dmarc_policy_name(dm->policy),
-			    dm->sampled_out ? " pct-sampled-out" : "");
-	} else if (c->dmarc.enable && m->from_headers != 1) {
-		buf_printf(line, " from-headers=%u", m->from_headers);
-	} else if (c->dmarc.enable) {
-		buf_printf(line, " from=%s", rfc5322_from_status_name(m->from.status));
-	}
-	if (m->headers.truncated)
-		buf_puts(line, " headers=over-limit");
-
-	memset(&in, 0, sizeof(in));
-	in.iprev = iv;
-	in.spf_mailfrom = sm;
-	in.spf_helo = sh;
-	in.dmarc = dm;
-	in.from_status = m->from.status;
-	in.from_headers = m->from_headers;
-	in.from_domain = m->from.domain;
-	policy_message(c, &in, &d);
+	session_collect(s, &v, &dmv);
+	verdict_log(&v, line);
+	policy_message(c, &v, &d);
 	m->result.step = session_reply(&d, &m->result.reply);
 	if (d.action == ACTION_QUARANTINE) {
 		m->result.quarantine = true;
 		snprintf(m->result.quarantine_reason, sizeof(m->result.quarantine_reason),
-		    "authmilter: %s", d.text);
+		    "authmilter: %s", d.reply.text);
 	}
 	buf_printf(line, " action=%s%s", conf_action_name(d.wanted == ACTION_NONE ?
 	    ACTION_ACCEPT : d.wanted), d.action != d.wanted ? " (dry-run)" : "");
@@ -683,19 +581,20 @@ session_eom_inbound(struct session *s, struct buf *line)
 
 	if (m->result.step == STEP_CONTINUE) {
 		session_delete_forged(s);
-		if (c->spf.received_spf && sm != NULL && sm->result != AUTH_SKIPPED) {
+		if (c->spf.received_spf && v.spf_mailfrom != NULL &&
+		    v.spf_mailfrom->result != AUTH_SKIPPED) {
 			struct buf rs = BUF_INIT;
 
 			buf_putc(&rs, ' ');
-			spf_received_header(sm, s->client_addr, s->helo ? s->helo : "",
-			    c->authserv_id, &rs);
+			spf_received_header(v.spf_mailfrom, s->client_addr,
+			    s->helo ? s->helo : "", c->authserv_id, &rs);
 			session_edit(m, EDIT_INSERT, 0, "Received-SPF", buf_steal(&rs));
 		}
 		session_edit(m, EDIT_INSERT, 0, "Authentication-Results",
-		    session_authres(s, iv, sm, sh, dv, n_dkim, dm));
+		    authres_render(&v, c->authserv_id));
 	}
-	if (dm != NULL)
-		dmarc_verdict_clear(dm);
+	if (v.dmarc != NULL)
+		dmarc_verdict_clear(&dmv);
 }
 
 /* session_eom - the end of a message: sign or judge, and log one line */

@@ -13,18 +13,13 @@
 #include <sys/socket.h>
 
 #include "generation.h"
+#include "reply.h"
 
 enum step {
 	STEP_CONTINUE = 0,	/* go on (at end of message: accept with the edits) */
 	STEP_REJECT,		/* refuse with reply */
 	STEP_TEMPFAIL,		/* refuse temporarily with reply */
 	STEP_SKIP_BODY		/* from session_body: nothing needs more body */
-};
-
-struct reply {
-	char	 rcode[4];	/* "550" */
-	char	 xcode[8];	/* "5.7.1" */
-	char	 text[256];
 };
 
 enum edit_op { EDIT_INSERT, EDIT_DELETE };

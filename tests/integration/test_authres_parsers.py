@@ -48,6 +48,15 @@ EXPECT = {
         ("spf", "temperror", {"smtp.mailfrom": "example.net"}),
         ("dkim", "permerror", {"header.d": ""}),
     ]),
+    "render": ("mx.example.com", [
+        ("iprev", "pass", {"policy.iprev": "192.0.2.10"}),
+        ("spf", "pass", {"smtp.mailfrom": "bounce@example.org"}),
+        ("dkim", "policy", {"header.d": "example.org", "header.i": "@example.org",
+                            "header.s": "sel1", "header.a": "rsa-sha256"}),
+        ("dkim", "pass", {"header.d": "example.org", "header.s": "sel2",
+                          "header.a": "ed25519-sha256"}),
+        ("dmarc", "pass", {"header.from": "example.org"}),
+    ]),
     "escapes": ("mx.example.com", [
         ("spf", "pass", {"smtp.mailfrom": "example.net"}),
         ("dmarc", "fail", {"header.from": "invalid"}),

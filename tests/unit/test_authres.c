@@ -8,11 +8,13 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "authres.h"
 #include "buf.h"
 #include "tap.h"
+#include "verdict.h"
 
 #define ID	"mx.example.com"
 
@@ -23,6 +25,38 @@ struct built {
 	const char *want;
 };
 
+/* render_case - authres_render over a verdict record with every kind of field;
+ * the leading space the header edit wants is checked and dropped */
+static void
+render_case(struct buf *b)
+{
+	static struct iprev_verdict iv = { AUTH_PASS, "mail.example.org", "192.0.2.10",
+	    "confirmed" };
+	static struct spf_verdict sm = { .result = AUTH_PASS, .identity = "mailfrom",
+	    .sender = "bounce@example.org", .domain = "example.org",
+	    .reason = "sender is authorized" };
+	static struct spf_verdict sh = { .result = AUTH_SKIPPED, .identity = "helo",
+	    .sender = "mail.example.org" };
+	static struct dkim_verdict dk[2] = {
+		{ .result = AUTH_POLICY, .domain = "example.org", .identity = "@example.org",
+		  .selector = "sel1", .alg = "rsa-sha256", .length = 4,
+		  .reason = "l= covers 4 of 61 body bytes" },
+		{ .result = AUTH_PASS, .domain = "example.org", .selector = "sel2",
+		  .alg = "ed25519-sha256", .length = -1 },
+	};
+	static struct dmarc_verdict dm = { .result = AUTH_PASS,
+	    .policy = DMARC_POLICY_REJECT, .disposition = DMARC_POLICY_NONE,
+	    .from_domain = "example.org" };
+	struct verdict v = { .iprev = &iv, .spf_mailfrom = &sm, .spf_helo = &sh,
+	    .dkim_checked = true, .dkim = dk, .n_dkim = 2, .dmarc_checked = true,
+	    .dmarc = &dm };
+	char *s = authres_render(&v, ID);
+
+	CHECK(s[0] == ' ', "render: value starts with the space after the colon");
+	buf_puts(b, s + (s[0] == ' '));
+	free(s);
+}
+
 /* build_all - the headers both this test and the parser test look at */
 static size_t
 build_all(struct built *t, size_t max)
@@ -30,7 +64,7 @@ build_all(struct built *t, size_t max)
 	size_t n = 0;
 	struct buf *b;
 
-	if (max < 8)
+	if (max < 9)
 		return 0;
 
 	t[n].name = "full";
@@ -107,6 +141,17 @@ build_all(struct built *t, size_t max)
 	t[n++].want = ID ";\r\n"
 	    "\tspf=pass smtp.mailfrom=example.net;\r\n"
 	    "\tdmarc=fail header.from=invalid";
+
+	/* the whole value from a verdict record, as the daemon writes it */
+	t[n].name = "render";
+	render_case(&t[n].b);
+	t[n++].want = ID ";\r\n"
+	    "\tiprev=pass (mail.example.org) policy.iprev=192.0.2.10;\r\n"
+	    "\tspf=pass (sender is authorized) smtp.mailfrom=bounce@example.org;\r\n"
+	    "\tdkim=policy (l= covers 4 of 61 body bytes, l=4) header.d=example.org "
+	    "header.i=@example.org header.s=sel1 header.a=rsa-sha256;\r\n"
+	    "\tdkim=pass header.d=example.org header.s=sel2 header.a=ed25519-sha256;\r\n"
+	    "\tdmarc=pass (p=reject dis=none) header.from=example.org";
 	return n;
 }
 
@@ -260,7 +305,7 @@ is_ours(void)
 int
 main(int argc, char **argv)
 {
-	struct built t[8];
+	struct built t[9];
 	size_t n, i;
 	int rc = 0;
 

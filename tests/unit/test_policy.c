@@ -83,7 +83,7 @@ main(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct spf_verdict spf;
 		struct dmarc_verdict dm;
-		struct policy_input in;
+		struct verdict in;
 		struct decision d;
 
 		memset(&spf, 0, sizeof(spf));
@@ -104,8 +104,8 @@ main(void)
 		in.from_headers = cases[i].from_headers;
 		in.from_status = cases[i].from;
 		policy_message(&c, &in, &d);
-		CHECK(d.action == cases[i].want && strcmp(d.rcode, cases[i].rcode) == 0 &&
-		    strcmp(d.xcode, cases[i].xcode) == 0 &&
+		CHECK(d.action == cases[i].want && strcmp(d.reply.rcode, cases[i].rcode) == 0 &&
+		    strcmp(d.reply.xcode, cases[i].xcode) == 0 &&
 		    (d.by == NULL ? cases[i].by == NULL :
 		     cases[i].by != NULL && strcmp(d.by, cases[i].by) == 0),
 		    "%s -> %s %s %s", cases[i].name, conf_action_name(cases[i].want),
@@ -116,7 +116,7 @@ main(void)
 	c.dry_run = true;
 	{
 		struct dmarc_verdict dm = { .result = AUTH_FAIL, .disposition = DMARC_POLICY_REJECT };
-		struct policy_input in = { .dmarc = &dm, .from_headers = 1, .from_status = FROM_OK };
+		struct verdict in = { .dmarc = &dm, .from_headers = 1, .from_status = FROM_OK };
 		struct decision d;
 
 		policy_message(&c, &in, &d);
@@ -132,15 +132,15 @@ main(void)
 		struct decision d;
 
 		policy_connect(&c, &v, &d);
-		CHECK(d.action == ACTION_REJECT && strcmp(d.rcode, "550") == 0 &&
-		    strcmp(d.xcode, "5.7.25") == 0 && strstr(d.text, "192.0.2.9") != NULL,
+		CHECK(d.action == ACTION_REJECT && strcmp(d.reply.rcode, "550") == 0 &&
+		    strcmp(d.reply.xcode, "5.7.25") == 0 && strstr(d.reply.text, "192.0.2.9") != NULL,
 		    "iprev fail with on_fail=reject -> 550 5.7.25 naming the address");
 		v.result = AUTH_TEMPERROR;
 		policy_connect(&c, &v, &d);
 		CHECK(d.action == ACTION_NONE, "iprev temperror with on_temperror=none -> nothing");
 		c.iprev.on_temperror = ACTION_TEMPFAIL;
 		policy_connect(&c, &v, &d);
-		CHECK(d.action == ACTION_TEMPFAIL && strcmp(d.xcode, "4.7.25") == 0,
+		CHECK(d.action == ACTION_TEMPFAIL && strcmp(d.reply.xcode, "4.7.25") == 0,
 		    "iprev temperror with on_temperror=tempfail -> 451 4.7.25");
 		v.result = AUTH_PASS;
 		policy_connect(&c, &v, &d);

@@ -1,0 +1,73 @@
+/* verdict - the log line's view of a message's verdict record (verdict.h).
+ *
+ * verdict_log appends " helo=... iprev=... spf=... dkim=... dmarc=..." in a fixed
+ * order, one "key=value" per field, values from peers through log_safe so that no
+ * space or '=' of theirs can forge a field.
+ */
+#include "config.h"
+
+#include "log.h"
+#include "verdict.h"
+
+/* verdict_log_dkim - one "dkim= header.d= header.s=" group per signature */
+static void
+verdict_log_dkim(const struct verdict *v, struct buf *line)
+{
+	char d[256], sel[256];
+
+	if (v->n_dkim == 0)
+		buf_puts(line, " dkim=none");
+	for (size_t i = 0; i < v->n_dkim; i++) {
+		log_safe(v->dkim[i].domain, d, sizeof(d));
+		log_safe(v->dkim[i].selector, sel, sizeof(sel));
+		buf_printf(line, " dkim=%s header.d=%s header.s=%s",
+		    auth_result_name(v->dkim[i].result), d, sel);
+	}
+	if (v->dkim_ignored > 0)
+		buf_printf(line, " dkim-ignored=%zu", v->dkim_ignored);
+}
+
+/* verdict_log_dmarc - the DMARC verdict, or why DMARC could not run */
+static void
+verdict_log_dmarc(const struct verdict *v, struct buf *line)
+{
+	const struct dmarc_verdict *dm = v->dmarc;
+
+	if (dm != NULL) {
+		buf_printf(line, " dmarc=%s header.from=%s", auth_result_name(dm->result),
+		    dm->from_domain);
+		if (dm->result == AUTH_PASS || dm->result == AUTH_FAIL)
+			buf_printf(line, " p=%s%s", dmarc_policy_name(dm->policy),
+			    dm->sampled_out ? " pct-sampled-out" : "");
+	} else if (v->dmarc_checked && v->from_headers != 1) {
+		buf_printf(line, " from-headers=%u", v->from_headers);
+	} else if (v->dmarc_checked) {
+		buf_printf(line, " from=%s", rfc5322_from_status_name(v->from_status));
+	}
+}
+
+/* verdict_log - the verdict fields of the log line */
+void
+verdict_log(const struct verdict *v, struct buf *line)
+{
+	char safe[300];
+
+	log_safe(v->helo != NULL ? v->helo : "", safe, sizeof(safe));
+	buf_printf(line, " helo=%s", safe[0] ? safe : "-");
+	if (v->iprev != NULL)
+		buf_printf(line, " iprev=%s", auth_result_name(v->iprev->result));
+	else
+		buf_puts(line, " iprev=skipped");
+	if (v->spf_mailfrom != NULL) {
+		log_safe(v->spf_mailfrom->domain, safe, sizeof(safe));
+		buf_printf(line, " spf=%s smtp.mailfrom=%s",
+		    auth_result_name(v->spf_mailfrom->result), safe[0] ? safe : "-");
+	}
+	if (v->spf_helo != NULL && v->spf_helo->result != AUTH_SKIPPED)
+		buf_printf(line, " spf-helo=%s", auth_result_name(v->spf_helo->result));
+	if (v->dkim_checked)
+		verdict_log_dkim(v, line);
+	verdict_log_dmarc(v, line);
+	if (v->headers_truncated)
+		buf_puts(line, " headers=over-limit");
+}
