@@ -24,6 +24,7 @@
 
 #include "authres.h"
 #include "buf.h"
+#include "fatal.h"
 #include "result.h"
 #include "verdict.h"
 
@@ -209,8 +210,7 @@ check_keyword(const char *what, const char *s)
 			break;
 	}
 	if (p == s || *p != '\0') {
-		fprintf(stderr, "authres: bug: bad %s name \"%s\"\n", what, s);
-		abort();
+		fatal_bug("authres: bad %s name \"%s\"", what, s);
 	}
 }
 
@@ -243,9 +243,7 @@ authres_prop(struct buf *out, const char *ptype_property, const char *value)
 {
 	check_keyword("property", ptype_property);
 	if (strchr(ptype_property, '.') == NULL) {
-		fprintf(stderr, "authres: bug: property \"%s\" has no ptype\n",
-		    ptype_property);
-		abort();
+		fatal_bug("authres: property \"%s\" has no ptype", ptype_property);
 	}
 	buf_printf(out, " %s=", ptype_property);
 	put_value(out, value, true);

@@ -20,6 +20,7 @@
 
 #include "conf.h"
 #include "dkim_key.h"
+#include "lock.h"
 #include "rfc5322.h"
 #include "xalloc.h"
 
@@ -608,8 +609,7 @@ conf_load(const char *path, FILE *err)
 	cfg_t *cfg;
 	int rc;
 
-	if (pthread_mutex_lock(&conf_lock) != 0)
-		abort();
+	lock_take(&conf_lock);
 	conf_parse = &parse;
 	cfg = cfg_init(conf_opts, CFGF_NONE);
 	if (cfg == NULL) {
@@ -641,7 +641,7 @@ out:
 	if (cfg != NULL)
 		cfg_free(cfg);
 	conf_parse = NULL;
-	pthread_mutex_unlock(&conf_lock);
+	lock_release(&conf_lock);
 	return c;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "cidr.h"
+#include "dkim_canon.h"	/* enum dkim_canon */
 
 struct dkim_key;
 
@@ -23,11 +24,6 @@ enum action {
 	ACTION_QUARANTINE,	/* accept into the MTA's hold queue */
 	ACTION_TEMPFAIL,	/* 4xx: the sender retries */
 	ACTION_REJECT		/* 5xx */
-};
-
-enum dkim_canon {
-	DKIM_CANON_SIMPLE = 0,
-	DKIM_CANON_RELAXED
 };
 
 struct conf_key {		/* one dkim { key "NAME" { ... } } section */

@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "dkim_canon.h"
+#include "fatal.h"
 #include "xalloc.h"
 
 #define CANON_N		2	/* simple, relaxed */
@@ -70,14 +71,6 @@ static const unsigned char crlf_run[2 * CRLF_RUN + 1] =
     "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n";
 static const unsigned char one_sp[] = " ";
 
-/* canon_die - a library failure here is our bug or exhausted memory */
-static void
-canon_die(const char *what)
-{
-	fprintf(stderr, "authmilter: dkim_canon: %s failed\n", what);
-	abort();
-}
-
 /* SHA-256 fetched once: OpenSSL 3 otherwise looks EVP_sha256() up in its provider
  * store, under a lock, every time a digest starts */
 static EVP_MD *canon_sha256;
@@ -88,7 +81,7 @@ static void
 canon_fetch_sha256(void)
 {
 	if ((canon_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
-		canon_die("EVP_MD_fetch(SHA256)");
+		fatal_bug("dkim_canon: EVP_MD_fetch(SHA256) failed");
 }
 
 /* dkim_sha256 - the SHA-256 every DKIM digest uses */
@@ -188,9 +181,8 @@ struct dkim_body_hash *
 dkim_body_set_add(struct dkim_body_set *s, enum dkim_canon c, int64_t limit)
 {
 	if (s->started || (c != DKIM_CANON_SIMPLE && c != DKIM_CANON_RELAXED)) {
-		fprintf(stderr, "authmilter: dkim_body_set_add: %s\n",
+		fatal_bug("dkim_body_set_add: %s",
 		    s->started ? "called after the first update" : "bad canon");
-		abort();
 	}
 	if (limit < 0)
 		limit = -1;
@@ -204,9 +196,9 @@ dkim_body_set_add(struct dkim_body_set *s, enum dkim_canon c, int64_t limit)
 	h = xcalloc(1, sizeof(*h));
 	h->limit = limit;
 	if ((h->md = EVP_MD_CTX_new()) == NULL)
-		canon_die("EVP_MD_CTX_new");
+		fatal_bug("dkim_canon: EVP_MD_CTX_new failed");
 	if (EVP_DigestInit_ex(h->md, dkim_sha256(), NULL) != 1)
-		canon_die("EVP_DigestInit_ex");
+		fatal_bug("dkim_canon: EVP_DigestInit_ex failed");
 	h->next = cs->hashes;
 	cs->hashes = h;
 	return h;
@@ -229,7 +221,7 @@ canon_feed(struct canon_stream *cs, const unsigned char *p, size_t n)
 		if (take == 0)
 			continue;
 		if (EVP_DigestUpdate(h->md, p, take) != 1)
-			canon_die("EVP_DigestUpdate");
+			fatal_bug("dkim_canon: EVP_DigestUpdate failed");
 		h->hashed += take;
 	}
 }
@@ -458,7 +450,7 @@ dkim_body_set_final(struct dkim_body_set *s)
 
 			if (EVP_DigestFinal_ex(h->md, h->digest, &dlen) != 1 ||
 			    dlen != DKIM_HASH_LEN)
-				canon_die("EVP_DigestFinal_ex");
+				fatal_bug("dkim_canon: EVP_DigestFinal_ex failed");
 			h->canon_len = cs->len;
 		}
 	}

@@ -16,7 +16,11 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
-#include "conf.h"	/* enum dkim_canon */
+
+enum dkim_canon {
+	DKIM_CANON_SIMPLE = 0,
+	DKIM_CANON_RELAXED
+};
 
 #define DKIM_HASH_LEN	32	/* SHA-256 */
 

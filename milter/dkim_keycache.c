@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "dkim_keycache.h"
+#include "fatal.h"
+#include "lock.h"
 #include "xalloc.h"
 
 struct keycache_slot {
@@ -43,7 +45,7 @@ keycache_copy(struct dkim_keyrec *dst, const struct dkim_keyrec *src)
 {
 	*dst = *src;
 	if (dst->pkey != NULL && EVP_PKEY_up_ref(dst->pkey) != 1)
-		abort();	/* only fails on a NULL key */
+		fatal_bug("EVP_PKEY_up_ref failed on a key we hold");
 }
 
 /* keycache_slot_clear - free what a slot holds */
@@ -65,26 +67,24 @@ dkim_keycache_parse(const char *txt, size_t len, struct dkim_keyrec *k, char *er
 	if (len > DKIM_KEYCACHE_MAX_TXT)
 		return dkim_keyrec_parse(txt, len, k, err, errlen);
 	s = &keycache[keycache_hash(txt, len) % DKIM_KEYCACHE_SLOTS];
-	if (pthread_mutex_lock(&keycache_lock) != 0)
-		abort();
+	lock_take(&keycache_lock);
 	if (s->txt != NULL && s->len == len && memcmp(s->txt, txt, len) == 0) {
 		keycache_copy(k, &s->rec);
 		keycache_hit_count++;
-		pthread_mutex_unlock(&keycache_lock);
+		lock_release(&keycache_lock);
 		return true;
 	}
-	pthread_mutex_unlock(&keycache_lock);
+	lock_release(&keycache_lock);
 
 	/* parse outside the lock; only good records are kept */
 	if (!dkim_keyrec_parse(txt, len, k, err, errlen))
 		return false;
-	if (pthread_mutex_lock(&keycache_lock) != 0)
-		abort();
+	lock_take(&keycache_lock);
 	keycache_slot_clear(s);
 	s->txt = xstrndup(txt, len);
 	s->len = len;
 	keycache_copy(&s->rec, k);
-	pthread_mutex_unlock(&keycache_lock);
+	lock_release(&keycache_lock);
 	return true;
 }
 
@@ -92,11 +92,10 @@ dkim_keycache_parse(const char *txt, size_t len, struct dkim_keyrec *k, char *er
 void
 dkim_keycache_flush(void)
 {
-	if (pthread_mutex_lock(&keycache_lock) != 0)
-		abort();
+	lock_take(&keycache_lock);
 	for (size_t i = 0; i < DKIM_KEYCACHE_SLOTS; i++)
 		keycache_slot_clear(&keycache[i]);
-	pthread_mutex_unlock(&keycache_lock);
+	lock_release(&keycache_lock);
 }
 
 /* dkim_keycache_hits - how many parses the cache saved */
@@ -105,9 +104,8 @@ dkim_keycache_hits(void)
 {
 	unsigned long n;
 
-	if (pthread_mutex_lock(&keycache_lock) != 0)
-		abort();
+	lock_take(&keycache_lock);
 	n = keycache_hit_count;
-	pthread_mutex_unlock(&keycache_lock);
+	lock_release(&keycache_lock);
 	return n;
 }

@@ -215,6 +215,143 @@ sign_b64(char *out, const unsigned char *p, size_t len)
 	return (size_t)EVP_EncodeBlock((unsigned char *)out, p, (int)len);
 }
 
+/* sign_choose_names - which names h= lists, and how often: From always (RFC 6376
+ * §5.4), then the configured names (or the §5.4.1 set present), then oversigning */
+static bool
+sign_choose_names(const struct dkim_sign_params *p, const struct header_list *h,
+    struct sign_name *names, size_t *n_names, char *err, size_t errlen)
+{
+	sign_add_name(names, n_names, "From", false, h);
+	if (names[0].listed == 0)
+		names[0].listed = 1;	/* even when absent: a verifier insists */
+	if (p->headers == NULL || p->n_headers == 0) {
+		for (size_t i = 0; i < SIGN_N_DEFAULT; i++)
+			if (header_list_count(h, sign_default_headers[i]) > 0)
+				sign_add_name(names, n_names, sign_default_headers[i], false, h);
+	}
+	for (size_t i = 0; i < p->n_headers + p->n_oversign; i++) {
+		bool over = i >= p->n_headers;
+		const char *name = over ? p->oversign[i - p->n_headers] : p->headers[i];
+
+		if (!sign_name_ok(name)) {
+			snprintf(err, errlen, "\"%s\": not a header field name", name);
+			return false;
+		}
+		if (!sign_add_name(names, n_names, name, over, h)) {
+			snprintf(err, errlen, "more than %d header names", SIGN_MAX_NAMES);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* sign_canon_fields - the fields, canonicalized in h= order: for each name its
+ * last occurrence first (§5.4.2); a listing beyond the occurrences adds nothing */
+static void
+sign_canon_fields(const struct dkim_sign_params *p, const struct header_list *h,
+    const struct sign_name *names, size_t n_names, struct buf *canon)
+{
+	for (size_t i = 0; i < n_names; i++) {
+		for (size_t k = 0; k < names[i].present && k < names[i].listed; k++) {
+			long at = header_list_find(h, names[i].name, names[i].present - 1 - k);
+
+			if (at < 0)
+				continue;
+			const struct header *f = &h->v[at];
+			dkim_canon_header(p->header_canon, f->name, f->value, f->value_len, 1,
+			    canon);
+		}
+	}
+}
+
+/* sign_fold - append text, starting a new line (CRLF TAB) before a piece that
+ * would pass SIGN_LINE_MAX. brk '\0': break anywhere (base64); else only after
+ * that character (h=: FWS may follow a colon) */
+static void
+sign_fold(struct sign_out *o, const char *text, size_t len, char brk)
+{
+	for (size_t i = 0; i < len;) {
+		size_t n = len - i;
+		bool full;
+
+		if (brk != '\0') {
+			const char *at = memchr(text + i, brk, len - i);
+
+			if (at != NULL)
+				n = (size_t)(at - (text + i)) + 1;
+			/* a piece longer than a line goes on one of its own */
+			full = o->col + n > SIGN_LINE_MAX && o->col > SIGN_TAB_WIDTH;
+		} else {
+			full = o->col >= SIGN_LINE_MAX;
+			if (!full && n > SIGN_LINE_MAX - o->col)
+				n = SIGN_LINE_MAX - o->col;
+		}
+		if (full) {
+			buf_append(o->b, "\r\n\t", 3);
+			o->col = SIGN_TAB_WIDTH;
+			if (brk == '\0')
+				continue;	/* the piece is measured again */
+		}
+		buf_append(o->b, text + i, n);
+		o->col += n;
+		i += n;
+	}
+}
+
+/* sign_put_h - the h= tag: on one line when it fits one, else on lines of
+ * its own broken after colons */
+static void
+sign_put_h(struct sign_out *o, const struct sign_name *names, size_t n_names)
+{
+	struct buf tag = BUF_INIT;
+
+	buf_puts(&tag, "h=");
+	for (size_t i = 0; i < n_names; i++)
+		for (size_t k = 0; k < names[i].listed; k++) {
+			if (tag.len > 2)
+				buf_putc(&tag, ':');
+			buf_puts(&tag, names[i].name);
+		}
+	buf_putc(&tag, ';');
+	if (SIGN_TAB_WIDTH + tag.len <= SIGN_LINE_MAX) {
+		sign_put(o, tag.data, tag.len);
+	} else {
+		buf_append(o->b, "\r\n\t", 3);
+		o->col = SIGN_TAB_WIDTH;
+		sign_fold(o, tag.data, tag.len, ':');
+	}
+	buf_free(&tag);
+}
+
+/* sign_put_tags - every tag before b=, folded */
+static void
+sign_put_tags(const struct dkim_sign_params *p, struct sign_out *o,
+    const struct sign_name *names, size_t n_names,
+    const unsigned char bodyhash[DKIM_HASH_LEN])
+{
+	struct buf tag = BUF_INIT;
+	char bh64[4 * ((DKIM_HASH_LEN + 2) / 3) + 1];
+	char num[24];
+	char bhtag[sizeof("bh=;") + sizeof(bh64)];
+
+	sign_tag(o, &tag, "v", "1");
+	sign_tag(o, &tag, "a", dkim_alg_name(p->key->alg));
+	sign_tag(o, &tag, "c", sign_canon_pair[p->header_canon][p->body_canon]);
+	sign_tag(o, &tag, "d", p->domain);
+	sign_tag(o, &tag, "s", p->selector);
+	snprintf(num, sizeof(num), "%lld", (long long)p->now);
+	sign_tag(o, &tag, "t", num);
+	if (p->expire > 0) {
+		snprintf(num, sizeof(num), "%lld", (long long)p->now + (long long)p->expire);
+		sign_tag(o, &tag, "x", num);
+	}
+	buf_free(&tag);
+	sign_put_h(o, names, n_names);
+	sign_b64(bh64, bodyhash, DKIM_HASH_LEN);
+	snprintf(bhtag, sizeof(bhtag), "bh=%s;", bh64);
+	sign_put(o, bhtag, strlen(bhtag));
+}
+
 /* dkim_sign_header - build, sign and append one DKIM-Signature value */
 bool
 dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,
@@ -223,9 +360,9 @@ dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,
 {
 	struct sign_name names[SIGN_MAX_NAMES];
 	size_t n_names = 0;
-	char *const *want = p->headers;
-	size_t n_want = p->n_headers;
-	bool ok = false;
+	struct buf canon = BUF_INIT, sig = BUF_INIT;
+	size_t start = out->len;	/* where this value begins in out */
+	struct sign_out o = { out, sizeof(SIGN_HEADER_NAME) };	/* "DKIM-Signature:" */
 
 	if (p->key == NULL || p->key->pkey == NULL) {
 		snprintf(err, errlen, "no key");
@@ -236,111 +373,10 @@ dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,
 		    p->domain, p->selector);
 		return false;
 	}
-
-	/* Which names h= lists, and how often. From always: RFC 6376 §5.4. */
-	sign_add_name(names, &n_names, "From", false, h);
-	if (names[0].listed == 0)
-		names[0].listed = 1;	/* even when absent: a verifier insists */
-	if (want == NULL || n_want == 0) {
-		for (size_t i = 0; i < SIGN_N_DEFAULT; i++)
-			if (header_list_count(h, sign_default_headers[i]) > 0)
-				sign_add_name(names, &n_names, sign_default_headers[i], false, h);
-	} else {
-		for (size_t i = 0; i < n_want; i++) {
-			if (!sign_name_ok(want[i])) {
-				snprintf(err, errlen, "\"%s\": not a header field name", want[i]);
-				return false;
-			}
-			if (!sign_add_name(names, &n_names, want[i], false, h)) {
-				snprintf(err, errlen, "more than %d header names", SIGN_MAX_NAMES);
-				return false;
-			}
-		}
-	}
-	for (size_t i = 0; i < p->n_oversign; i++) {
-		if (!sign_name_ok(p->oversign[i])) {
-			snprintf(err, errlen, "\"%s\": not a header field name", p->oversign[i]);
-			return false;
-		}
-		if (!sign_add_name(names, &n_names, p->oversign[i], true, h)) {
-			snprintf(err, errlen, "more than %d header names", SIGN_MAX_NAMES);
-			return false;
-		}
-	}
-
-	/* The fields, canonicalized in h= order: for each name its last occurrence
-	 * first (§5.4.2); a listing beyond the occurrences adds nothing. */
-	struct buf canon = BUF_INIT;
-	for (size_t i = 0; i < n_names; i++) {
-		for (size_t k = 0; k < names[i].present && k < names[i].listed; k++) {
-			long at = header_list_find(h, names[i].name, names[i].present - 1 - k);
-
-			if (at < 0)
-				continue;
-			const struct header *f = &h->v[at];
-			dkim_canon_header(p->header_canon, f->name, f->value, f->value_len, 1,
-			    &canon);
-		}
-	}
-
-	/* The tags, folded. start marks where this value begins in out. */
-	size_t start = out->len;
-	struct sign_out o = { out, sizeof(SIGN_HEADER_NAME) };	/* "DKIM-Signature:" */
-	struct buf tag = BUF_INIT;
-	char bh64[4 * ((DKIM_HASH_LEN + 2) / 3) + 1];
-
-	char num[24];
-
-	sign_tag(&o, &tag, "v", "1");
-	sign_tag(&o, &tag, "a", dkim_alg_name(p->key->alg));
-	sign_tag(&o, &tag, "c", sign_canon_pair[p->header_canon][p->body_canon]);
-	sign_tag(&o, &tag, "d", p->domain);
-	sign_tag(&o, &tag, "s", p->selector);
-	snprintf(num, sizeof(num), "%lld", (long long)p->now);
-	sign_tag(&o, &tag, "t", num);
-	if (p->expire > 0) {
-		snprintf(num, sizeof(num), "%lld", (long long)p->now + (long long)p->expire);
-		sign_tag(&o, &tag, "x", num);
-	}
-
-	/* h=: on one line when it fits one, else broken after colons (FWS may go
-	 * on either side of a colon) */
-	buf_reset(&tag);
-	buf_puts(&tag, "h=");
-	for (size_t i = 0; i < n_names; i++)
-		for (size_t k = 0; k < names[i].listed; k++) {
-			if (tag.len > 2)
-				buf_putc(&tag, ':');
-			buf_puts(&tag, names[i].name);
-		}
-	buf_putc(&tag, ';');
-	if (SIGN_TAB_WIDTH + tag.len <= SIGN_LINE_MAX) {
-		sign_put(&o, tag.data, tag.len);
-	} else {
-		size_t i = 0;
-
-		buf_append(out, "\r\n\t", 3);
-		o.col = SIGN_TAB_WIDTH;
-		while (i < tag.len) {
-			/* the next piece: up to and including a colon, or the rest */
-			const char *colon = memchr(tag.data + i, ':', tag.len - i);
-			size_t n = colon ? (size_t)(colon - (tag.data + i)) + 1 : tag.len - i;
-
-			if (o.col + n > SIGN_LINE_MAX && o.col > SIGN_TAB_WIDTH) {
-				buf_append(out, "\r\n\t", 3);
-				o.col = SIGN_TAB_WIDTH;
-			}
-			buf_append(out, tag.data + i, n);
-			o.col += n;
-			i += n;
-		}
-	}
-	buf_free(&tag);
-
-	char bhtag[sizeof("bh=;") + sizeof(bh64)];
-	sign_b64(bh64, bodyhash, DKIM_HASH_LEN);
-	snprintf(bhtag, sizeof(bhtag), "bh=%s;", bh64);
-	sign_put(&o, bhtag, strlen(bhtag));
+	if (!sign_choose_names(p, h, names, &n_names, err, errlen))
+		return false;
+	sign_canon_fields(p, h, names, n_names, &canon);
+	sign_put_tags(p, &o, names, n_names, bodyhash);
 	/* b= starts a line of its own, so the signature has room to follow */
 	buf_append(out, "\r\n\tb=", 5);
 	o.col = SIGN_TAB_WIDTH + 2;
@@ -348,34 +384,17 @@ dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,
 	/* §3.7: the new field itself, b= empty, without its final CRLF */
 	dkim_canon_header(p->header_canon, SIGN_HEADER_NAME, out->data + start,
 	    out->len - start, 0, &canon);
+	bool ok = dkim_sign_data(p->key, canon.data, canon.len, &sig, err, errlen);
+	if (ok) {
+		char *b64 = xmalloc(4 * ((sig.len + 2) / 3) + 1);
 
-	struct buf sig = BUF_INIT;
-	if (!dkim_sign_data(p->key, canon.data, canon.len, &sig, err, errlen)) {
+		sign_fold(&o, b64, sign_b64(b64, (const unsigned char *)sig.data, sig.len),
+		    '\0');
+		free(b64);
+	} else {
 		out->len = start;	/* leave out as it was */
 		out->data[start] = '\0';
-		goto done;
 	}
-
-	/* the signature in base64, broken into lines */
-	char *b64 = xmalloc(4 * ((sig.len + 2) / 3) + 1);
-	size_t b64len = sign_b64(b64, (const unsigned char *)sig.data, sig.len);
-	for (size_t i = 0; i < b64len;) {
-		size_t room = SIGN_LINE_MAX - o.col, take = b64len - i;
-
-		if (room == 0) {
-			buf_append(out, "\r\n\t", 3);
-			o.col = SIGN_TAB_WIDTH;
-			continue;
-		}
-		if (take > room)
-			take = room;
-		buf_append(out, b64 + i, take);
-		o.col += take;
-		i += take;
-	}
-	free(b64);
-	ok = true;
-done:
 	buf_free(&sig);
 	buf_free(&canon);
 	return ok;

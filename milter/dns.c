@@ -6,9 +6,8 @@
  * to their queries.
  * dns_query_start: begin a lookup; dns_query_wait: its answer, by the deadline;
  * dns_query_done: would wait block; dns_query_free: cancel and release.
- * dns_status_name: the status as text. dns_answer_fill/clear: the pure step from
- * libunbound's result to our answer (the fuzzers call it directly).
- * The answer and every string in it belong to the query and die with it.
+ * The answer (dns_answer.h: its types, and the pure parsing of libunbound's
+ * result) and every string in it belong to the query and die with it.
  *
  * Threads: libunbound resolves in its own thread (ub_ctx_async(ctx, 1)); our
  * dispatcher polls ub_fd() and runs ub_process(), which calls dns_query_done_cb.
@@ -41,12 +40,13 @@
 #include "buf.h"
 #include "dns.h"
 #include "dns_cache.h"
+#include "fatal.h"
+#include "lock.h"
 #include "xalloc.h"
 
 #define DNS_DEFAULT_TIMEOUT_MS 5000 /* when the options say 0 */
 #define DNS_MAX_NAME_TEXT 253	    /* characters of a name without final dot */
 #define DNS_MAX_LABEL 63	    /* octets of one label (RFC 1035 §2.3.4) */
-#define DNS_MAX_NAME_WIRE 255	    /* octets of a wire-format name */
 #define DNS_CANCEL_GRACE_MS 1000    /* wait for a callback ub_cancel missed */
 
 struct dns_resolver {
@@ -72,52 +72,6 @@ struct dns_query {
 	bool cancelling; /* one waiter is cancelling */
 	struct dns_answer ans;
 };
-
-/* dns_pthread_ok - a pthread call on our own valid objects cannot fail; when
- * one does, that is our bug */
-static void
-dns_pthread_ok(int rc, const char *what)
-{
-	if (rc != 0) {
-		fprintf(stderr, "authmilter: dns: %s: %s\n", what, strerror(rc));
-		abort();
-	}
-}
-
-/* dns_status_name - "ok", "nxdomain", "nodata", "tempfail" */
-const char *
-dns_status_name(enum dns_status s)
-{
-	switch (s) {
-	case DNS_OK:
-		return "ok";
-	case DNS_NXDOMAIN:
-		return "nxdomain";
-	case DNS_NODATA:
-		return "nodata";
-	case DNS_TEMPFAIL:
-		return "tempfail";
-	}
-	return "unknown";
-}
-
-/* dns_rcode_why - static text for a failing rcode */
-static const char *
-dns_rcode_why(int rcode)
-{
-	switch (rcode) {
-	case 1:
-		return "FORMERR";
-	case 2:
-		return "SERVFAIL";
-	case 4:
-		return "NOTIMP";
-	case 5:
-		return "REFUSED";
-	default:
-		return "DNS error";
-	}
-}
 
 /*
  * Zones libunbound answers itself by default (unbound.conf(5), "default zones":
@@ -265,9 +219,7 @@ dns_dispatch(void *arg)
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "authmilter: dns dispatcher poll: %s\n",
-				strerror(errno));
-			abort(); /* our bug: bad descriptors */
+			fatal_bug("dns dispatcher poll: %s", strerror(errno)); /* bad fds */
 		}
 		if (pfd[1].revents != 0)
 			break;
@@ -327,11 +279,9 @@ dns_resolver_free(struct dns_resolver *r)
 			n = write(r->wake[1], "x", 1);
 		while (n < 0 && errno == EINTR);
 		if (n != 1) {
-			fprintf(stderr, "authmilter: dns dispatcher wake: %s\n",
-				strerror(errno));
-			abort();
+			fatal_bug("dns dispatcher wake: %s", strerror(errno));
 		}
-		dns_pthread_ok(pthread_join(r->dispatcher, NULL), "join");
+		fatal_check(pthread_join(r->dispatcher, NULL), "pthread_join");
 	}
 	/* close() of a pipe end cannot lose data worth reporting */
 	if (r->wake[0] >= 0)
@@ -373,233 +323,21 @@ dns_name_ok(const char *name)
 	return label > 0;
 }
 
-/* Bounds-checked reader over one RR's rdata. */
-struct dns_cursor {
-	const unsigned char *p;
-	size_t left;
-};
-
-/* dns_get16 - read a network-order 16-bit value */
-static bool
-dns_get16(struct dns_cursor *c, unsigned *v)
-{
-	if (c->left < 2)
-		return false;
-	*v = ((unsigned)c->p[0] << 8) | c->p[1];
-	c->p += 2;
-	c->left -= 2;
-	return true;
-}
-
-/* dns_get_name - an uncompressed wire-format name as lower-case text, no final
- * dot ("" for the root); NULL when malformed */
-static char *
-dns_get_name(struct dns_cursor *c)
-{
-	struct buf b = BUF_INIT;
-	size_t wire = 0;
-
-	for (;;) {
-		size_t len, i;
-
-		if (c->left < 1)
-			goto bad;
-		len = c->p[0];
-		c->p++;
-		c->left--;
-		wire += len + 1;
-		if (wire > DNS_MAX_NAME_WIRE)
-			goto bad;
-		if (len == 0)
-			break;
-		if (len > DNS_MAX_LABEL || len > c->left) /* pointers too */
-			goto bad;
-		if (b.len > 0)
-			buf_putc(&b, '.');
-		for (i = 0; i < len; i++) {
-			unsigned char ch = c->p[i];
-
-			/* a dot or an escape inside a label would change what
-			 * the text means; control bytes have no business here */
-			if (ch <= ' ' || ch >= 0x7f || ch == '.' || ch == '\\')
-				goto bad;
-			if (ch >= 'A' && ch <= 'Z')
-				ch = (unsigned char)(ch - 'A' + 'a');
-			buf_putc(&b, ch);
-		}
-		c->p += len;
-		c->left -= len;
-	}
-	if (b.len == 0)
-		buf_puts(&b, ""); /* allocate: the root is "" */
-	return buf_steal(&b);
-bad:
-	buf_free(&b);
-	return NULL;
-}
-
-enum dns_parse {
-	DNS_PARSE_OK,
-	DNS_PARSE_BAD, /* malformed rdata */
-	DNS_PARSE_BIG  /* TXT over DNS_MAX_TXT */
-};
-
-/* dns_parse_rr - one RR's rdata into rr */
-static enum dns_parse
-dns_parse_rr(int rrtype, const unsigned char *data, size_t len, struct dns_rr *rr)
-{
-	struct dns_cursor c = {data, len};
-	struct buf b = BUF_INIT;
-
-	memset(rr, 0, sizeof(*rr));
-	switch (rrtype) {
-	case DNS_T_A:
-		if (len != 4)
-			return DNS_PARSE_BAD;
-		rr->family = AF_INET;
-		memcpy(rr->addr, data, 4);
-		return DNS_PARSE_OK;
-	case DNS_T_AAAA:
-		if (len != 16)
-			return DNS_PARSE_BAD;
-		rr->family = AF_INET6;
-		memcpy(rr->addr, data, 16);
-		return DNS_PARSE_OK;
-	case DNS_T_MX:
-		if (!dns_get16(&c, &rr->pref))
-			return DNS_PARSE_BAD;
-		/* FALLTHROUGH */
-	case DNS_T_PTR:
-	case DNS_T_CNAME:
-		if ((rr->name = dns_get_name(&c)) == NULL)
-			return DNS_PARSE_BAD;
-		if (c.left != 0) {
-			free(rr->name);
-			rr->name = NULL;
-			return DNS_PARSE_BAD;
-		}
-		return DNS_PARSE_OK;
-	case DNS_T_TXT:
-		while (c.left > 0) {
-			size_t slen = c.p[0];
-
-			if (slen > c.left - 1) {
-				buf_free(&b);
-				return DNS_PARSE_BAD;
-			}
-			if (b.len + slen > DNS_MAX_TXT) {
-				buf_free(&b);
-				return DNS_PARSE_BIG;
-			}
-			buf_append(&b, c.p + 1, slen);
-			c.p += slen + 1;
-			c.left -= slen + 1;
-		}
-		rr->txt_len = b.len;
-		if (b.len == 0)
-			buf_puts(&b, "");
-		rr->txt = buf_steal(&b);
-		return DNS_PARSE_OK;
-	default:
-		return DNS_PARSE_BAD; /* a type we do not ask for */
-	}
-}
-
-/* dns_answer_clear - free what an answer holds */
-void
-dns_answer_clear(struct dns_answer *a)
-{
-	size_t i;
-
-	for (i = 0; i < a->count; i++) {
-		free(a->rr[i].name);
-		free(a->rr[i].txt);
-	}
-	free(a->rr);
-	a->rr = NULL;
-	a->count = 0;
-}
-
-/* dns_tempfail - make a an empty temporary failure */
-static void
-dns_tempfail(struct dns_answer *a, const char *why)
-{
-	dns_answer_clear(a);
-	a->status = DNS_TEMPFAIL;
-	a->why = why;
-}
-
-/* dns_answer_fill - turn libunbound's result into our answer */
-void
-dns_answer_fill(struct dns_answer *a, int err, const struct ub_result *res)
-{
-	size_t n, i;
-	bool big = false;
-
-	if (err != 0 || res == NULL) {
-		dns_tempfail(a, err != 0 ? ub_strerror(err) : "no result");
-		return;
-	}
-	if (res->secure)
-		a->security = DNS_SEC_SECURE;
-	if (res->bogus) {
-		a->security = DNS_SEC_BOGUS;
-		dns_tempfail(a, "DNSSEC bogus");
-		return;
-	}
-	if (res->rcode == 3) {
-		a->status = DNS_NXDOMAIN;
-		return;
-	}
-	if (res->rcode != 0) {
-		dns_tempfail(a, dns_rcode_why(res->rcode));
-		return;
-	}
-	if (!res->havedata || res->data == NULL || res->data[0] == NULL) {
-		a->status = DNS_NODATA;
-		return;
-	}
-	for (n = 0; res->data[n] != NULL; n++)
-		;
-	if (n > DNS_MAX_RECORDS)
-		n = DNS_MAX_RECORDS;
-	a->rr = xcalloc(n, sizeof(*a->rr));
-	for (i = 0; i < n; i++) {
-		if (res->len[i] < 0)
-			continue;
-		switch (dns_parse_rr(a->rrtype, (const unsigned char *)res->data[i],
-				     (size_t)res->len[i], &a->rr[a->count])) {
-		case DNS_PARSE_OK:
-			a->count++;
-			break;
-		case DNS_PARSE_BIG:
-			big = true;
-			break;
-		case DNS_PARSE_BAD:
-			break;
-		}
-	}
-	if (a->count == 0)
-		dns_tempfail(a, big ? "oversized" : "malformed answer");
-	else
-		a->status = DNS_OK;
-}
-
 /* dns_query_release - drop one reference; the last one frees */
 static void
 dns_query_release(struct dns_query *q)
 {
 	bool last;
 
-	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
+	lock_take(&q->lock);
 	last = --q->refs == 0;
-	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
+	lock_release(&q->lock);
 	if (!last)
 		return;
 	dns_answer_clear(&q->ans);
 	free(q->name);
-	dns_pthread_ok(pthread_mutex_destroy(&q->lock), "mutex destroy");
-	dns_pthread_ok(pthread_cond_destroy(&q->cond), "cond destroy");
+	fatal_check(pthread_mutex_destroy(&q->lock), "pthread_mutex_destroy");
+	fatal_check(pthread_cond_destroy(&q->cond), "pthread_cond_destroy");
 	free(q);
 }
 
@@ -619,15 +357,15 @@ dns_query_done_cb(void *arg, int err, struct ub_result *res)
 		ub_resolve_free(res);
 	}
 
-	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
+	lock_take(&q->lock);
 	if (!q->done) {
 		q->ans = a;
 		q->done = true;
-		dns_pthread_ok(pthread_cond_broadcast(&q->cond), "broadcast");
+		fatal_check(pthread_cond_broadcast(&q->cond), "pthread_cond_broadcast");
 	} else {
 		dns_answer_clear(&a); /* given up on already */
 	}
-	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
+	lock_release(&q->lock);
 	dns_query_release(q);
 }
 
@@ -637,8 +375,8 @@ dns_now(void)
 {
 	struct timespec ts;
 
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		abort(); /* cannot fail with a valid clock id */
+	fatal_check(clock_gettime(CLOCK_MONOTONIC, &ts) != 0 ? errno : 0,
+	    "clock_gettime");
 	return ts;
 }
 
@@ -669,8 +407,7 @@ dns_query_new(struct dns_resolver *r, int rrtype)
 	if (pthread_mutex_init(&q->lock, NULL) != 0 || pthread_condattr_init(&ca) != 0 ||
 	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
 	    pthread_cond_init(&q->cond, &ca) != 0) {
-		fprintf(stderr, "authmilter: cannot initialise a dns query lock\n");
-		exit(EXIT_FAILURE); /* resource exhaustion: start-up tier */
+		fatal_exit("cannot initialise a dns query lock"); /* resources */
 	}
 	(void)pthread_condattr_destroy(&ca); /* no-op on glibc */
 	q->deadline = dns_add_ms(dns_now(), r->timeout_ms);
@@ -698,14 +435,14 @@ dns_query_start(struct dns_resolver *r, const char *name, int rrtype)
 	q->refs = 2; /* the callback's, until it runs */
 	rc =
 	    ub_resolve_async(r->ctx, name, rrtype, 1 /* IN */, q, dns_query_done_cb, &id);
-	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
+	lock_take(&q->lock);
 	if (rc != 0) {
 		q->refs = 1; /* no callback will come */
-		dns_tempfail(&q->ans, ub_strerror(rc));
+		dns_answer_tempfail(&q->ans, ub_strerror(rc));
 		q->done = true;
 	}
 	q->async_id = id;
-	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
+	lock_release(&q->lock);
 	return q;
 }
 
@@ -726,27 +463,27 @@ dns_query_wait(struct dns_query *q)
 {
 	int rc = 0, id;
 
-	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
+	lock_take(&q->lock);
 	while (!q->done && !q->cancelling && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&q->cond, &q->lock, &q->deadline);
 	if (q->done) {
-		dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
+		lock_release(&q->lock);
 		return &q->ans;
 	}
 	if (q->cancelling) {
 		/* another thread times it out: wait for its verdict */
 		while (!q->done)
-			dns_pthread_ok(pthread_cond_wait(&q->cond, &q->lock), "wait");
-		dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
+			fatal_check(pthread_cond_wait(&q->cond, &q->lock), "pthread_cond_wait");
+		lock_release(&q->lock);
 		return &q->ans;
 	}
 	q->cancelling = true;
 	id = q->async_id;
-	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
+	lock_release(&q->lock);
 
 	if (dns_cancel(q, id)) {
-		dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
-		dns_tempfail(&q->ans, "timeout");
+		lock_take(&q->lock);
+		dns_answer_tempfail(&q->ans, "timeout");
 		q->done = true;
 	} else {
 		/* The callback has been taken and runs now: let it finish,
@@ -754,16 +491,16 @@ dns_query_wait(struct dns_query *q)
 		struct timespec grace = dns_add_ms(dns_now(), DNS_CANCEL_GRACE_MS);
 
 		rc = 0;
-		dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
+		lock_take(&q->lock);
 		while (!q->done && rc != ETIMEDOUT)
 			rc = pthread_cond_timedwait(&q->cond, &q->lock, &grace);
 		if (!q->done) {
-			dns_tempfail(&q->ans, "timeout");
+			dns_answer_tempfail(&q->ans, "timeout");
 			q->done = true; /* a late callback discards its own */
 		}
 	}
-	dns_pthread_ok(pthread_cond_broadcast(&q->cond), "broadcast");
-	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
+	fatal_check(pthread_cond_broadcast(&q->cond), "pthread_cond_broadcast");
+	lock_release(&q->lock);
 	return &q->ans;
 }
 
@@ -774,10 +511,10 @@ dns_query_done(struct dns_query *q)
 	struct timespec now = dns_now();
 	bool done;
 
-	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
+	lock_take(&q->lock);
 	done = q->done || now.tv_sec > q->deadline.tv_sec ||
 	       (now.tv_sec == q->deadline.tv_sec && now.tv_nsec >= q->deadline.tv_nsec);
-	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
+	lock_release(&q->lock);
 	return done;
 }
 
@@ -790,14 +527,14 @@ dns_query_free(struct dns_query *q)
 
 	if (q == NULL)
 		return;
-	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
+	lock_take(&q->lock);
 	running = !q->done && !q->cancelling;
 	if (running) {
 		q->cancelling = true;
 		q->done = true; /* a callback still to come discards */
 	}
 	id = q->async_id;
-	dns_pthread_ok(pthread_mutex_unlock(&q->lock), "unlock");
+	lock_release(&q->lock);
 	if (running)
 		(void)dns_cancel(q, id);
 	dns_query_release(q);

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include <time.h>
 
 #include "dns_cache.h"
+#include "fatal.h"
+#include "lock.h"
 #include "xalloc.h"
 
 struct dns_cache_slot {
@@ -63,8 +66,8 @@ dns_cache_now(void)
 {
 	struct timespec ts;
 
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		abort();	/* cannot fail with a valid clock id */
+	fatal_check(clock_gettime(CLOCK_MONOTONIC, &ts) != 0 ? errno : 0,
+	    "clock_gettime");
 	return ts.tv_sec;
 }
 
@@ -105,8 +108,7 @@ dns_cache_new(void)
 {
 	struct dns_cache *c = xcalloc(1, sizeof(*c));
 
-	if (pthread_mutex_init(&c->lock, NULL) != 0)
-		abort();
+	fatal_check(pthread_mutex_init(&c->lock, NULL), "pthread_mutex_init");
 	return c;
 }
 
@@ -135,14 +137,13 @@ dns_cache_get(struct dns_cache *c, const char *name, int rrtype, struct dns_answ
 	if (!dns_cache_key(name, key, sizeof(key)))
 		return false;
 	s = dns_cache_slot_of(c, key, rrtype);
-	if (pthread_mutex_lock(&c->lock) != 0)
-		abort();
+	lock_take(&c->lock);
 	if (s->name != NULL && s->rrtype == rrtype && strcmp(s->name, key) == 0 &&
 	    s->expires > dns_cache_now()) {
 		dns_cache_copy(out, &s->ans);
 		hit = true;
 	}
-	pthread_mutex_unlock(&c->lock);
+	lock_release(&c->lock);
 	return hit;
 }
 
@@ -160,13 +161,12 @@ dns_cache_put(struct dns_cache *c, const char *name, int rrtype,
 	if (ttl > DNS_CACHE_MAX_TTL)
 		ttl = DNS_CACHE_MAX_TTL;
 	s = dns_cache_slot_of(c, key, rrtype);
-	if (pthread_mutex_lock(&c->lock) != 0)
-		abort();
+	lock_take(&c->lock);
 	free(s->name);
 	dns_answer_clear(&s->ans);
 	s->name = xstrdup(key);
 	s->rrtype = rrtype;
 	s->expires = dns_cache_now() + ttl;
 	dns_cache_copy(&s->ans, a);
-	pthread_mutex_unlock(&c->lock);
+	lock_release(&c->lock);
 }

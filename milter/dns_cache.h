@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-#include "dns.h"
+#include "dns_answer.h"
 
 #define DNS_CACHE_SLOTS		4096	/* direct-mapped: a collision replaces */
 #define DNS_CACHE_MAX_TTL	300	/* seconds, whatever the record says */

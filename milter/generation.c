@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "generation.h"
+#include "lock.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -74,12 +75,11 @@ generation_install(struct generation *g)
 {
 	struct generation *old;
 
-	if (pthread_mutex_lock(&generation_lock) != 0)
-		abort();
+	lock_take(&generation_lock);
 	g->serial = ++generation_serial;
 	old = generation_now;
 	generation_now = g;
-	pthread_mutex_unlock(&generation_lock);
+	lock_release(&generation_lock);
 	generation_release(old);
 }
 
@@ -89,12 +89,11 @@ generation_current(void)
 {
 	struct generation *g;
 
-	if (pthread_mutex_lock(&generation_lock) != 0)
-		abort();
+	lock_take(&generation_lock);
 	g = generation_now;
 	if (g != NULL)
 		atomic_fetch_add(&g->refs, 1);
-	pthread_mutex_unlock(&generation_lock);
+	lock_release(&generation_lock);
 	return g;
 }
 
@@ -112,10 +111,9 @@ generation_shutdown(void)
 {
 	struct generation *g;
 
-	if (pthread_mutex_lock(&generation_lock) != 0)
-		abort();
+	lock_take(&generation_lock);
 	g = generation_now;
 	generation_now = NULL;
-	pthread_mutex_unlock(&generation_lock);
+	lock_release(&generation_lock);
 	generation_release(g);
 }

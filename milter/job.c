@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "fatal.h"
 #include "job.h"
+#include "lock.h"
 #include "xalloc.h"
 
 struct job {
@@ -35,23 +37,15 @@ static pthread_mutex_t job_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct job_worker *job_idle;
 static unsigned job_n_idle;
 
-/* job_ok - pthread calls on our own valid objects cannot fail */
-static void
-job_ok(int rc)
-{
-	if (rc != 0)
-		abort();
-}
-
 /* job_run - run one job and tell its waiter */
 static void
 job_run(struct job *j)
 {
 	j->fn(j->arg);
-	job_ok(pthread_mutex_lock(&j->lock));
+	lock_take(&j->lock);
 	j->done = true;
-	job_ok(pthread_cond_signal(&j->cond));
-	job_ok(pthread_mutex_unlock(&j->lock));
+	fatal_check(pthread_cond_signal(&j->cond), "pthread_cond_signal");
+	lock_release(&j->lock);
 }
 
 /* job_unlink - take w off the idle list (pool lock held) */
@@ -77,15 +71,15 @@ job_worker_main(void *arg)
 		int rc = 0;
 
 		job_run(w->job);
-		job_ok(pthread_mutex_lock(&job_pool_lock));
+		lock_take(&job_pool_lock);
 		w->job = NULL;
 		if (job_n_idle >= JOB_MAX_IDLE)
 			break;
 		w->next = job_idle;
 		job_idle = w;
 		job_n_idle++;
-		if (clock_gettime(CLOCK_REALTIME, &until) != 0)
-			abort();
+		fatal_check(clock_gettime(CLOCK_REALTIME, &until) != 0 ? errno : 0,
+		    "clock_gettime");
 		until.tv_sec += JOB_IDLE_SECONDS;
 		while (w->job == NULL && rc != ETIMEDOUT)
 			rc = pthread_cond_timedwait(&w->cond, &job_pool_lock, &until);
@@ -93,10 +87,10 @@ job_worker_main(void *arg)
 			job_unlink(w);
 			break;
 		}
-		job_ok(pthread_mutex_unlock(&job_pool_lock));
+		lock_release(&job_pool_lock);
 	}
-	job_ok(pthread_mutex_unlock(&job_pool_lock));
-	job_ok(pthread_cond_destroy(&w->cond));
+	lock_release(&job_pool_lock);
+	fatal_check(pthread_cond_destroy(&w->cond), "pthread_cond_destroy");
 	free(w);
 	return NULL;
 }
@@ -112,32 +106,33 @@ job_start(void (*fn)(void *), void *arg)
 
 	j->fn = fn;
 	j->arg = arg;
-	job_ok(pthread_mutex_init(&j->lock, NULL));
-	job_ok(pthread_cond_init(&j->cond, NULL));
+	fatal_check(pthread_mutex_init(&j->lock, NULL), "pthread_mutex_init");
+	fatal_check(pthread_cond_init(&j->cond, NULL), "pthread_cond_init");
 
-	job_ok(pthread_mutex_lock(&job_pool_lock));
+	lock_take(&job_pool_lock);
 	if ((w = job_idle) != NULL) {
 		job_idle = w->next;
 		job_n_idle--;
 		w->job = j;
-		job_ok(pthread_cond_signal(&w->cond));
-		job_ok(pthread_mutex_unlock(&job_pool_lock));
+		fatal_check(pthread_cond_signal(&w->cond), "pthread_cond_signal");
+		lock_release(&job_pool_lock);
 		return j;
 	}
-	job_ok(pthread_mutex_unlock(&job_pool_lock));
+	lock_release(&job_pool_lock);
 
 	w = xcalloc(1, sizeof(*w));
 	w->job = j;
-	job_ok(pthread_cond_init(&w->cond, NULL));
-	job_ok(pthread_attr_init(&attr));
-	job_ok(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
+	fatal_check(pthread_cond_init(&w->cond, NULL), "pthread_cond_init");
+	fatal_check(pthread_attr_init(&attr), "pthread_attr_init");
+	fatal_check(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED),
+	    "pthread_attr_setdetachstate");
 	if (pthread_create(&tid, &attr, job_worker_main, w) != 0) {
 		/* no thread to be had: the work still gets done, only not ahead */
-		job_ok(pthread_cond_destroy(&w->cond));
+		fatal_check(pthread_cond_destroy(&w->cond), "pthread_cond_destroy");
 		free(w);
 		job_run(j);
 	}
-	job_ok(pthread_attr_destroy(&attr));
+	fatal_check(pthread_attr_destroy(&attr), "pthread_attr_destroy");
 	return j;
 }
 
@@ -147,11 +142,11 @@ job_wait(struct job *j)
 {
 	if (j == NULL)
 		return;
-	job_ok(pthread_mutex_lock(&j->lock));
+	lock_take(&j->lock);
 	while (!j->done)
-		job_ok(pthread_cond_wait(&j->cond, &j->lock));
-	job_ok(pthread_mutex_unlock(&j->lock));
-	job_ok(pthread_mutex_destroy(&j->lock));
-	job_ok(pthread_cond_destroy(&j->cond));
+		fatal_check(pthread_cond_wait(&j->cond, &j->lock), "pthread_cond_wait");
+	lock_release(&j->lock);
+	fatal_check(pthread_mutex_destroy(&j->lock), "pthread_mutex_destroy");
+	fatal_check(pthread_cond_destroy(&j->cond), "pthread_cond_destroy");
 	free(j);
 }

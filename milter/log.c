@@ -1,7 +1,8 @@
 /* log - syslog output with an optional stderr mirror.
  *
- * log_open, log_configure, log_msg; log_safe for peers' text in a line. The settings are atomics, so a reload on one
- * thread and logging on others need no lock.
+ * log_open, log_configure, log_msg; log_safe for peers' text in a line. The
+ * settings are atomics, so a reload on one thread and logging on others need no
+ * lock.
  */
 #include "config.h"
 
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <syslog.h>
 
-#include "conf.h"
 #include "log.h"
 
 static atomic_int log_level = LOG_INFO;
@@ -23,14 +23,14 @@ log_open(void)
 	openlog("authmilter", LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
-/* log_configure - apply the log section */
+/* log_configure - apply the log section's values */
 void
-log_configure(const struct conf *c)
+log_configure(int facility, int level, bool to_stderr)
 {
 	closelog();
-	openlog("authmilter", LOG_PID | LOG_NDELAY, c->log.facility);
-	atomic_store(&log_level, c->log.level);
-	atomic_store(&log_stderr, c->log.to_stderr);
+	openlog("authmilter", LOG_PID | LOG_NDELAY, facility);
+	atomic_store(&log_level, level);
+	atomic_store(&log_stderr, to_stderr);
 }
 
 /* log_safe - untrusted text made safe for a "key=value" log field */

@@ -6,15 +6,15 @@
 #ifndef AUTHMILTER_LOG_H
 #define AUTHMILTER_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <syslog.h>
 
-struct conf;
-
 /* log_open - open syslog as "authmilter" before any config is known */
 void	 log_open(void);
-/* log_configure - facility, level and stderr mirroring from c */
-void	 log_configure(const struct conf *c);
+/* log_configure - syslog facility (LOG_MAIL, ...), the least urgent level logged
+ * (LOG_INFO, ...), and whether every line is mirrored to stderr */
+void	 log_configure(int facility, int level, bool to_stderr);
 /* log_safe - copy untrusted text for a log line into out (always terminated):
  * printable ASCII other than space and '=' kept, everything else '?', so that a
  * peer's value cannot forge another "key=value" field */

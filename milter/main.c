@@ -110,7 +110,8 @@ main_reload(void)
 		log_msg(LOG_ERR, "reload refused: %s has errors; still running the previous "
 		    "configuration", main_conf_path);
 	} else {
-		log_configure(g->conf);
+		log_configure(g->conf->log.facility, g->conf->log.level,
+		    g->conf->log.to_stderr);
 		generation_install(g);
 		log_msg(LOG_INFO, "reloaded %s", main_conf_path);
 	}
@@ -249,7 +250,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	c = g->conf;
-	log_configure(c);
+	log_configure(c->log.facility, c->log.level, c->log.to_stderr);
 	generation_install(g);
 
 	if (pthread_create(&reloader, NULL, main_reload_thread, &usr1) != 0) {

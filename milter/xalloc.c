@@ -7,21 +7,17 @@
 #include "config.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
-#include <syslog.h>
 
+#include "fatal.h"
 #include "xalloc.h"
 
 /* xalloc_die - the one exit for exhausted memory */
 static void
 xalloc_die(size_t size)
 {
-	syslog(LOG_CRIT, "out of memory allocating %zu bytes; exiting", size);
-	fprintf(stderr, "authmilter: out of memory allocating %zu bytes\n", size);
-	exit(EX_OSERR);
+	fatal_exit("out of memory allocating %zu bytes", size);
 }
 
 /* xmalloc - malloc or exit */

@@ -6,7 +6,8 @@
  *   NAME TYPE DATA     TYPE: A, AAAA, MX ("PREF NAME" or NAME), PTR, TXT (the rest
  *                      of the line, raw), NX (NXDOMAIN), FAIL (temporary failure)
  * A name with records of other types only answers NODATA; an unknown name
- * NXDOMAIN. The zone text must stay valid until the check ends.
+ * NXDOMAIN. The zone text must stay valid until the check ends. Answers are the
+ * real struct dns_answer, freed by the real dns_answer_clear (dns_answer.c).
  */
 #include "config.h"
 
@@ -203,19 +204,6 @@ dns_query_done(struct dns_query *q)
 	return true;
 }
 
-/* dns_answer_clear - free what an answer holds, as dns.c does */
-void
-dns_answer_clear(struct dns_answer *a)
-{
-	for (size_t i = 0; i < a->count; i++) {
-		free(a->rr[i].name);
-		free(a->rr[i].txt);
-	}
-	free(a->rr);
-	a->rr = NULL;
-	a->count = 0;
-}
-
 /* dns_query_free - NULL is fine */
 void
 dns_query_free(struct dns_query *q)
@@ -224,21 +212,4 @@ dns_query_free(struct dns_query *q)
 		return;
 	dns_answer_clear(&q->a);
 	free(q);
-}
-
-/* dns_status_name - as dns.c spells them */
-const char *
-dns_status_name(enum dns_status s)
-{
-	switch (s) {
-	case DNS_OK:
-		return "ok";
-	case DNS_NXDOMAIN:
-		return "nxdomain";
-	case DNS_NODATA:
-		return "nodata";
-	case DNS_TEMPFAIL:
-		return "tempfail";
-	}
-	return "?";
 }
