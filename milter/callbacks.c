@@ -18,6 +18,7 @@
 #include "generation.h"
 #include "log.h"
 #include "session.h"
+#include "stop.h"
 
 /* Per-connection: which protocol options the MTA agreed to. */
 struct cb_conn {
@@ -42,6 +43,7 @@ cb_conn(SMFICTX *ctx)
 			free(cc);
 			return NULL;
 		}
+		stop_session_begin();	/* until cb_close: a stop waits for it */
 	}
 	return cc;
 }
@@ -296,6 +298,7 @@ cb_close(SMFICTX *ctx)
 		session_free(cc->session);
 		free(cc);
 		smfi_setpriv(ctx, NULL);
+		stop_session_end();
 	}
 	return SMFIS_CONTINUE;
 }

@@ -2,7 +2,8 @@
  *
  * authmilter [-c FILE] [-n] [-V] [-h]. Loads and checks the configuration (and
  * every key), opens the milter socket, drops to the configured user, and runs
- * libmilter in the foreground. SIGTERM/SIGINT stop (libmilter's own handling);
+ * libmilter in the foreground. SIGTERM/SIGINT stop (libmilter's own handling,
+ * made prompt by stop.c, which also lets the messages in flight finish);
  * SIGUSR1 reloads (libmilter treats SIGHUP as stop, so reload cannot be SIGHUP).
  */
 #include "config.h"
@@ -34,6 +35,7 @@
 #include "dkim_keycache.h"
 #include "generation.h"
 #include "log.h"
+#include "stop.h"
 #include "xalloc.h"
 
 #define MAIN_DEFAULT_CONF	SYSCONFDIR "/authmilter/milter.conf"
@@ -189,6 +191,21 @@ main_drop(const char *user, const char *sockpath)
 	}
 }
 
+/* main_finish_sessions - after the listener has closed: the messages in flight
+ * get their reply, within the longest a check may wait for DNS and a second */
+static void
+main_finish_sessions(void)
+{
+	struct generation *g = generation_current();
+	unsigned ms = (g != NULL ? g->conf->dns.timeout : 5) * 1000 + 1000;
+	int left;
+
+	generation_release(g);
+	if ((left = stop_wait_sessions(ms)) > 0)
+		log_msg(LOG_WARNING, "stopping with %d connection%s still open after %u ms",
+		    left, left == 1 ? "" : "s", ms);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -275,9 +292,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	main_drop(c->user, sockpath);
+	if (!stop_watch_start(c->socket))
+		log_msg(LOG_WARNING, "no stop watcher: a stop may take 5 s");
 	log_msg(LOG_INFO, "started %s on %s (config %s)", PACKAGE_VERSION, c->socket,
 	    main_conf_path);
 	rc = smfi_main();
+	main_finish_sessions();
 	log_msg(LOG_INFO, "stopped");
 	generation_shutdown();
 	dkim_keycache_flush();
