@@ -97,6 +97,37 @@ check_usage(FILE *fp)
 	    check_prog, CHECK_DEFAULT_CONF);
 }
 
+/* check_vline - print one line: prefix, then the formatted text with every
+ * control byte shown as '?', since names and records come from DNS and must
+ * not drive the terminal */
+static void
+check_vline(const char *prefix, const char *fmt, va_list ap)
+{
+	struct buf line = BUF_INIT;
+
+	buf_puts(&line, prefix);
+	buf_vprintf(&line, fmt, ap);
+	for (size_t i = 0; i < line.len; i++)
+		if ((unsigned char)line.data[i] < 0x20 || line.data[i] == 0x7f)
+			line.data[i] = '?';
+	puts(buf_cstr(&line));
+	buf_free(&line);
+}
+
+/* check_line - one line of output: prefix and formatted text */
+static void
+check_line(const char *prefix, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+check_line(const char *prefix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	check_vline(prefix, fmt, ap);
+	va_end(ap);
+}
+
 /* check_say - one check's line: level, what was checked, what was found */
 static void
 check_say(struct check *c, enum check_level level, const char *fmt, ...)
@@ -104,26 +135,23 @@ check_say(struct check *c, enum check_level level, const char *fmt, ...)
 static void
 check_say(struct check *c, enum check_level level, const char *fmt, ...)
 {
+	static const char *const prefix[] = { "ok   ", "warn ", "FAIL " };
 	va_list ap;
 
 	switch (level) {
 	case CHECK_OK:
 		c->n_ok++;
-		fputs("ok   ", stdout);
 		break;
 	case CHECK_WARN:
 		c->n_warn++;
-		fputs("warn ", stdout);
 		break;
 	case CHECK_FAIL:
 		c->n_fail++;
-		fputs("FAIL ", stdout);
 		break;
 	}
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	check_vline(prefix[level], fmt, ap);
 	va_end(ap);
-	putchar('\n');
 }
 
 /* check_fix - an indented line under a check: the record to publish, the
@@ -135,11 +163,9 @@ check_fix(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("     ", stdout);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	check_vline("     ", fmt, ap);
 	va_end(ap);
-	putchar('\n');
 }
 
 /* check_stop - a lookup failed: say which, and check nothing further */
@@ -148,7 +174,7 @@ check_stop(struct check *c, const char *name, const char *type, const char *why)
 {
 	buf_printf(&c->stopped, "%s %s lookup failed (%s)", name, type,
 	    why != NULL ? why : "temporary failure");
-	printf("error %s\n", buf_cstr(&c->stopped));
+	check_line("error ", "%s", buf_cstr(&c->stopped));
 }
 
 /* check_wait - the answer of q; NULL (and the run stopped) on a temporary
@@ -981,7 +1007,7 @@ main(int argc, char **argv)
 
 	check_run(&c);
 	if (c.stopped.len > 0) {
-		printf("could not check: %s; %u FAIL, %u warn, %u ok before it\n",
+		check_line("could not check: ", "%s; %u FAIL, %u warn, %u ok before it",
 		    buf_cstr(&c.stopped), c.n_fail, c.n_warn, c.n_ok);
 		rc = CHECK_EXIT_ERROR;
 	} else if (c.n_fail > 0 || c.n_warn > 0) {
