@@ -389,18 +389,15 @@ check_spf_all(const char *rec)
 	return q;
 }
 
-/* check_spf_suggest - the record with ip4:/ip6: terms for the addresses added */
+/* check_spf_suggest - an SPF record for the sending addresses */
 static void
-check_spf_suggest(const struct check *c, const char *rec, struct buf *out)
+check_spf_suggest(const struct check *c, struct buf *out)
 {
 	buf_puts(out, "v=spf1");
 	for (size_t i = 0; i < c->n_ips; i++)
 		buf_printf(out, " %s:%s", c->ips[i].family == AF_INET ? "ip4" : "ip6",
 		    c->ips[i].text);
-	if (rec != NULL)
-		buf_puts(out, rec + 6);		/* past "v=spf1" */
-	else
-		buf_puts(out, c->n_ips > 0 ? " -all" : " mx -all");
+	buf_puts(out, c->n_ips > 0 ? " -all" : " mx -all");
 }
 
 /* check_spf_eval - spf.c's verdict for an address, from the daemon's code */
@@ -431,7 +428,7 @@ check_spf_cost(struct check *c)
 		abort();	/* our bug: the constant is an address */
 	sc = check_spf_eval(c, (const struct sockaddr *)&probe, &v);
 	if (v->result == AUTH_TEMPERROR)
-		check_stop(c, c->domain, "SPF evaluation's", v->reason);
+		check_stop(c, c->domain, "SPF term", v->reason);
 	else if (v->lookups > SPF_DNS_MAX_TERMS) {
 		check_say(c, CHECK_FAIL, "spf lookups: more than %d DNS lookups when no "
 		    "mechanism matches: receivers stop with permerror (RFC 7208 §4.6.4)",
@@ -468,7 +465,7 @@ check_spf_ip(struct check *c, const struct check_ip *ip, const char *rec)
 		    v->void_lookups, SPF_DNS_MAX_VOID);
 		break;
 	case AUTH_TEMPERROR:
-		check_stop(c, c->domain, "SPF evaluation's", v->reason);
+		check_stop(c, c->domain, "SPF term", v->reason);
 		break;
 	default:
 		check_say(c, CHECK_FAIL, "spf %s: %s for %s: %s", ip->text,
@@ -504,7 +501,7 @@ check_spf(struct check *c)
 			rec = a->rr[i].txt;
 		}
 	if (n == 0) {
-		check_spf_suggest(c, NULL, &fix);
+		check_spf_suggest(c, &fix);
 		check_say(c, CHECK_FAIL, "spf %s: no SPF record", c->domain);
 		check_fix("publish: %s. IN TXT \"%s\"", c->domain, buf_cstr(&fix));
 		goto out;

@@ -370,6 +370,12 @@ def run(tmp):
         r"\((SERVFAIL|REFUSED)\); 0 FAIL, 0 warn, \d+ ok before it"],
         extra_conf=[refuse_zone("_domainkey.example.com")],
         absent=[r".*dmarc.*"])
+    run_case(tmp, keys, "REFUSED at an SPF include", without(good, "_spf.example.net"), 2, [
+        r"ok   spf example\.com: .*",
+        r"error example\.com SPF term lookup failed \(.*\)",
+        r"could not check: example\.com SPF term lookup failed \(.*\); 0 FAIL, "
+        r"0 warn, \d+ ok before it"],
+        extra_conf=[refuse_zone("_spf.example.net")], absent=[r".*dkim.*"])
     conf = write_conf(tmp, "127.0.0.1@%d" % closed_port(), keys, timeout=1)
     rc, out, err = check(conf, "-d", DOMAIN, "--ip", IP4)
     report("DNS down: exit 2 naming the first query",
