@@ -307,23 +307,22 @@ check_ptr(struct check *c, const struct check_ip *ip)
 		    ip->text, v->name, ip->text);
 		break;
 	case AUTH_TEMPERROR:
-		if (strncmp(v->reason, "PTR", 3) == 0)
-			check_stop(c, buf_cstr(&rev), "PTR", v->reason);
+		/* iprev keeps the first PTR name once the PTR lookup answered */
+		if (v->name[0] == '\0')
+			check_stop(c, buf_cstr(&rev), "PTR", "temporary failure");
 		else
-			check_stop(c, v->name[0] != '\0' ? v->name : ip->text, rr,
-			    v->reason);
+			check_stop(c, v->name, rr, "temporary failure");
 		break;
 	default:
-		if (strcmp(v->reason, "no PTR record") == 0) {
-			check_say(c, CHECK_FAIL, "ptr %s: no PTR record at %s", ip->text,
-			    buf_cstr(&rev));
+		if (v->name[0] == '\0') {
+			check_say(c, CHECK_FAIL, "ptr %s: no PTR record at %s (%s)", ip->text,
+			    buf_cstr(&rev), v->reason);
 			check_fix("publish (in the reverse zone; ask whoever gave you the "
 			    "address): %s. IN PTR %s.", buf_cstr(&rev), buf_cstr(&host));
 		} else {
 			check_say(c, CHECK_FAIL, "ptr %s: PTR %s, which does not resolve "
 			    "back to %s (%s)", ip->text, v->name, ip->text, v->reason);
-			check_fix("publish: %s. IN %s %s", v->name[0] != '\0' ? v->name :
-			    buf_cstr(&host), rr, ip->text);
+			check_fix("publish: %s. IN %s %s", v->name, rr, ip->text);
 		}
 		break;
 	}

@@ -199,7 +199,8 @@ def run(tmp):
              1, [r"FAIL mx host mx2\.example\.com: no A or AAAA record \(nxdomain\)",
                  r"     publish: mx2\.example\.com\. IN A 192\.0\.2\.10"])
     run_case(tmp, keys, "no PTR", good, 1, [
-        r"FAIL ptr 192\.0\.2\.10: no PTR record at 10\.2\.0\.192\.in-addr\.arpa",
+        r"FAIL ptr 192\.0\.2\.10: no PTR record at 10\.2\.0\.192\.in-addr\.arpa "
+        r"\(no PTR record\)",
         r"     publish \(in the reverse zone; ask whoever gave you the address\): "
         r"10\.2\.0\.192\.in-addr\.arpa\. IN PTR mail\.example\.com\.",
         r"ok   ptr 2001:db8::10: .*"], ptrs=[(IP6, HOST)])
@@ -370,6 +371,11 @@ def run(tmp):
         r"\((SERVFAIL|REFUSED)\); 0 FAIL, 0 warn, \d+ ok before it"],
         extra_conf=[refuse_zone("_domainkey.example.com")],
         absent=[r".*dmarc.*"])
+    run_case(tmp, keys, "REFUSED at the PTR", good, 2, [
+        r"could not check: 10\.2\.0\.192\.in-addr\.arpa PTR lookup failed "
+        r"\(temporary failure\); 0 FAIL, 0 warn, 2 ok before it"],
+        ptrs=[(IP6, HOST)], extra_conf=[refuse_zone("10.2.0.192.in-addr.arpa")],
+        absent=[r".*spf.*"])
     run_case(tmp, keys, "REFUSED at an SPF include", without(good, "_spf.example.net"), 2, [
         r"ok   spf example\.com: .*",
         r"error example\.com SPF term lookup failed \(.*\)",
