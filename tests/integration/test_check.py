@@ -244,6 +244,10 @@ def run(tmp):
         r'ip4:192\.0\.2\.10 ip4:198\.51\.100\.0/24 ip6:2001:db8::10 -all"',
         r"ok   spf 2001:db8::10: pass for example\.com .*",
         r"1 FAIL, 0 warn, \d+ ok"])
+    run_case(tmp, keys, "SPF syntax error",
+             replace(good, DOMAIN + ". 60 IN TXT",
+                     txt(DOMAIN, "v=spf1 ip4:%s ip6:%s ip4:999.1.1.1 -all" % (IP4, IP6))),
+             1, [r"FAIL spf example\.com: permerror: .*"])
     eleven = " ".join("a:h%d.example.com" % i for i in range(1, 12))
     run_case(tmp, keys, "SPF with 11 lookups",
              replace(good, DOMAIN + ". 60 IN TXT",
