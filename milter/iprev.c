@@ -3,6 +3,7 @@
  * iprev_start: begin the check in a background thread (PTR, then the A or AAAA
  * lookups of every PTR name in parallel); iprev_finish: join it and return the
  * verdict (the same one on every call); iprev_free: join if needed, release.
+ * iprev_reverse_name: the PTR owner name of an address.
  * The verdict belongs to the check and dies with iprev_free.
  *
  * Verdicts (RFC 8601 §3, RFC 5451 §3):
@@ -39,22 +40,22 @@ struct iprev_check {
 	struct iprev_verdict v;
 };
 
-/* iprev_reverse_name - the in-addr.arpa or ip6.arpa name of the address */
-static void
-iprev_reverse_name(const struct iprev_check *c, struct buf *b)
+/* iprev_reverse_name - the in-addr.arpa or ip6.arpa name of an address */
+void
+iprev_reverse_name(int family, const unsigned char *addr, struct buf *b)
 {
 	static const char hex[] = "0123456789abcdef";
 	int i;
 
-	if (c->family == AF_INET) {
-		buf_printf(b, "%u.%u.%u.%u.in-addr.arpa", c->addr[3], c->addr[2],
-			   c->addr[1], c->addr[0]);
+	if (family == AF_INET) {
+		buf_printf(b, "%u.%u.%u.%u.in-addr.arpa", addr[3], addr[2], addr[1],
+			   addr[0]);
 		return;
 	}
 	for (i = 15; i >= 0; i--) {
-		buf_putc(b, hex[c->addr[i] & 0x0f]);
+		buf_putc(b, hex[addr[i] & 0x0f]);
 		buf_putc(b, '.');
-		buf_putc(b, hex[c->addr[i] >> 4]);
+		buf_putc(b, hex[addr[i] >> 4]);
 		buf_putc(b, '.');
 	}
 	buf_puts(b, "ip6.arpa");
@@ -100,7 +101,7 @@ iprev_run(struct iprev_check *c)
 	bool temp = false, pass = false;
 	int type = c->family == AF_INET ? DNS_T_A : DNS_T_AAAA;
 
-	iprev_reverse_name(c, &rev);
+	iprev_reverse_name(c->family, c->addr, &rev);
 	pq = dns_query_start(c->r, buf_cstr(&rev), DNS_T_PTR);
 	buf_free(&rev);
 	ptr = dns_query_wait(pq);

@@ -29,4 +29,9 @@ struct iprev_check *iprev_start(struct dns_resolver *r, const struct sockaddr *s
 const struct iprev_verdict *iprev_finish(struct iprev_check *c);
 void	 iprev_free(struct iprev_check *c);
 
+struct buf;
+/* iprev_reverse_name - append the in-addr.arpa (AF_INET, 4 bytes of addr) or
+ * ip6.arpa (AF_INET6, 16 bytes) name of an address to b */
+void	 iprev_reverse_name(int family, const unsigned char *addr, struct buf *b);
+
 #endif

@@ -30,7 +30,7 @@
 #include "conf.h"
 #include "dkim_key.h"
 #include "dkim_sign.h"
-#include "dkim_keyrec.h"
+#include "dkim_keycheck.h"
 #include "dns.h"
 #include "xalloc.h"
 
@@ -39,7 +39,6 @@
 #define KEYGEN_EXIT_USAGE	2
 #define KEYGEN_RSA_DEFAULT	2048
 #define KEYGEN_RSA_MAX		8192	/* the signer's buffer holds RSA-8192 */
-#define KEYGEN_TXT_STRING	255	/* bytes in one DNS character-string */
 #define KEYGEN_NAME_MAX		253	/* a domain name in text */
 #define KEYGEN_DNS_TIMEOUT_MS	5000
 
@@ -89,26 +88,6 @@ keygen_ossl(const char *what)
 
 	fprintf(stderr, "%s: %s failed%s%s\n", keygen_prog, what, why ? ": " : "",
 	    why ? why : "");
-}
-
-/* keygen_record - print the zone-file record, p= cut into 255-byte strings */
-static void
-keygen_record(const char *selector, const char *domain, enum dkim_alg alg,
-    const char *p)
-{
-	struct buf txt = BUF_INIT;
-
-	buf_printf(&txt, "v=DKIM1; k=%s; p=%s",
-	    alg == DKIM_ALG_ED25519_SHA256 ? "ed25519" : "rsa", p);
-	printf("%s._domainkey.%s. IN TXT (", selector, domain);
-	for (size_t i = 0; i < txt.len; i += KEYGEN_TXT_STRING) {
-		size_t n = txt.len - i < KEYGEN_TXT_STRING ? txt.len - i : KEYGEN_TXT_STRING;
-
-		/* base64, digits and "v=DKIM1; k=" need no escaping in quotes */
-		printf(" \"%.*s\"", (int)n, txt.data + i);
-	}
-	printf(" )\n");
-	buf_free(&txt);
 }
 
 /* keygen_generate - make the key, write it, print its record */
@@ -168,7 +147,11 @@ keygen_generate(const char *alg, long bits, const char *domain, const char *sele
 		keygen_ossl("encoding the public key");
 		goto out;
 	}
-	keygen_record(selector, domain, k.alg, p);
+	struct buf rec = BUF_INIT;
+
+	dkim_keycheck_zone_record(selector, domain, k.alg, p, &rec);
+	printf("%s\n", buf_cstr(&rec));
+	buf_free(&rec);
 	free(p);
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "%s: stdout: %s\n", keygen_prog, strerror(errno));
@@ -192,7 +175,6 @@ keygen_check(const char *domain, const char *selector, const char *keyfile,
 	struct conf *conf = NULL;
 	struct dns_options opts = { 0 };
 	int rc = KEYGEN_EXIT_FAIL;
-	struct buf name = BUF_INIT;
 
 	struct dkim_key *key = dkim_key_load(keyfile, false, err, sizeof(err));
 	if (key == NULL) {
@@ -219,58 +201,42 @@ keygen_check(const char *domain, const char *selector, const char *keyfile,
 		fprintf(stderr, "%s: resolver: %s\n", keygen_prog, err);
 		goto out;
 	}
-	buf_printf(&name, "%s._domainkey.%s", selector, domain);
+	struct dkim_keycheck kc;
+	enum dkim_keycheck_status st = dkim_keycheck_run(r, domain, selector, key, &kc);
+	const char *n = buf_cstr(&kc.name);
 
-	struct dns_query *q = dns_query_start(r, name.data, DNS_T_TXT);
-	const struct dns_answer *a = dns_query_wait(q);
-	if (a->status != DNS_OK) {
-		if (a->status == DNS_TEMPFAIL)
-			printf("error: %s TXT: lookup failed (%s)\n", name.data,
-			    a->why ? a->why : "temporary failure");
-		else
-			printf("missing: %s has no TXT record (%s)\n", name.data,
-			    dns_status_name(a->status));
-	} else {
-		size_t matched = 0;
+	switch (st) {
+	case DKIM_KEYCHECK_TEMPFAIL:
+		printf("error: %s TXT: lookup failed (%s)\n", n, buf_cstr(&kc.why));
+		break;
+	case DKIM_KEYCHECK_MISSING:
+		printf("missing: %s has no TXT record (%s)\n", n, buf_cstr(&kc.why));
+		break;
+	case DKIM_KEYCHECK_MATCH:
+	case DKIM_KEYCHECK_MISMATCH:
+		for (const char *l = buf_cstr(&kc.notes); *l != '\0';) {
+			size_t len = strcspn(l, "\n");
 
-		for (size_t i = 0; i < a->count; i++) {
-			struct dkim_keyrec rec = { 0 };
-
-			if (!dkim_keyrec_parse(a->rr[i].txt, a->rr[i].txt_len, &rec, err,
-			    sizeof(err))) {
-				printf("# %s TXT record %zu: not a key record: %s\n",
-				    name.data, i + 1, err);
-				continue;
-			}
-			if (rec.revoked)
-				printf("# %s TXT record %zu: key revoked (empty p=)\n",
-				    name.data, i + 1);
-			else if (rec.alg == key->alg && rec.pkey != NULL &&
-			    EVP_PKEY_eq(rec.pkey, key->pkey) == 1)
-				matched++;
-			dkim_keyrec_clear(&rec);
+			printf("# %s %.*s\n", n, (int)len, l);
+			l += len + (l[len] == '\n');
 		}
-		if (matched > 0) {
-			printf("match: %s publishes the public key of %s\n", name.data,
-			    keyfile);
+		if (kc.status == DKIM_KEYCHECK_MATCH) {
+			printf("match: %s publishes the public key of %s\n", n, keyfile);
 			rc = KEYGEN_EXIT_OK;
 		} else {
-			char *p = dkim_key_public_b64(key);
-
 			printf("mismatch: %s does not publish the public key of %s\n",
-			    name.data, keyfile);
-			if (p != NULL)
-				printf("# expected p=%s\n", p);
-			free(p);
+			    n, keyfile);
+			if (kc.expected_p != NULL)
+				printf("# expected p=%s\n", kc.expected_p);
 		}
-		if (a->count > 1)
+		if (kc.n_records > 1)
 			printf("# warning: %zu TXT records at %s; verifiers may pick any "
-			    "(RFC 6376 §3.6.2.2)\n", a->count, name.data);
+			    "(RFC 6376 §3.6.2.2)\n", kc.n_records, n);
+		break;
 	}
-	dns_query_free(q);
+	dkim_keycheck_clear(&kc);
 	dns_resolver_free(r);
 out:
-	buf_free(&name);
 	conf_free(conf);
 	dkim_key_free(key);
 	return rc;

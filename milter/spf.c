@@ -237,6 +237,7 @@ spf_evaluate(struct spf_check *c, SPF_server_t *srv, const char *sender,
 		spf_verdict_set(v, r, spf_reason_text(r,
 		    SPF_response_errcode(resp) != SPF_E_SUCCESS ?
 		    SPF_response_errcode(resp) : err));
+	spf_dns_counts(srv->resolver, &v->lookups, &v->void_lookups);
 	SPF_response_free(resp);
 	SPF_request_free(req);
 }

@@ -28,6 +28,8 @@ struct spf_verdict {
 					 * the §4.3 check is stored); "" when none was. DMARC
 					 * aligns with this field, never a re-parse of sender */
 	char	 reason[256];		/* short, safe for a header comment */
+	unsigned lookups;		/* DNS-querying terms the evaluation used */
+	unsigned void_lookups;		/* of its lookups, NXDOMAIN or no data */
 };
 
 struct spf_check;

@@ -5,6 +5,7 @@
  * spf_dns_begin     reset the per-evaluation counters
  * spf_dns_refused   did the evaluation break a limit or meet a refused record
  * spf_dns_tempfail  did a lookup fail temporarily
+ * spf_dns_counts    the lookups and void lookups an evaluation used
  * spf_dns_screen_record, spf_dns_truncate_name  pure helpers (unit-testable)
  *
  * libspf2 asks through two hooks: lookup (A, AAAA, MX, PTR) and get_spf (fetch,
@@ -1035,4 +1036,14 @@ spf_dns_tempfail(const SPF_dns_server_t *layer)
 	const struct spf_dns_state *st = layer->hook;
 
 	return st->tempfail;
+}
+
+/* spf_dns_counts - the last evaluation's DNS-querying terms and void lookups */
+void
+spf_dns_counts(const SPF_dns_server_t *layer, unsigned *terms, unsigned *voids)
+{
+	const struct spf_dns_state *st = layer->hook;
+
+	*terms = st->terms;
+	*voids = st->voids;
 }

@@ -43,6 +43,10 @@ void	 spf_dns_begin(SPF_dns_server_t *layer);
 bool	 spf_dns_refused(const SPF_dns_server_t *layer, const char **why);
 /* spf_dns_tempfail - true when a lookup of the last evaluation failed temporarily */
 bool	 spf_dns_tempfail(const SPF_dns_server_t *layer);
+/* spf_dns_counts - the last evaluation's DNS-querying terms and void lookups
+ * (one past a limit when the evaluation stopped there) */
+void	 spf_dns_counts(const SPF_dns_server_t *layer, unsigned *terms,
+	    unsigned *voids);
 
 /* spf_dns_screen_record - NULL when the v=spf1 record text is acceptable, else
  * why it is refused (a static string); pure, exported for unit tests */

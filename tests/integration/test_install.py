@@ -46,11 +46,13 @@ def main():
     files = {
         "daemon in sbindir": d["sbindir"] + "/authmilter",
         "key tool in bindir": d["bindir"] + "/authmilter-keygen",
+        "check tool in bindir": d["bindir"] + "/authmilter-check",
         "example config": d["sysconfdir"] + "/authmilter/milter.conf",
         "systemd unit": d["prefix"] + "/lib/systemd/system/authmilter.service",
         "authmilter(8)": d["mandir"] + "/man8/authmilter.8",
         "milter.conf(5)": d["mandir"] + "/man5/milter.conf.5",
         "authmilter-keygen(8)": d["mandir"] + "/man8/authmilter-keygen.8",
+        "authmilter-check(8)": d["mandir"] + "/man8/authmilter-check.8",
     }
     for what, path in files.items():
         R.ok("installed: %s (%s)" % (what, path), os.path.isfile(dest + path))
