@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "dkim_canon.h"
+#include "dkim_sig.h"
 #include "dns.h"
 #include "header.h"
 #include "result.h"
@@ -22,7 +23,7 @@
 struct dkim_verdict {
 	enum auth_result result;	/* PASS, FAIL, NEUTRAL, POLICY, TEMPERROR, PERMERROR */
 	char	 domain[256];		/* header.d */
-	char	 identity[320];		/* header.i */
+	char	 identity[DKIM_SIG_IDENTITY_MAX + 1];	/* header.i, i= decoded */
 	char	 selector[128];		/* header.s */
 	char	 alg[16];		/* header.a */
 	char	 b_prefix[9];		/* header.b */

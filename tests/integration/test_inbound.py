@@ -131,12 +131,13 @@ def message(frm="a@example.org", body="Hello.\nSecond line.\n", extra=(),
 
 
 def sign(msg, domain, selector="rsa", key=None, alg=b"rsa-sha256",
-         canon=(b"relaxed", b"simple")):
-    """msg with a dkimpy signature on top."""
+         canon=(b"relaxed", b"simple"), identity=None):
+    """msg with a dkimpy signature on top (identity: the i= text as written)."""
     if key is None:
         key = ED_KEY if alg == b"ed25519-sha256" else RSA_KEY
     sig = dkim.sign(msg, selector.encode(), domain.encode(), key,
                     canonicalize=canon, signature_algorithm=alg, linesep=b"\n",
+                    identity=identity,
                     include_headers=[b"from", b"to", b"subject", b"date",
                                      b"message-id"])
     return sig + msg
@@ -395,6 +396,12 @@ def cases():
                  canon=(b"relaxed", b"relaxed")),
         action="accept", ar={"dkim": "pass", "dmarc": "pass",
                              "props": {"header.d": "example.com", "header.a": "rsa-sha256"}},
+        logdkim=["pass"], dmarc=("pass", "none"))
+    add(name="i= in dkim-quoted-printable (jlong=40example.org): pass, header.i decoded",
+        mailfrom="x@example.com",
+        msg=sign(message(subject="qpi"), "example.org", identity=b"jlong=40example.org"),
+        action="accept", ar={"dkim": "pass", "dmarc": "pass",
+                             "props": {"header.i": "jlong@example.org"}},
         logdkim=["pass"], dmarc=("pass", "none"))
     add(name="dkimpy RSA simple/simple, SPF unaligned: dmarc pass",
         mailfrom="x@example.com",
