@@ -18,7 +18,7 @@
 #include "header.h"
 #include "result.h"
 
-#define DKIM_CLOCK_DRIFT	300	/* seconds of t= in the future we accept */
+#define DKIM_CLOCK_DRIFT	300	/* seconds of clock drift allowed on t= and x= */
 
 struct dkim_verdict {
 	enum auth_result result;	/* PASS, FAIL, NEUTRAL, POLICY, TEMPERROR, PERMERROR */

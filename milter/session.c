@@ -466,9 +466,11 @@ session_log_dkim(struct buf *line, const struct dkim_verdict *v, size_t n, size_
 {
 	if (n == 0)
 		buf_puts(line, " dkim=none");
+	/* the reason as in the A-R comment: set_reason keeps it free of '(' ')' */
 	for (size_t i = 0; i < n; i++)
-		buf_printf(line, " dkim=%s header.d=%s header.s=%s",
-		    auth_result_name(v[i].result), v[i].domain, v[i].selector);
+		buf_printf(line, " dkim=%s%s%s%s header.d=%s header.s=%s",
+		    auth_result_name(v[i].result), v[i].reason[0] ? " (" : "",
+		    v[i].reason, v[i].reason[0] ? ")" : "", v[i].domain, v[i].selector);
 	if (ignored > 0)
 		buf_printf(line, " dkim-ignored=%zu", ignored);
 }

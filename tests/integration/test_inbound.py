@@ -26,11 +26,13 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Milter, Results, run_miltc  # noqa: E402
 from dnsserver import (DNSServer, DelayProxy, a, refuse_zone,  # noqa: E402
                        txt)
+from dkimsig import sign_tags  # noqa: E402
 
 import authres  # noqa: E402
 import dkim  # noqa: E402
@@ -141,6 +143,15 @@ def sign(msg, domain, selector="rsa", key=None, alg=b"rsa-sha256",
                     include_headers=[b"from", b"to", b"subject", b"date",
                                      b"message-id"])
     return sig + msg
+
+
+def sign_at(msg, t=None, x=None):
+    """msg signed for example.org (s=rsa) with t= and x= as given (None: absent)."""
+    tags = [(b"v", b"1"), (b"a", b"rsa-sha256"), (b"c", b"relaxed/simple"),
+            (b"d", b"example.org"), (b"s", b"rsa")]
+    tags += [(k, str(v).encode()) for k, v in ((b"t", t), (b"x", x)) if v is not None]
+    tags.append((b"h", b"from:to:subject:date:message-id"))
+    return sign_tags(msg, tags, RSA_KEY)
 
 
 def opendkim_sign(msg):
@@ -376,6 +387,30 @@ def cases():
         msg=sign(message(subject="revoked"), "example.org", selector="revoked"),
         action="accept", ar={"dkim": "permerror", "props": {"header.s": "revoked"}},
         logdkim=["permerror"], dmarc=("pass", "none"))
+    # time (RFC 6376 §6.1.1, RFC 8601 §2.7.1): outside the 300 s allowance an
+    # expired signature and one from the future are permerror, the reason in the
+    # A-R comment and in the log line
+    now = int(time.time())
+    # (SPF aligns, so DMARC passes and the message and its A-R stay)
+    add(name="x= in the past: dkim=permerror (signature expired)",
+        mailfrom="x@example.org",
+        msg=sign_at(message(subject="expired"), t=now - 86400, x=now - 3600),
+        action="accept", ar={"dkim": "permerror", "dmarc": "pass"},
+        ar_text=["dkim=permerror (signature expired) header.d=example.org"],
+        logdkim=["permerror"], logreason=["signature expired"],
+        dmarc=("pass", "none"))
+    add(name="t= an hour in the future: dkim=permerror (t= in the future)",
+        mailfrom="x@example.org",
+        msg=sign_at(message(subject="future"), t=now + 3600),
+        action="accept", ar={"dkim": "permerror", "dmarc": "pass"},
+        ar_text=["dkim=permerror (t= in the future) header.d=example.org"],
+        logdkim=["permerror"], logreason=["t= in the future"],
+        dmarc=("pass", "none"))
+    add(name="x= in the future, t= now: pass", mailfrom="x@example.com",
+        msg=sign_at(message(subject="fresh"), t=now, x=now + 3600),
+        action="accept", ar={"dkim": "pass", "dmarc": "pass"},
+        ar_text=["dkim=pass header.d=example.org"],
+        logdkim=["pass"], logreason=[None], dmarc=("pass", "none"))
     add(name="rsa-sha1 signature does not pass (DMARC fails: quarantine)",
         mailfrom="x@example.com",
         msg=sign(message("a@example.net", subject="sha1"), "example.net",
@@ -432,9 +467,14 @@ def parse_log(line):
     """The inbound log line as (fields, dkim list, flags)."""
     body = line.split(": inbound ", 1)[1]
     fields, dk, flags = {}, [], set()
-    for tok in body.split():
+    prev = ""
+    for tok in re.findall(r"\([^)]*\)|\S+", body):
+        after_dkim, prev = prev.startswith("dkim="), tok
         if tok.startswith("(") and tok.endswith(")"):
-            flags.add(tok.strip("()"))
+            if after_dkim:
+                dk[-1]["reason"] = tok[1:-1]    # dkim=RESULT (reason)
+            else:
+                flags.add(tok.strip("()"))
             continue
         k, eq, v = tok.partition("=")
         if not eq:
@@ -475,6 +515,9 @@ def check_case(R, m, c, qid):
                 "Authentication-Results: " + ars[0][3])
             out["ar"] = h
             check_ar(R, name, h, c.get("ar", {}), ars[0][3])
+            flat = re.sub(r"\s+", " ", ars[0][3])
+            for text in c.get("ar_text", []):
+                R.ok("%s: A-R has %r" % (name, text), text in flat, flat)
     else:
         R.eq("%s: no A-R on a refusal" % name, len(ars), 0)
     if "deleted" in c:
@@ -495,6 +538,9 @@ def check_case(R, m, c, qid):
             R.ok("%s: log has %s" % (name, k), k in fields, line)
         else:
             R.eq("%s: log %s" % (name, k), fields.get(k), v)
+    if "logreason" in c:
+        R.eq("%s: log dkim reasons" % name, [d.get("reason") for d in dk],
+             c["logreason"])
     if "logdkim" in c:
         got = [d["dkim"] for d in dk]
         R.ok("%s: log dkim results" % name, len(got) == len(c["logdkim"]) and all(
