@@ -344,9 +344,9 @@ dns_resolver_free(struct dns_resolver *r)
 	free(r);
 }
 
-/* dns_name_ok - may this query name exist in the DNS? */
-static bool
-dns_name_ok(const char *name)
+/* dns_name_ok - may this query name exist in the DNS? See dns.h for the flags */
+bool
+dns_name_ok(const char *name, unsigned flags)
 {
 	size_t len = strlen(name), i, label = 0;
 
@@ -363,14 +363,28 @@ dns_name_ok(const char *name)
 			label = 0;
 			continue;
 		}
-		/* libunbound reads backslash escapes; whitespace and control
-		 * characters are never part of a name we are given */
-		if (c <= ' ' || c == 0x7f || c == '\\')
+		/* a host or domain name we are given never holds whitespace,
+		 * controls or a backslash; a macro-built one may hold any octet
+		 * (RFC 2181 §11), which dns_query_start_flags escapes */
+		if ((flags & DNS_NAME_MACRO) == 0 && (c <= ' ' || c == 0x7f || c == '\\'))
 			return false;
 		if (++label > DNS_MAX_LABEL)
 			return false;
 	}
 	return label > 0;
+}
+
+/* dns_name_text - the name as libunbound's text form reads it: every octet
+ * outside printable ASCII, and the backslash, as \DDD (RFC 1035 §5.1) */
+static void
+dns_name_text(const char *name, struct buf *out)
+{
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '\\')
+			buf_printf(out, "\\%03u", *p);
+		else
+			buf_putc(out, (char)*p);
+	}
 }
 
 /* Bounds-checked reader over one RR's rdata. */
@@ -677,14 +691,23 @@ dns_query_new(struct dns_resolver *r, int rrtype)
 	return q;
 }
 
-/* dns_query_start - begin a lookup; never NULL */
+/* dns_query_start - begin a lookup of a host or domain name; never NULL */
 struct dns_query *
 dns_query_start(struct dns_resolver *r, const char *name, int rrtype)
 {
+	return dns_query_start_flags(r, name, rrtype, 0);
+}
+
+/* dns_query_start_flags - begin a lookup, name checked by dns_name_ok(flags) */
+struct dns_query *
+dns_query_start_flags(struct dns_resolver *r, const char *name, int rrtype,
+    unsigned flags)
+{
 	struct dns_query *q = dns_query_new(r, rrtype);
+	struct buf text = BUF_INIT;
 	int rc, id = 0;
 
-	if (!dns_name_ok(name)) {
+	if (!dns_name_ok(name, flags)) {
 		q->ans.status = DNS_NXDOMAIN;
 		q->ans.why = "bad name";
 		q->done = true;
@@ -696,8 +719,10 @@ dns_query_start(struct dns_resolver *r, const char *name, int rrtype)
 	}
 	q->name = xstrdup(name);
 	q->refs = 2; /* the callback's, until it runs */
-	rc =
-	    ub_resolve_async(r->ctx, name, rrtype, 1 /* IN */, q, dns_query_done_cb, &id);
+	dns_name_text(name, &text);
+	rc = ub_resolve_async(r->ctx, buf_cstr(&text), rrtype, 1 /* IN */, q,
+	    dns_query_done_cb, &id);
+	buf_free(&text);
 	dns_pthread_ok(pthread_mutex_lock(&q->lock), "lock");
 	if (rc != 0) {
 		q->refs = 1; /* no callback will come */

@@ -145,27 +145,6 @@ spf_dns_truncate_name(const char *name)
 	return name;
 }
 
-/* spf_dns_name_ok - labels of 1..63 bytes, at most 253 bytes in all */
-static bool
-spf_dns_name_ok(const char *name)
-{
-	size_t len = strlen(name), label = 0;
-
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > SPF_DNS_MAX_NAME)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (name[i] == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else if (++label > 63)
-			return false;
-	}
-	return label > 0;
-}
-
 /* spf_dns_macro_letter - RFC 7208 §7.1 letters allowed in a domain-spec
  * (c, r and t belong to explanation text only), either case */
 static bool
@@ -765,13 +744,13 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 	if (name == NULL)
 		return spf_dns_rr_status(layer, domain, type, HOST_NOT_FOUND);
 	name = spf_dns_truncate_name(name);
-	if (!spf_dns_name_ok(name)) {
+	if (!dns_name_ok(name, DNS_NAME_MACRO)) {
 		if (!sub && !spf_dns_count_void(st))
 			return spf_dns_rr_status(layer, domain, type, TRY_AGAIN);
 		return spf_dns_rr_status(layer, domain, type, HOST_NOT_FOUND);
 	}
 
-	q = dns_query_start(st->resolver, name, rrtype);
+	q = dns_query_start_flags(st->resolver, name, rrtype, DNS_NAME_MACRO);
 	a = dns_query_wait(q);
 	switch (a->status) {
 	case DNS_TEMPFAIL:
@@ -884,13 +863,13 @@ spf_dns_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 		return spf_dns_set(resp, SPF_RESULT_PERMERROR, SPF_E_NOT_CONFIG);
 
 	name = spf_dns_truncate_name(domain);
-	if (!spf_dns_name_ok(name)) {
+	if (!dns_name_ok(name, DNS_NAME_MACRO)) {
 		if (!top && !spf_dns_count_void(st))
 			return spf_dns_set(resp, SPF_RESULT_PERMERROR, SPF_E_BIG_DNS);
 		return spf_dns_set(resp, SPF_RESULT_NONE, SPF_E_NOT_SPF);
 	}
 
-	q = dns_query_start(st->resolver, name, DNS_T_TXT);
+	q = dns_query_start_flags(st->resolver, name, DNS_T_TXT, DNS_NAME_MACRO);
 	a = dns_query_wait(q);
 	switch (a->status) {
 	case DNS_TEMPFAIL:
