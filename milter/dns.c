@@ -44,8 +44,6 @@
 #include "xalloc.h"
 
 #define DNS_DEFAULT_TIMEOUT_MS 5000 /* when the options say 0 */
-#define DNS_MAX_NAME_TEXT 253	    /* characters of a name without final dot */
-#define DNS_MAX_LABEL 63	    /* octets of one label (RFC 1035 §2.3.4) */
 #define DNS_MAX_NAME_WIRE 255	    /* octets of a wire-format name */
 #define DNS_CANCEL_GRACE_MS 1000    /* wait for a callback ub_cancel missed */
 
@@ -342,36 +340,6 @@ dns_resolver_free(struct dns_resolver *r)
 		ub_ctx_delete(r->ctx);
 	dns_cache_free(r->cache);
 	free(r);
-}
-
-/* dns_name_ok - may this query name exist in the DNS? See dns.h for the flags */
-bool
-dns_name_ok(const char *name, unsigned flags)
-{
-	size_t len = strlen(name), i, label = 0;
-
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > DNS_MAX_NAME_TEXT)
-		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		/* a host or domain name we are given never holds whitespace,
-		 * controls or a backslash; a macro-built one may hold any octet
-		 * (RFC 2181 §11), which dns_query_start_flags escapes */
-		if ((flags & DNS_NAME_MACRO) == 0 && (c <= ' ' || c == 0x7f || c == '\\'))
-			return false;
-		if (++label > DNS_MAX_LABEL)
-			return false;
-	}
-	return label > 0;
 }
 
 /* dns_name_text - the name as libunbound's text form reads it: every octet

@@ -77,7 +77,10 @@ struct dns_resolver *dns_resolver_new(const struct dns_options *opts, char *err,
 /* dns_resolver_free - all queries must have been freed first */
 void	 dns_resolver_free(struct dns_resolver *r);
 
-/* dns_name_ok - may this name exist: 1..253 octets without the final dot,
+#define DNS_MAX_NAME_TEXT	253	/* octets of a name without final dot */
+#define DNS_MAX_LABEL		63	/* octets of one label (RFC 1035 §2.3.4) */
+
+/* dns_name_ok (dns_name.c) - may this name exist: 1..253 octets without the final dot,
  * labels of 1..63. Without flags, no whitespace, control or backslash (a host
  * or domain name we were given). DNS_NAME_MACRO: a name built by an SPF macro,
  * whose labels may hold any octet but NUL (RFC 2181 §11; `%_` gives a space). */

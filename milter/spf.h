@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "dns.h"
 #include "result.h"
+#include "spf_macro.h"
 
 struct spf_verdict {
 	enum auth_result result;	/* NONE/PASS/FAIL/SOFTFAIL/NEUTRAL/TEMPERROR/PERMERROR,
@@ -22,6 +23,8 @@ struct spf_verdict {
 	char	 sender[512];		/* what was checked: local@domain, or the HELO name */
 	char	 domain[256];		/* the domain whose record was evaluated */
 	char	 reason[256];		/* short, safe for a header comment */
+	char	 explanation[SPF_MACRO_MAX_EXP + 1];	/* a fail's exp= text (RFC 7208
+					 * §6.2): printable ASCII, whole or "" */
 };
 
 struct spf_check;

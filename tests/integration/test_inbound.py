@@ -110,6 +110,13 @@ RECORDS = [
     a("dkimtemp.com", "192.0.2.15"),
     a("badrec.com", "192.0.2.16"), txt("badrec.com", SPF_GOOD),
     txt("_dmarc.badrec.com", "v=DMARC1; p=bogus"),
+    # SPF exp= (RFC 7208 §6.2): a good explanation, and one with a control byte
+    a("spfexp.com", "192.0.2.17"),
+    txt("spfexp.com", "v=spf1 ip4:192.0.2.10 -all exp=why.%{d}"),
+    txt("why.spfexp.com", "%{i} may not send for %{d} (%{l}), see http://%{d}/spf"),
+    a("badexp.com", "192.0.2.18"),
+    txt("badexp.com", "v=spf1 ip4:192.0.2.10 -all exp=why.%{d}"),
+    txt("why.badexp.com", "line one\r\n250 forged"),
 ]
 PTRS = [(IP_GOOD, "mail.example.org"), (IP_FWD, "fwd.example.net"),
         (IP_LIAR, "liar.example.net")]
@@ -342,6 +349,18 @@ def cases():
         action="reject", reply="550 5.7.23",
         log={"spf": "fail", "dmarc": "none", "action": "reject", "by": "spf"},
         dmarc=("none", "none"))
+    add(name="SPF fail with exp=: the explanation in the 550 reply", ip=IP_FWD,
+        helo="fwd.example.net", mailfrom="joe@spfexp.com",
+        msg=message("a@nodmarc.com", subject="spfexp"), action="reject",
+        reply="550 5.7.23", reply_text="550 5.7.23 SPF fail: 192.0.2.50 may not send "
+        "for spfexp.com (joe), see http://spfexp.com/spf",
+        log={"spf": "fail", "action": "reject", "by": "spf"}, dmarc=("none", "none"))
+    add(name="SPF fail with a control byte in exp=: the default reply", ip=IP_FWD,
+        helo="fwd.example.net", mailfrom="joe@badexp.com",
+        msg=message("a@nodmarc.com", subject="badexp"), action="reject",
+        reply="550 5.7.23", reply_text="550 5.7.23 SPF fail: badexp.com does not "
+        "permit this host to send its mail",
+        log={"spf": "fail", "action": "reject", "by": "spf"}, dmarc=("none", "none"))
     add(name="SPF softfail: accepted by default", ip=IP_FWD, helo="fwd.example.net",
         mailfrom="x@example.net", msg=message("a@nodmarc.com", subject="soft"),
         action="accept", ar={"spf": "softfail", "dmarc": "none"},
@@ -506,6 +525,8 @@ def check_case(R, m, c, qid):
     if c.get("reply"):
         R.ok("%s: reply %s" % (name, c["reply"]), (r["reply"] or "").startswith(
             c["reply"] + " "), r["reply"])
+    if c.get("reply_text"):
+        R.eq("%s: reply text" % name, r["reply"], c["reply_text"])
     out = {"ar": None, "log": None}
     ars = [mod for mod in r["mods"] if mod[2].lower() == "authentication-results"
            and mod[0] in ("add", "insert")]
