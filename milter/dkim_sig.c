@@ -326,34 +326,90 @@ parse_headers(const struct dkim_tag *t, struct dkim_sig *s, char *err, size_t er
 	return true;
 }
 
-/* parse_identity - i= : [local-part] "@" domain, within d= or a subdomain of it */
+/* hex_digit - the value of a hex digit, -1 for others; lower case too, as
+ * RFC 2045 §6.7 lets a robust decoder accept it (Mail::DKIM and OpenDKIM do) */
+static int
+hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* qp_decode - dkim-quoted-printable (RFC 6376 §2.11) to a new NUL-terminated string:
+ * FWS dropped, "=XX" decoded; NULL for a bare '=' or a bad hex pair. The result is
+ * never longer than the input; *out_len excludes the NUL; caller frees. */
+static char *
+qp_decode(const char *s, size_t len, size_t *out_len)
+{
+	char *out = xmalloc(len + 1);
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (is_wsp(c) || c == '\r' || c == '\n')
+			continue;
+		if (c == '=') {
+			if (len - i < 3 || hex_digit((unsigned char)s[i + 1]) < 0 ||
+			    hex_digit((unsigned char)s[i + 2]) < 0) {
+				free(out);
+				return NULL;
+			}
+			c = (unsigned char)(hex_digit((unsigned char)s[i + 1]) * 16 +
+			    hex_digit((unsigned char)s[i + 2]));
+			i += 2;
+		}
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	*out_len = o;
+	return out;
+}
+
+/* parse_identity - i= : [local-part] "@" domain after dkim-quoted-printable
+ * decoding (RFC 6376 §3.5), the domain d= or a subdomain of it. The decoded
+ * value must fit DKIM_SIG_IDENTITY_MAX: it is reported whole or not at all. */
 static bool
 parse_identity(const struct dkim_tag *t, struct dkim_sig *s, char *err, size_t errlen)
 {
-	const char *at = NULL;
+	size_t len, at = SIZE_MAX;
+	char *id = qp_decode(t->value, t->value_len, &len);
 
-	for (size_t i = 0; i < t->value_len; i++) {
-		unsigned char c = (unsigned char)t->value[i];
-		if (c == '@')
-			at = t->value + i;
-		else if (c <= 0x20 || c == 0x7f)
-			return seterr(err, errlen, "bad i=");
+	if (id == NULL)
+		return seterr(err, errlen, "bad quoted-printable in i=");
+	if (len > DKIM_SIG_IDENTITY_MAX) {
+		free(id);
+		return seterr(err, errlen, "i= too long");
 	}
-	if (at == NULL)
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)id[i];
+		if (c == '@')
+			at = i;
+		else if (c <= 0x20 || c == 0x7f) {
+			free(id);
+			return seterr(err, errlen, "bad i=");
+		}
+	}
+	if (at == SIZE_MAX || !domain_ok(id + at + 1, len - at - 1)) {
+		free(id);
 		return seterr(err, errlen, "bad i=");
-	const char *dom = at + 1;
-	size_t dl = t->value_len - (size_t)(dom - t->value);
-	size_t d_len = strlen(s->domain);
-	if (!domain_ok(dom, dl))
-		return seterr(err, errlen, "bad i=");
-	if (!(dl == d_len && strncasecmp(dom, s->domain, dl) == 0) &&
-	    !(dl > d_len + 1 && dom[dl - d_len - 1] == '.' &&
-	    strncasecmp(dom + dl - d_len, s->domain, d_len) == 0))
-		return seterr(err, errlen, "i= is not within d=");
-	s->identity = xstrndup(t->value, t->value_len);
-	/* the domain part compares case-insensitively; store it lower case */
-	for (char *p = s->identity + (at - t->value) + 1; *p != '\0'; p++)
+	}
+	/* the domain part compares case-insensitively; keep it lower case */
+	char *dom = id + at + 1;
+	size_t dl = len - at - 1, d_len = strlen(s->domain);
+	for (char *p = dom; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
+	if (!(dl == d_len && memcmp(dom, s->domain, dl) == 0) &&
+	    !(dl > d_len + 1 && dom[dl - d_len - 1] == '.' &&
+	    memcmp(dom + dl - d_len, s->domain, d_len) == 0)) {
+		free(id);
+		return seterr(err, errlen, "i= is not within d=");
+	}
+	s->identity = id;
 	return true;
 }
 

@@ -16,12 +16,15 @@
 
 #define DKIM_SIG_MAX_LEN	(64 * 1024)	/* a longer header is permerror */
 #define DKIM_SIG_MAX_HEADERS	128		/* names in h= */
+/* decoded i=: a local-part of RFC 5321 §4.5.3.1.1's 64 octets, '@', a 253-octet
+ * domain. A longer one is permerror, so header.i is never shown cut. */
+#define DKIM_SIG_IDENTITY_MAX	(64 + 1 + 253)
 
 struct dkim_sig {
 	enum dkim_alg	 alg;
 	char		*domain;		/* d=, lower case */
 	char		*selector;		/* s= */
-	char		*identity;		/* i=, default "@" d= */
+	char		*identity;		/* i= decoded, default "@" d= */
 	enum dkim_canon	 header_canon, body_canon;
 	char		**headers;		/* h=, as written */
 	size_t		 n_headers;

@@ -11,9 +11,12 @@
  * - Several TXT records at the key name (RFC 6376 §3.6.2.2 leaves it undefined):
  *   the first, in answer order, that parses as a key record is used; when none
  *   parses, permerror with the first one's error.
- * - An expired signature (x= more than DKIM_CLOCK_DRIFT in the past) is "fail"
- *   ("signature expired"), as most verifiers report it; t= more than
- *   DKIM_CLOCK_DRIFT in the future is permerror (the signature is malformed).
+ * - Time: an expired signature (x= more than DKIM_CLOCK_DRIFT, 300 s, in the past)
+ *   and one from the future (t= more than DKIM_CLOCK_DRIFT ahead) are both
+ *   permerror, "signature expired" and "t= in the future": RFC 6376 §6.1.1 names
+ *   PERMFAIL (signature expired), and RFC 8601 §2.7.1 keeps "fail" for a signature
+ *   that was checked and did not verify. The same allowance on both sides absorbs
+ *   the signer's and our clock drift; x= before t= is refused when parsing.
  * - An RSA key shorter than opts->min_key_bits (never below RFC 8301's 1024) is
  *   permerror "key too short": RFC 8301 §3.2 says such signatures MUST NOT be
  *   considered valid, and nothing was verified that could be called a "policy" pass.
@@ -270,7 +273,7 @@ dkim_verify_check(const struct dkim_sig *s, const struct dkim_keyrec *k,
 		return;
 	}
 	if (s->expire >= 0 && s->expire + DKIM_CLOCK_DRIFT < (int64_t)now) {
-		verdict(out, AUTH_FAIL, "signature expired");
+		verdict(out, AUTH_PERMERROR, "signature expired");
 		return;
 	}
 	if (k->revoked || k->pkey == NULL) {

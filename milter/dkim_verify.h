@@ -13,17 +13,18 @@
 #include <time.h>
 
 #include "dkim_canon.h"
+#include "dkim_sig.h"
 #include "dns.h"
 #include "header.h"
 #include "result.h"
 
-#define DKIM_CLOCK_DRIFT	300	/* seconds of t= in the future we accept */
+#define DKIM_CLOCK_DRIFT	300	/* seconds of clock drift allowed on t= and x= */
 
 struct dkim_verdict {
 	enum auth_result result;	/* PASS, FAIL, NEUTRAL, POLICY, TEMPERROR, PERMERROR */
 	char	 domain[256];		/* header.d: d= is at most 253 bytes (dkim_sig.c) */
-	char	 identity[320];		/* header.i; "" when i= is longer (shown only,
-					 * never re-read: no cut copy stands for it) */
+	char	 identity[DKIM_SIG_IDENTITY_MAX + 1];	/* header.i, i= decoded: longer is
+					 * permerror in dkim_sig.c, so it always fits */
 	char	 selector[256];		/* header.s: s= is at most 253 bytes */
 	char	 alg[16];		/* header.a */
 	char	 b_prefix[9];		/* header.b */

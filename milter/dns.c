@@ -45,8 +45,6 @@
 #include "xalloc.h"
 
 #define DNS_DEFAULT_TIMEOUT_MS 5000 /* when the options say 0 */
-#define DNS_MAX_NAME_TEXT 253	    /* characters of a name without final dot */
-#define DNS_MAX_LABEL 63	    /* octets of one label (RFC 1035 §2.3.4) */
 #define DNS_CANCEL_GRACE_MS 1000    /* wait for a callback ub_cancel missed */
 
 struct dns_resolver {
@@ -294,33 +292,17 @@ dns_resolver_free(struct dns_resolver *r)
 	free(r);
 }
 
-/* dns_name_ok - may this query name exist in the DNS? */
-static bool
-dns_name_ok(const char *name)
+/* dns_name_text - the name as libunbound's text form reads it: every octet
+ * outside printable ASCII, and the backslash, as \DDD (RFC 1035 §5.1) */
+static void
+dns_name_text(const char *name, struct buf *out)
 {
-	size_t len = strlen(name), i, label = 0;
-
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > DNS_MAX_NAME_TEXT)
-		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		/* libunbound reads backslash escapes; whitespace and control
-		 * characters are never part of a name we are given */
-		if (c <= ' ' || c == 0x7f || c == '\\')
-			return false;
-		if (++label > DNS_MAX_LABEL)
-			return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '\\')
+			buf_printf(out, "\\%03u", *p);
+		else
+			buf_putc(out, (char)*p);
 	}
-	return label > 0;
 }
 
 /* dns_query_release - drop one reference; the last one frees */
@@ -414,14 +396,23 @@ dns_query_new(struct dns_resolver *r, int rrtype)
 	return q;
 }
 
-/* dns_query_start - begin a lookup; never NULL */
+/* dns_query_start - begin a lookup of a host or domain name; never NULL */
 struct dns_query *
 dns_query_start(struct dns_resolver *r, const char *name, int rrtype)
 {
+	return dns_query_start_flags(r, name, rrtype, 0);
+}
+
+/* dns_query_start_flags - begin a lookup, name checked by dns_name_ok(flags) */
+struct dns_query *
+dns_query_start_flags(struct dns_resolver *r, const char *name, int rrtype,
+    unsigned flags)
+{
 	struct dns_query *q = dns_query_new(r, rrtype);
+	struct buf text = BUF_INIT;
 	int rc, id = 0;
 
-	if (!dns_name_ok(name)) {
+	if (!dns_name_ok(name, flags)) {
 		q->ans.status = DNS_NXDOMAIN;
 		q->ans.why = "bad name";
 		q->done = true;
@@ -433,8 +424,10 @@ dns_query_start(struct dns_resolver *r, const char *name, int rrtype)
 	}
 	q->name = xstrdup(name);
 	q->refs = 2; /* the callback's, until it runs */
-	rc =
-	    ub_resolve_async(r->ctx, name, rrtype, 1 /* IN */, q, dns_query_done_cb, &id);
+	dns_name_text(name, &text);
+	rc = ub_resolve_async(r->ctx, buf_cstr(&text), rrtype, 1 /* IN */, q,
+	    dns_query_done_cb, &id);
+	buf_free(&text);
 	lock_take(&q->lock);
 	if (rc != 0) {
 		q->refs = 1; /* no callback will come */

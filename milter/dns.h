@@ -29,9 +29,20 @@ struct dns_resolver *dns_resolver_new(const struct dns_options *opts, char *err,
 /* dns_resolver_free - all queries must have been freed first */
 void	 dns_resolver_free(struct dns_resolver *r);
 
+/* dns_name_ok (dns_name.c) - may this name exist: 1..253 octets without the final dot,
+ * labels of 1..63. Without flags, no whitespace, control or backslash (a host
+ * or domain name we were given). DNS_NAME_MACRO: a name built by an SPF macro,
+ * whose labels may hold any octet but NUL (RFC 2181 §11; `%_` gives a space). */
+#define DNS_NAME_MACRO	0x1
+bool	 dns_name_ok(const char *name, unsigned flags);
+
 /* dns_query_start - begin a lookup; never NULL (a failure to start is an answer
- * with DNS_TEMPFAIL). name may carry a final dot or not. */
+ * with DNS_TEMPFAIL). name may carry a final dot or not; a name that
+ * dns_name_ok(name, 0) refuses is answered NXDOMAIN without asking. */
 struct dns_query *dns_query_start(struct dns_resolver *r, const char *name, int rrtype);
+/* dns_query_start_flags - the same with dns_name_ok's flags */
+struct dns_query *dns_query_start_flags(struct dns_resolver *r, const char *name,
+	    int rrtype, unsigned flags);
 /* dns_query_wait - block until the answer or the deadline; the answer belongs to q */
 const struct dns_answer *dns_query_wait(struct dns_query *q);
 /* dns_query_done - true when wait would not block */

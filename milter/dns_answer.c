@@ -18,7 +18,6 @@
 #include "dns_answer.h"
 #include "xalloc.h"
 
-#define DNS_MAX_LABEL 63	    /* octets of one label (RFC 1035 §2.3.4) */
 #define DNS_MAX_NAME_WIRE 255	    /* octets of a wire-format name */
 
 /* dns_status_name - "ok", "nxdomain", "nodata", "tempfail" */

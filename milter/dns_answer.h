@@ -15,6 +15,9 @@
 #define DNS_T_TXT	16
 #define DNS_T_AAAA	28
 
+#define DNS_MAX_NAME_TEXT	253	/* octets of a name without final dot */
+#define DNS_MAX_LABEL		63	/* octets of one label (RFC 1035 §2.3.4) */
+
 /* Caps on what one answer can make us hold. */
 #define DNS_MAX_RECORDS		64		/* RRs kept from one answer */
 /* Bytes of one joined TXT record: the most an RR's rdata can carry, so no record is

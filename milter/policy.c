@@ -27,6 +27,10 @@
 
 #include "policy.h"
 
+/* an SPF explanation goes into the reply text whole */
+_Static_assert(sizeof("SPF fail: ") + SPF_MACRO_MAX_EXP <=
+    sizeof(((struct decision *)0)->reply.text), "reply text too small for SPF_MACRO_MAX_EXP");
+
 /* policy_rank - strength of an action, for "strongest wins" */
 static int
 policy_rank(enum action a)
@@ -95,8 +99,15 @@ policy_spf(const struct conf *c, const struct spf_verdict *v, struct decision *d
 		return;
 	switch (v->result) {
 	case AUTH_FAIL:
-		policy_offer(d, c->spf.on_fail, "spf", "23",
-		    "SPF fail: %s does not permit this host to send its mail", v->domain);
+		/* the domain's own exp= text when it gave one (RFC 7208 §6.2):
+		 * printable ASCII, at most SPF_MACRO_MAX_EXP bytes, so it fits */
+		if (v->explanation[0] != '\0')
+			policy_offer(d, c->spf.on_fail, "spf", "23", "SPF fail: %s",
+			    v->explanation);
+		else
+			policy_offer(d, c->spf.on_fail, "spf", "23",
+			    "SPF fail: %s does not permit this host to send its mail",
+			    v->domain);
 		break;
 	case AUTH_SOFTFAIL:
 		policy_offer(d, c->spf.on_softfail, "spf", "23",

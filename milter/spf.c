@@ -17,6 +17,8 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 
@@ -24,6 +26,7 @@
 #include "job.h"
 #include "spf.h"
 #include "spf_dns.h"
+#include "spf_macro.h"
 #include "xalloc.h"
 
 #include <spf2/spf_record.h>
@@ -166,6 +169,108 @@ spf_reason_text(enum auth_result r, SPF_errcode_t err)
 	}
 }
 
+/* spf_validated_name - %{p} (RFC 7208 §7.3): a PTR name of the client whose
+ * A/AAAA holds its address, preferring domain or a subdomain of it; NULL when
+ * none ("unknown"). At most SPF_DNS_MAX_PTR names are tried. */
+static char *
+spf_validated_name(struct spf_check *c, const char *domain)
+{
+	const unsigned char *ip = c->family == AF_INET ?
+	    (const unsigned char *)&c->ip4 : (const unsigned char *)&c->ip6;
+	size_t alen = c->family == AF_INET ? 4 : 16, dl = strlen(domain);
+	struct buf rev = BUF_INIT;
+	char *best = NULL;
+	bool best_in_domain = false;
+
+	for (size_t i = alen; i-- > 0;) {
+		if (c->family == AF_INET)
+			buf_printf(&rev, "%u.", ip[i]);
+		else
+			buf_printf(&rev, "%x.%x.", ip[i] & 15, ip[i] >> 4);
+	}
+	buf_puts(&rev, c->family == AF_INET ? "in-addr.arpa" : "ip6.arpa");
+	struct dns_query *pq = dns_query_start(c->resolver, buf_cstr(&rev), DNS_T_PTR);
+	const struct dns_answer *pa = dns_query_wait(pq);
+	buf_free(&rev);
+	for (size_t i = 0; pa->status == DNS_OK && i < pa->count &&
+	    i < SPF_DNS_MAX_PTR && !best_in_domain; i++) {
+		const char *name = pa->rr[i].name;
+		if (name == NULL)
+			continue;
+		struct dns_query *q = dns_query_start(c->resolver, name,
+		    c->family == AF_INET ? DNS_T_A : DNS_T_AAAA);
+		const struct dns_answer *a = dns_query_wait(q);
+		bool ok = false;
+		for (size_t k = 0; a->status == DNS_OK && k < a->count; k++)
+			ok |= a->rr[k].family == c->family &&
+			    memcmp(a->rr[k].addr, ip, alen) == 0;
+		dns_query_free(q);
+		if (!ok)
+			continue;
+		size_t nl = strlen(name);
+		bool in_domain = (nl == dl && strcasecmp(name, domain) == 0) ||
+		    (nl > dl && name[nl - dl - 1] == '.' &&
+		    strcasecmp(name + nl - dl, domain) == 0);
+		if (best == NULL || in_domain) {
+			free(best);
+			best = xstrdup(name);
+			best_in_domain = in_domain;
+		}
+	}
+	dns_query_free(pq);
+	return best;
+}
+
+/* spf_explain - RFC 7208 §6.2 for a fail: the exp= libspf2 chose, its
+ * domain-spec expanded by spf_macro, one TXT lookup, exactly one record,
+ * expanded again as explain-string. Any failure leaves no explanation. */
+static void
+spf_explain(struct spf_check *c, SPF_dns_server_t *layer, const char *marker,
+    const char *sender, struct spf_verdict *v)
+{
+	const char *domain, *spec;
+	char name[SPF_MACRO_MAX_NAME + 1];
+	struct spf_macro_env env = {
+		.sender = sender, .helo = c->helo, .family = c->family,
+		.addr = c->family == AF_INET ? (const unsigned char *)&c->ip4 :
+		    (const unsigned char *)&c->ip6,
+		.receiver = NULL, .now = (long long)time(NULL),
+	};
+	char *ptr = NULL;
+
+	v->explanation[0] = '\0';
+	if (!spf_dns_explanation(layer, marker, &domain, &spec))
+		return;
+	env.domain = domain;
+	if (spf_macro_uses(spec, strlen(spec), 'p'))
+		env.ptr = ptr = spf_validated_name(c, domain);
+	bool ok = spf_macro_expand(spec, strlen(spec), SPF_MACRO_DOMAIN, &env, name,
+	    sizeof(name));
+	const char *qname = ok ? spf_dns_truncate_name(name) : NULL;
+	if (qname == NULL || !dns_name_ok(qname, DNS_NAME_MACRO)) {
+		free(ptr);
+		return;
+	}
+	struct dns_query *q = dns_query_start_flags(c->resolver, qname, DNS_T_TXT,
+	    DNS_NAME_MACRO);
+	const struct dns_answer *a = dns_query_wait(q);
+	size_t n_txt = 0;
+	const struct dns_rr *rr = NULL;
+	for (size_t i = 0; a->status == DNS_OK && i < a->count; i++)
+		if (a->rr[i].txt != NULL) {
+			n_txt++;
+			rr = &a->rr[i];
+		}
+	if (n_txt == 1 && memchr(rr->txt, '\0', rr->txt_len) == NULL) {
+		if (ptr == NULL && spf_macro_uses(rr->txt, rr->txt_len, 'p'))
+			env.ptr = ptr = spf_validated_name(c, domain);
+		spf_macro_expand(rr->txt, rr->txt_len, SPF_MACRO_EXPLAIN, &env,
+		    v->explanation, sizeof(v->explanation));
+	}
+	dns_query_free(q);
+	free(ptr);
+}
+
 /* spf_evaluate - one check_host() for sender (local@domain) into v */
 static void
 spf_evaluate(struct spf_check *c, SPF_server_t *srv, const char *sender,
@@ -238,6 +343,8 @@ spf_evaluate(struct spf_check *c, SPF_server_t *srv, const char *sender,
 		    SPF_response_errcode(resp) != SPF_E_SUCCESS ?
 		    SPF_response_errcode(resp) : err));
 	spf_dns_counts(srv->resolver, &v->lookups, &v->void_lookups);
+	if (v->result == AUTH_FAIL)
+		spf_explain(c, srv->resolver, SPF_response_get_explanation(resp), sender, v);
 	SPF_response_free(resp);
 	SPF_request_free(req);
 }

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "dns.h"
 #include "result.h"
+#include "spf_macro.h"
 
 #define SPF_DOMAIN_MAX	253	/* longest domain an evaluation looks up (RFC 1035) */
 
@@ -30,6 +31,8 @@ struct spf_verdict {
 	char	 reason[256];		/* short, safe for a header comment */
 	unsigned lookups;		/* DNS-querying terms the evaluation used */
 	unsigned void_lookups;		/* of its lookups, NXDOMAIN or no data */
+	char	 explanation[SPF_MACRO_MAX_EXP + 1];	/* a fail's exp= text (RFC 7208
+					 * §6.2): printable ASCII, whole or "" */
 };
 
 struct spf_check;

@@ -48,10 +48,14 @@
  *     macro also reverses or truncates: the expander sizes its URL buffer from the
  *     length of the last reversed part, not of the whole value;
  *   - redirect= or exp= appears twice (RFC 7208 §6).
- * And no record's exp= (nor libspf2's own exp-text=) is ever expanded: exp= is checked by libspf2's compiler on
- * the full record, then dropped from the record libspf2 evaluates, so neither
- * the exp domain-spec nor the explanation TXT reaches the expander; our verdicts
- * never use explanations.
+ * And no record's exp= (nor libspf2's own exp-text=) is ever expanded by libspf2:
+ * exp= is checked by our screen, kept aside (domain and domain-spec), and replaced
+ * in the record libspf2 evaluates by a constant marker, "exp=N" SPF_DNS_EXP_MARK.
+ * libspf2 decides which record's exp= applies to a fail (RFC 7208 §6.2: the
+ * record of the current domain, a redirect= target's replacing it, an include:'s
+ * never used) and asks our get_exp hook for the marker, which it keeps as its
+ * "explanation". spf_dns_explanation maps it back; spf.c fetches and expands the
+ * text with spf_macro.c. Neither the domain-spec nor the TXT reaches libspf2.
  */
 #include "config.h"
 
@@ -78,8 +82,22 @@
 #define SPF_DNS_ZERO6	".z6.spf-cidr0.invalid"
 #define SPF_DNS_ZERO46	".z46.spf-cidr0.invalid"
 
+/* The marker that stands for a record's exp= in what libspf2 compiles: "N"
+ * then this, N the record's slot; ".invalid" cannot exist (RFC 6761). */
+#define SPF_DNS_EXP_MARK	".exp.authmilter.invalid"
+#define SPF_DNS_MAX_EXPS	(SPF_DNS_MAX_TERMS + 1)	/* records one evaluation
+							 * fetches: the first and
+							 * one per include/redirect */
+
 /* Per-evaluation state of one layer; reset by spf_dns_begin. One thread only. */
 struct spf_dns_state {
+	/* the exp= of each fetched record that has one: its domain (the current
+	 * domain, %{d}) and its domain-spec as written */
+	struct {
+		char	*domain;
+		char	*spec;
+	}		 exps[SPF_DNS_MAX_EXPS];
+	size_t		 n_exps;
 	struct dns_resolver *resolver;
 	unsigned	 terms;		/* DNS-querying terms so far */
 	unsigned	 voids;		/* void lookups so far */
@@ -104,6 +122,17 @@ spf_dns_clear_pending(struct spf_dns_state *st)
 	}
 	st->n_pending = 0;
 	st->next_pending = 0;
+}
+
+/* spf_dns_clear_exps - forget the exp= of the records fetched so far */
+static void
+spf_dns_clear_exps(struct spf_dns_state *st)
+{
+	for (size_t i = 0; i < st->n_exps; i++) {
+		free(st->exps[i].domain);
+		free(st->exps[i].spec);
+	}
+	st->n_exps = 0;
 }
 
 /* spf_dns_refuse - mark the evaluation permerror; the first reason stays */
@@ -144,27 +173,6 @@ spf_dns_truncate_name(const char *name)
 		name = dot + 1;
 	}
 	return name;
-}
-
-/* spf_dns_name_ok - labels of 1..63 bytes, at most 253 bytes in all */
-static bool
-spf_dns_name_ok(const char *name)
-{
-	size_t len = strlen(name), label = 0;
-
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > SPF_DNS_MAX_NAME)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (name[i] == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else if (++label > 63)
-			return false;
-	}
-	return label > 0;
 }
 
 /* spf_dns_macro_letter - RFC 7208 §7.1 letters allowed in a domain-spec
@@ -478,15 +486,21 @@ spf_dns_check_mech(const char *t, size_t len, bool *has_all, struct buf *out)
 /* spf_dns_check_record - the whole screen and syntax check of a v=spf1 record;
  * out (may be NULL) gets the record libspf2 is to evaluate: only mechanisms
  * and redirect= (exp= and unknown modifiers dropped, redirect= dropped when
- * there is an "all", §6.1), zero CIDRs rewritten. NULL when acceptable. */
+ * there is an "all", §6.1), zero CIDRs rewritten; *exp (may be NULL) points at
+ * the exp= domain-spec, *exp_len its length, NULL when none. NULL when
+ * acceptable. */
 static const char *
-spf_dns_check_record(const char *rec, size_t len, struct buf *out)
+spf_dns_check_record(const char *rec, size_t len, struct buf *out, const char **exp,
+    size_t *exp_len)
 {
 	struct buf mechs = BUF_INIT, redirect = BUF_INIT;
 	unsigned redirects = 0, exps = 0;
 	bool has_all = false;
 	const char *why = NULL;
 	size_t i;
+
+	if (exp != NULL)
+		*exp = NULL;
 
 	if (len > SPF_DNS_MAX_RECORD)
 		return "SPF record too long";
@@ -531,6 +545,10 @@ spf_dns_check_record(const char *rec, size_t len, struct buf *out)
 			} else if (k == 3 && strncasecmp(t, "exp", 3) == 0) {
 				exps++;
 				why = spf_dns_domain_spec(t + 4, n - 4, &macros);
+				if (exp != NULL) {
+					*exp = t + 4;
+					*exp_len = n - 4;
+				}
 			} else
 				why = spf_dns_screen_macros(t + k + 1, n - k - 1,
 				    &macros, &dummy);
@@ -562,7 +580,7 @@ spf_dns_check_record(const char *rec, size_t len, struct buf *out)
 const char *
 spf_dns_screen_record(const char *rec, size_t len)
 {
-	return spf_dns_check_record(rec, len, NULL);
+	return spf_dns_check_record(rec, len, NULL, NULL, NULL);
 }
 
 /* spf_dns_is_spf - a TXT string that is an SPF version 1 record (§4.5) */
@@ -766,13 +784,13 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 	if (name == NULL)
 		return spf_dns_rr_status(layer, domain, type, HOST_NOT_FOUND);
 	name = spf_dns_truncate_name(name);
-	if (!spf_dns_name_ok(name)) {
+	if (!dns_name_ok(name, DNS_NAME_MACRO)) {
 		if (!sub && !spf_dns_count_void(st))
 			return spf_dns_rr_status(layer, domain, type, TRY_AGAIN);
 		return spf_dns_rr_status(layer, domain, type, HOST_NOT_FOUND);
 	}
 
-	q = dns_query_start(st->resolver, name, rrtype);
+	q = dns_query_start_flags(st->resolver, name, rrtype, DNS_NAME_MACRO);
 	a = dns_query_wait(q);
 	switch (a->status) {
 	case DNS_TEMPFAIL:
@@ -857,6 +875,54 @@ spf_dns_set(SPF_response_t *resp, SPF_result_t result, SPF_errcode_t err)
 	return err;
 }
 
+/* spf_dns_exp_slot - the slot N of a marker "N" SPF_DNS_EXP_MARK, -1 if none */
+static int
+spf_dns_exp_slot(const char *marker)
+{
+	size_t ml = sizeof(SPF_DNS_EXP_MARK) - 1, len = strlen(marker);
+
+	if (len != ml + 1 && len != ml + 2)
+		return -1;
+	if (strcmp(marker + len - ml, SPF_DNS_EXP_MARK) != 0)
+		return -1;
+	int n = 0;
+	for (size_t i = 0; i < len - ml; i++) {
+		if (!isdigit((unsigned char)marker[i]))
+			return -1;
+		n = n * 10 + (marker[i] - '0');
+	}
+	return n < SPF_DNS_MAX_EXPS ? n : -1;
+}
+
+/* spf_dns_keep_exp - set a record's exp= aside and put its marker into the
+ * text libspf2 compiles; beyond SPF_DNS_MAX_EXPS records, no explanation */
+static void
+spf_dns_keep_exp(struct spf_dns_state *st, const char *domain, const char *exp,
+    size_t exp_len, struct buf *text)
+{
+	if (exp == NULL || st->n_exps == SPF_DNS_MAX_EXPS)
+		return;
+	st->exps[st->n_exps].domain = xstrdup(domain);
+	st->exps[st->n_exps].spec = xstrndup(exp, exp_len);
+	buf_printf(text, " exp=%zu%s", st->n_exps, SPF_DNS_EXP_MARK);
+	st->n_exps++;
+}
+
+/* spf_dns_explanation - the domain and exp= domain-spec a marker stands for */
+bool
+spf_dns_explanation(const SPF_dns_server_t *layer, const char *marker,
+    const char **domain, const char **spec)
+{
+	const struct spf_dns_state *st = layer->hook;
+	int n = marker != NULL ? spf_dns_exp_slot(marker) : -1;
+
+	if (n < 0 || (size_t)n >= st->n_exps)
+		return false;
+	*domain = st->exps[n].domain;
+	*spec = st->exps[n].spec;
+	return true;
+}
+
 /* spf_dns_get_spf - libspf2's get_spf hook: fetch, select, screen and compile
  * the record of spf_request->cur_dom */
 static SPF_errcode_t
@@ -868,9 +934,9 @@ spf_dns_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 	const char *domain = req->cur_dom, *why, *name;
 	const struct dns_answer *a;
 	struct dns_query *q;
-	const char *found = NULL;
+	const char *found = NULL, *exp;
 	struct buf text = BUF_INIT;
-	size_t n_found = 0, found_len = 0;
+	size_t n_found = 0, found_len = 0, exp_len;
 	SPF_errcode_t err;
 	bool top;
 
@@ -885,13 +951,13 @@ spf_dns_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 		return spf_dns_set(resp, SPF_RESULT_PERMERROR, SPF_E_NOT_CONFIG);
 
 	name = spf_dns_truncate_name(domain);
-	if (!spf_dns_name_ok(name)) {
+	if (!dns_name_ok(name, DNS_NAME_MACRO)) {
 		if (!top && !spf_dns_count_void(st))
 			return spf_dns_set(resp, SPF_RESULT_PERMERROR, SPF_E_BIG_DNS);
 		return spf_dns_set(resp, SPF_RESULT_NONE, SPF_E_NOT_SPF);
 	}
 
-	q = dns_query_start(st->resolver, name, DNS_T_TXT);
+	q = dns_query_start_flags(st->resolver, name, DNS_T_TXT, DNS_NAME_MACRO);
 	a = dns_query_wait(q);
 	switch (a->status) {
 	case DNS_TEMPFAIL:
@@ -927,12 +993,13 @@ spf_dns_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 		return spf_dns_set(resp, SPF_RESULT_PERMERROR,
 		    SPF_E_MULTIPLE_RECORDS);
 	}
-	if ((why = spf_dns_check_record(found, found_len, &text)) != NULL) {
+	if ((why = spf_dns_check_record(found, found_len, &text, &exp, &exp_len)) != NULL) {
 		dns_query_free(q);
 		buf_free(&text);
 		spf_dns_refuse(st, why);
 		return spf_dns_set(resp, SPF_RESULT_PERMERROR, SPF_E_SYNTAX);
 	}
+	spf_dns_keep_exp(st, domain, exp, exp_len, &text);
 
 	/* libspf2 compiles the record as rewritten: only what it can evaluate */
 	err = SPF_record_compile(server, resp, recp, buf_cstr(&text));
@@ -956,16 +1023,17 @@ spf_dns_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 	return SPF_E_SUCCESS;
 }
 
-/* spf_dns_get_exp - libspf2's get_exp hook: explanations are never fetched */
+/* spf_dns_get_exp - libspf2's get_exp hook: nothing is fetched; the marker it
+ * expanded (a constant) stays in *buf as its explanation, for spf_dns_explanation */
 static SPF_errcode_t
 spf_dns_get_exp(SPF_server_t *server, const char *domain, char **buf,
     size_t *buf_len)
 {
 	(void)server;
-	(void)domain;
-	(void)buf;
 	(void)buf_len;
-	return SPF_E_NOT_CONFIG;
+	if (domain != *buf || spf_dns_exp_slot(domain) < 0)
+		return SPF_E_NOT_CONFIG;
+	return SPF_E_SUCCESS;
 }
 
 /* spf_dns_destroy - libspf2's destructor for the layer */
@@ -979,6 +1047,7 @@ spf_dns_destroy(SPF_dns_server_t *layer)
 	st = layer->hook;
 	if (st != NULL) {
 		spf_dns_clear_pending(st);
+		spf_dns_clear_exps(st);
 		free(st);
 	}
 	free(layer);
@@ -1011,6 +1080,7 @@ spf_dns_begin(SPF_dns_server_t *layer)
 	struct spf_dns_state *st = layer->hook;
 
 	spf_dns_clear_pending(st);
+	spf_dns_clear_exps(st);
 	st->terms = 0;
 	st->voids = 0;
 	st->fetches = 0;

@@ -48,6 +48,13 @@ bool	 spf_dns_tempfail(const SPF_dns_server_t *layer);
 void	 spf_dns_counts(const SPF_dns_server_t *layer, unsigned *terms,
 	    unsigned *voids);
 
+/* spf_dns_explanation - after an evaluation, the current domain and the exp=
+ * domain-spec (as written) of the record whose explanation libspf2 chose: marker
+ * is SPF_response_get_explanation's text. False when there is none. Both stay
+ * the layer's until the next spf_dns_begin. */
+bool	 spf_dns_explanation(const SPF_dns_server_t *layer, const char *marker,
+	    const char **domain, const char **spec);
+
 /* spf_dns_screen_record - NULL when the v=spf1 record text is acceptable, else
  * why it is refused (a static string); pure, exported for unit tests */
 const char *spf_dns_screen_record(const char *rec, size_t len);

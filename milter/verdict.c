@@ -9,7 +9,9 @@
 #include "log.h"
 #include "verdict.h"
 
-/* verdict_log_dkim - one "dkim= header.d= header.s=" group per signature */
+/* verdict_log_dkim - one "dkim= (reason) header.d= header.s=" group per
+ * signature; the reason as in the A-R comment (dkim_verify keeps it free of
+ * parentheses and control bytes) */
 static void
 verdict_log_dkim(const struct verdict *v, struct buf *line)
 {
@@ -18,10 +20,13 @@ verdict_log_dkim(const struct verdict *v, struct buf *line)
 	if (v->n_dkim == 0)
 		buf_puts(line, " dkim=none");
 	for (size_t i = 0; i < v->n_dkim; i++) {
+		const char *why = v->dkim[i].reason;
+
 		log_safe(v->dkim[i].domain, d, sizeof(d));
 		log_safe(v->dkim[i].selector, sel, sizeof(sel));
-		buf_printf(line, " dkim=%s header.d=%s header.s=%s",
-		    auth_result_name(v->dkim[i].result), d, sel);
+		buf_printf(line, " dkim=%s%s%s%s header.d=%s header.s=%s",
+		    auth_result_name(v->dkim[i].result), why[0] ? " (" : "", why,
+		    why[0] ? ")" : "", d, sel);
 	}
 	if (v->dkim_ignored > 0)
 		buf_printf(line, " dkim-ignored=%zu", v->dkim_ignored);

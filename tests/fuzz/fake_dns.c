@@ -139,9 +139,9 @@ add_rr(struct dns_answer *a, int rrtype, const char *d, size_t dl)
 	return 1;
 }
 
-/* dns_query_start - answer at once from the zone */
-struct dns_query *
-dns_query_start(struct dns_resolver *r, const char *name, int rrtype)
+/* fake_query - answer at once from the zone */
+static struct dns_query *
+fake_query(struct dns_resolver *r, const char *name, int rrtype)
 {
 	struct dns_query *q = xcalloc(1, sizeof(*q));
 	const char *p = fake_zone, *end = fake_zone ? fake_zone + fake_zone_len : NULL;
@@ -212,4 +212,26 @@ dns_query_free(struct dns_query *q)
 		return;
 	dns_answer_clear(&q->a);
 	free(q);
+}
+
+/* dns_query_start_flags - dns.c's name rule (dns_name.c), then the zone */
+struct dns_query *
+dns_query_start_flags(struct dns_resolver *r, const char *name, int rrtype,
+    unsigned flags)
+{
+	if (!dns_name_ok(name, flags)) {
+		struct dns_query *q = xcalloc(1, sizeof(*q));
+
+		q->a.rrtype = rrtype;
+		q->a.status = DNS_NXDOMAIN;
+		return q;
+	}
+	return fake_query(r, name, rrtype);
+}
+
+/* dns_query_start - a host or domain name: the plain rule */
+struct dns_query *
+dns_query_start(struct dns_resolver *r, const char *name, int rrtype)
+{
+	return dns_query_start_flags(r, name, rrtype, 0);
 }

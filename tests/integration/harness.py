@@ -394,11 +394,16 @@ def run_miltc(socket, message, check=True, client_addr=None, client_name=None,
 
 
 class Results:
-    """Collects checks; prints "ok - NAME" or "not ok - NAME: DETAIL" at once."""
+    """Collects checks; prints "ok - NAME" or "not ok - NAME: DETAIL" at once.
+
+    An expected difference from a peer (the peer's answer differs from ours, and
+    the RFC section that decides it is named) is neither: difference() prints
+    "difference - NAME: WHY", which run-suite counts apart, never as ok."""
 
     def __init__(self):
         self.passed = 0
         self.failed = 0
+        self.differences = []
 
     def ok(self, name, cond, detail=""):
         if cond:
@@ -417,6 +422,11 @@ class Results:
     def fail(self, name, detail=""):
         return self.ok(name, False, detail)
 
+    def difference(self, name, why):
+        """An expected difference, printed and counted as such."""
+        self.differences.append(name)
+        print("difference - %s: %s" % (name, why), flush=True)
+
     def run(self, name, fn, *args, **kw):
         """Call fn; an exception becomes one failed check named name."""
         try:
@@ -426,5 +436,8 @@ class Results:
             return None
 
     def exit(self):
+        if self.differences:
+            print("# %d expected differences: %s" % (len(self.differences),
+                                                     "; ".join(self.differences)))
         sys.stdout.flush()
         sys.exit(1 if self.failed or not self.passed else 0)

@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 HARNESSES = ["from", "dkim_sig", "dkim_keyrec", "canon", "dmarc", "authres", "dns", "spf",
-             "message"]
+             "spf_macro", "message"]
 RUNS = 20000
 SECONDS = int(os.environ.get("FUZZ_SMOKE_SECONDS", "10"))
 

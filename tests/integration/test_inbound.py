@@ -26,11 +26,13 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Milter, Results, run_miltc  # noqa: E402
 from dnsserver import (DNSServer, DelayProxy, a, refuse_zone,  # noqa: E402
                        txt)
+from dkimsig import sign_tags  # noqa: E402
 
 import authres  # noqa: E402
 import dkim  # noqa: E402
@@ -108,6 +110,13 @@ RECORDS = [
     a("dkimtemp.com", "192.0.2.15"),
     a("badrec.com", "192.0.2.16"), txt("badrec.com", SPF_GOOD),
     txt("_dmarc.badrec.com", "v=DMARC1; p=bogus"),
+    # SPF exp= (RFC 7208 §6.2): a good explanation, and one with a control byte
+    a("spfexp.com", "192.0.2.17"),
+    txt("spfexp.com", "v=spf1 ip4:192.0.2.10 -all exp=why.%{d}"),
+    txt("why.spfexp.com", "%{i} may not send for %{d} (%{l}), see http://%{d}/spf"),
+    a("badexp.com", "192.0.2.18"),
+    txt("badexp.com", "v=spf1 ip4:192.0.2.10 -all exp=why.%{d}"),
+    txt("why.badexp.com", "line one\r\n250 forged"),
 ]
 PTRS = [(IP_GOOD, "mail.example.org"), (IP_FWD, "fwd.example.net"),
         (IP_LIAR, "liar.example.net")]
@@ -131,15 +140,25 @@ def message(frm="a@example.org", body="Hello.\nSecond line.\n", extra=(),
 
 
 def sign(msg, domain, selector="rsa", key=None, alg=b"rsa-sha256",
-         canon=(b"relaxed", b"simple")):
-    """msg with a dkimpy signature on top."""
+         canon=(b"relaxed", b"simple"), identity=None):
+    """msg with a dkimpy signature on top (identity: the i= text as written)."""
     if key is None:
         key = ED_KEY if alg == b"ed25519-sha256" else RSA_KEY
     sig = dkim.sign(msg, selector.encode(), domain.encode(), key,
                     canonicalize=canon, signature_algorithm=alg, linesep=b"\n",
+                    identity=identity,
                     include_headers=[b"from", b"to", b"subject", b"date",
                                      b"message-id"])
     return sig + msg
+
+
+def sign_at(msg, t=None, x=None):
+    """msg signed for example.org (s=rsa) with t= and x= as given (None: absent)."""
+    tags = [(b"v", b"1"), (b"a", b"rsa-sha256"), (b"c", b"relaxed/simple"),
+            (b"d", b"example.org"), (b"s", b"rsa")]
+    tags += [(k, str(v).encode()) for k, v in ((b"t", t), (b"x", x)) if v is not None]
+    tags.append((b"h", b"from:to:subject:date:message-id"))
+    return sign_tags(msg, tags, RSA_KEY)
 
 
 def opendkim_sign(msg):
@@ -330,6 +349,18 @@ def cases():
         action="reject", reply="550 5.7.23",
         log={"spf": "fail", "dmarc": "none", "action": "reject", "by": "spf"},
         dmarc=("none", "none"))
+    add(name="SPF fail with exp=: the explanation in the 550 reply", ip=IP_FWD,
+        helo="fwd.example.net", mailfrom="joe@spfexp.com",
+        msg=message("a@nodmarc.com", subject="spfexp"), action="reject",
+        reply="550 5.7.23", reply_text="550 5.7.23 SPF fail: 192.0.2.50 may not send "
+        "for spfexp.com (joe), see http://spfexp.com/spf",
+        log={"spf": "fail", "action": "reject", "by": "spf"}, dmarc=("none", "none"))
+    add(name="SPF fail with a control byte in exp=: the default reply", ip=IP_FWD,
+        helo="fwd.example.net", mailfrom="joe@badexp.com",
+        msg=message("a@nodmarc.com", subject="badexp"), action="reject",
+        reply="550 5.7.23", reply_text="550 5.7.23 SPF fail: badexp.com does not "
+        "permit this host to send its mail",
+        log={"spf": "fail", "action": "reject", "by": "spf"}, dmarc=("none", "none"))
     add(name="SPF softfail: accepted by default", ip=IP_FWD, helo="fwd.example.net",
         mailfrom="x@example.net", msg=message("a@nodmarc.com", subject="soft"),
         action="accept", ar={"spf": "softfail", "dmarc": "none"},
@@ -375,6 +406,30 @@ def cases():
         msg=sign(message(subject="revoked"), "example.org", selector="revoked"),
         action="accept", ar={"dkim": "permerror", "props": {"header.s": "revoked"}},
         logdkim=["permerror"], dmarc=("pass", "none"))
+    # time (RFC 6376 §6.1.1, RFC 8601 §2.7.1): outside the 300 s allowance an
+    # expired signature and one from the future are permerror, the reason in the
+    # A-R comment and in the log line
+    now = int(time.time())
+    # (SPF aligns, so DMARC passes and the message and its A-R stay)
+    add(name="x= in the past: dkim=permerror (signature expired)",
+        mailfrom="x@example.org",
+        msg=sign_at(message(subject="expired"), t=now - 86400, x=now - 3600),
+        action="accept", ar={"dkim": "permerror", "dmarc": "pass"},
+        ar_text=["dkim=permerror (signature expired) header.d=example.org"],
+        logdkim=["permerror"], logreason=["signature expired"],
+        dmarc=("pass", "none"))
+    add(name="t= an hour in the future: dkim=permerror (t= in the future)",
+        mailfrom="x@example.org",
+        msg=sign_at(message(subject="future"), t=now + 3600),
+        action="accept", ar={"dkim": "permerror", "dmarc": "pass"},
+        ar_text=["dkim=permerror (t= in the future) header.d=example.org"],
+        logdkim=["permerror"], logreason=["t= in the future"],
+        dmarc=("pass", "none"))
+    add(name="x= in the future, t= now: pass", mailfrom="x@example.com",
+        msg=sign_at(message(subject="fresh"), t=now, x=now + 3600),
+        action="accept", ar={"dkim": "pass", "dmarc": "pass"},
+        ar_text=["dkim=pass header.d=example.org"],
+        logdkim=["pass"], logreason=[None], dmarc=("pass", "none"))
     add(name="rsa-sha1 signature does not pass (DMARC fails: quarantine)",
         mailfrom="x@example.com",
         msg=sign(message("a@example.net", subject="sha1"), "example.net",
@@ -395,6 +450,12 @@ def cases():
                  canon=(b"relaxed", b"relaxed")),
         action="accept", ar={"dkim": "pass", "dmarc": "pass",
                              "props": {"header.d": "example.com", "header.a": "rsa-sha256"}},
+        logdkim=["pass"], dmarc=("pass", "none"))
+    add(name="i= in dkim-quoted-printable (jlong=40example.org): pass, header.i decoded",
+        mailfrom="x@example.com",
+        msg=sign(message(subject="qpi"), "example.org", identity=b"jlong=40example.org"),
+        action="accept", ar={"dkim": "pass", "dmarc": "pass",
+                             "props": {"header.i": "jlong@example.org"}},
         logdkim=["pass"], dmarc=("pass", "none"))
     add(name="dkimpy RSA simple/simple, SPF unaligned: dmarc pass",
         mailfrom="x@example.com",
@@ -425,9 +486,14 @@ def parse_log(line):
     """The inbound log line as (fields, dkim list, flags)."""
     body = line.split(": inbound ", 1)[1]
     fields, dk, flags = {}, [], set()
-    for tok in body.split():
+    prev = ""
+    for tok in re.findall(r"\([^)]*\)|\S+", body):
+        after_dkim, prev = prev.startswith("dkim="), tok
         if tok.startswith("(") and tok.endswith(")"):
-            flags.add(tok.strip("()"))
+            if after_dkim:
+                dk[-1]["reason"] = tok[1:-1]    # dkim=RESULT (reason)
+            else:
+                flags.add(tok.strip("()"))
             continue
         k, eq, v = tok.partition("=")
         if not eq:
@@ -459,6 +525,8 @@ def check_case(R, m, c, qid):
     if c.get("reply"):
         R.ok("%s: reply %s" % (name, c["reply"]), (r["reply"] or "").startswith(
             c["reply"] + " "), r["reply"])
+    if c.get("reply_text"):
+        R.eq("%s: reply text" % name, r["reply"], c["reply_text"])
     out = {"ar": None, "log": None}
     ars = [mod for mod in r["mods"] if mod[2].lower() == "authentication-results"
            and mod[0] in ("add", "insert")]
@@ -468,6 +536,9 @@ def check_case(R, m, c, qid):
                 "Authentication-Results: " + ars[0][3])
             out["ar"] = h
             check_ar(R, name, h, c.get("ar", {}), ars[0][3])
+            flat = re.sub(r"\s+", " ", ars[0][3])
+            for text in c.get("ar_text", []):
+                R.ok("%s: A-R has %r" % (name, text), text in flat, flat)
     else:
         R.eq("%s: no A-R on a refusal" % name, len(ars), 0)
     if "deleted" in c:
@@ -488,6 +559,9 @@ def check_case(R, m, c, qid):
             R.ok("%s: log has %s" % (name, k), k in fields, line)
         else:
             R.eq("%s: log %s" % (name, k), fields.get(k), v)
+    if "logreason" in c:
+        R.eq("%s: log dkim reasons" % name, [d.get("reason") for d in dk],
+             c["logreason"])
     if "logdkim" in c:
         got = [d["dkim"] for d in dk]
         R.ok("%s: log dkim results" % name, len(got) == len(c["logdkim"]) and all(
@@ -609,9 +683,12 @@ def compare_mail_dmarc(R, dns, todo):
         theirs = (g["result"], g["disposition"])
         if "md_diff" in c:
             want = c["md_diff"][:2]
-            R.eq("Mail::DMARC differs as expected (%s): %s" % (c["md_diff"][2],
-                                                                c["name"]),
-                 theirs, want)
+            if theirs == want:
+                R.difference("Mail::DMARC: " + c["name"], "%s/%s, ours %s/%s: %s" % (
+                    theirs + tuple(c["dmarc"] or ("-", "-")) + (c["md_diff"][2],)))
+            else:
+                R.fail("Mail::DMARC differs as expected (%s): %s" % (
+                    c["md_diff"][2], c["name"]), "got %r, want %r" % (theirs, want))
         else:
             R.eq(name, theirs, c["dmarc"])
 

@@ -110,6 +110,23 @@ def test_basic(r, m):
     res = run_miltc(m.socket, b"Subject:\ttab\n\nx\n")
     r.eq("leading tab kept", added(res, "X-Echo-Subject"), "[\ttab]")
 
+    # RFC 5322 §4.5.3 obs-optional: WSP between the name and the colon. Postfix's
+    # is_header() accepts it and milter8 sends the name without it; a space
+    # inside a name ends the header block (is_header() says no header)
+    wsp = (b"From: a@example.com\nSubject   :  spaced\nDate\t: Sat, 21 Nov 2026 "
+           b"12:00:00 +0000\n\nHello.\n")
+    res = run_miltc(m.socket, wsp, output=True)
+    r.eq("WSP before the colon: sent as Subject, one space stripped",
+         added(res, "X-Echo-Subject"), "[ spaced]")
+    r.eq("WSP before the colon: three header fields, body intact",
+         (info(res).get("hdrs"), info(res).get("body")), ("3", str(len(b"Hello.\r\n"))))
+    r.ok("WSP before the colon: output keeps the field as written",
+         b"\nDate\t: Sat, 21 Nov" in (res["output"] or b""), res["output"])
+    res = run_miltc(m.socket, b"From: a@example.com\nSub ject: x\n\nHello.\n")
+    r.eq("space inside a name: the body starts there",
+         (info(res).get("hdrs"), info(res).get("body")),
+         ("1", str(len(b"Sub ject: x\r\n\r\nHello.\r\n"))))
+
     res = run_miltc(m.socket, MSG, mail_from="spam@example.org")
     r.eq("reject: action", res["action"], "reject")
     r.eq("reject: reply", res["reply"], "550 5.7.1 sender rejected")

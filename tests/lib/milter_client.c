@@ -141,7 +141,8 @@ enum mc_outcome {
 /* One header field of a parsed message; raw is everything after the colon, with
  * "\n" between folded lines and no final line break. */
 struct mc_hdr {
-	char *name;
+	char *name;  /* as an MTA sends it: no WSP before the colon */
+	char *label; /* as written before the colon, for mc_apply's output */
 	char *raw;
 };
 
@@ -785,7 +786,7 @@ mc_parse_headers(const char *msg, size_t len, struct mc_hdr **hdrs, size_t *n, i
 {
 	size_t pos = 0, cap = 0;
 	struct buf raw = BUF_INIT;
-	char *name = NULL;
+	char *name = NULL, *label = NULL;
 
 	*hdrs = NULL;
 	*n = 0;
@@ -815,26 +816,31 @@ mc_parse_headers(const char *msg, size_t len, struct mc_hdr **hdrs, size_t *n, i
 				*hdrs = xreallocarray(*hdrs, cap, sizeof(**hdrs));
 			}
 			(*hdrs)[*n].name = name;
+			(*hdrs)[*n].label = label;
 			(*hdrs)[*n].raw = buf_steal(&raw);
 			(*n)++;
-			name = NULL;
+			name = label = NULL;
 		}
 		if (content == 0) {
 			*sep = 1;
 			pos = next;
 			break;
 		}
-		const char *colon = memchr(line, ':', content);
-		size_t i, nlen = colon != NULL ? (size_t)(colon - line) : 0;
-		for (i = 0; i < nlen; i++)
-			if ((unsigned char)line[i] <= ' ' ||
-			    (unsigned char)line[i] >= 127)
-				break;
-		if (colon == NULL || nlen == 0 || i < nlen || *n >= MC_MAX_HEADERS)
+		/* Postfix's is_header(): printable name characters, then optional WSP
+		 * before the colon (RFC 5322 §4.5.3 obs-optional), which is not part of
+		 * the name it sends; anything else ends the header block */
+		size_t nlen = 0, i;
+		while (nlen < content && (unsigned char)line[nlen] > ' ' &&
+		       (unsigned char)line[nlen] < 127 && line[nlen] != ':')
+			nlen++;
+		for (i = nlen; i < content && (line[i] == ' ' || line[i] == '\t'); i++)
+			;
+		if (nlen == 0 || i == content || line[i] != ':' || *n >= MC_MAX_HEADERS)
 			break; /* not a header field: the body starts here */
 		name = xstrndup(line, nlen);
+		label = xstrndup(line, i);
 		buf_reset(&raw);
-		buf_append(&raw, colon + 1, content - nlen - 1);
+		buf_append(&raw, line + i + 1, content - i - 1);
 		pos = next;
 	}
 	if (name != NULL) {
@@ -843,6 +849,7 @@ mc_parse_headers(const char *msg, size_t len, struct mc_hdr **hdrs, size_t *n, i
 			*hdrs = xreallocarray(*hdrs, cap, sizeof(**hdrs));
 		}
 		(*hdrs)[*n].name = name;
+		(*hdrs)[*n].label = label;
 		(*hdrs)[*n].raw = buf_steal(&raw);
 		(*n)++;
 	}
@@ -858,6 +865,7 @@ mc_free_headers(struct mc_hdr *h, size_t n)
 
 	for (i = 0; i < n; i++) {
 		free(h[i].name);
+		free(h[i].label);
 		free(h[i].raw);
 	}
 	free(h);
@@ -1129,7 +1137,7 @@ mc_apply(const struct mc_result *res, const char *msg, size_t len, struct buf *o
 	names = xcalloc(cap, sizeof(*names));
 	for (n = 0; n < nhdrs; n++) {
 		struct buf b = BUF_INIT;
-		buf_puts(&b, hdrs[n].name);
+		buf_puts(&b, hdrs[n].label);
 		buf_putc(&b, ':');
 		buf_puts(&b, hdrs[n].raw);
 		f[n] = buf_steal(&b);

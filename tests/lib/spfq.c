@@ -3,7 +3,8 @@
  * spfq -s ADDR@PORT [-t TIMEOUT_MS] [-r RECEIVER] [--helo-check] IP HELO MAILFROM
  *
  * Prints "mailfrom RESULT REASON", "helo RESULT REASON" (helo "skipped" unless
- * --helo-check), then "received-spf-mailfrom: VALUE" and, with --helo-check,
+ * --helo-check), each followed by "IDENTITY-explanation TEXT" when a fail has
+ * an exp= explanation, then "received-spf-mailfrom: VALUE" and, with --helo-check,
  * "received-spf-helo: VALUE". Exit 0 when the check ran, 1 on a usage error,
  * 2 when the resolver could not be set up.
  */
@@ -37,6 +38,8 @@ spfq_print(const struct spf_verdict *v, const char *ip, const char *helo,
     const char *receiver, struct buf *hdr)
 {
 	printf("%s %s %s\n", v->identity, auth_result_name(v->result), v->reason);
+	if (v->explanation[0] != '\0')
+		printf("%s-explanation %s\n", v->identity, v->explanation);
 	buf_reset(hdr);
 	spf_received_header(v, ip, helo, receiver, hdr);
 }

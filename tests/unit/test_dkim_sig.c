@@ -43,6 +43,22 @@ static const struct {
 	{ BASE BH B "i=joe@mail.Example.COM", NULL },
 	{ BASE BH B "i=@example.com", NULL },
 	{ BASE BH B "i=joe", "bad i=" },
+	/* i= is dkim-quoted-printable (RFC 6376 §2.11, §3.5): decoded, then checked */
+	{ BASE BH B "i=jlong=40example.com", NULL },
+	{ BASE BH B "i=jlong@example=2Ecom", NULL },
+	{ BASE BH B "i=jlong@mail=2eexample.com", NULL },
+	{ BASE BH B "i=j=20long@example.com", "bad i=" },
+	{ BASE BH B "i=j=00@example.com", "bad i=" },
+	{ BASE BH B "i=j=0D=0A@example.com", "bad i=" },
+	{ BASE BH B "i=joe@example.com=3Bx", "bad i=" },
+	{ BASE BH B "i=joe=40evilexample=2Ecom", "i= is not within d=" },
+	{ BASE BH B "i=joe@example=2Eorg", "i= is not within d=" },
+	{ BASE BH B "i=joe=example.com", "bad quoted-printable in i=" },
+	{ BASE BH B "i=joe@example.com=4", "bad quoted-printable in i=" },
+	{ BASE BH B "i=joe@example.com=", "bad quoted-printable in i=" },
+	{ BASE BH B "i=joe=G0@example.com", "bad quoted-printable in i=" },
+	{ BASE BH B "i=jo\r\n e@exam ple.com", NULL },
+	{ BASE BH B "i=joe=40", "bad i=" },
 	{ "v=1; a=rsa-sha256; d=example.com; s=sel; h=to:subject; " BH B,
 	  "h= does not include From" },
 	{ "v=1; a=rsa-sha256; d=example.com; s=sel; h=to::from; " BH B, "bad h=" },
@@ -118,6 +134,71 @@ check_fields(void)
 	dkim_sig_clear(&s);	/* twice is harmless */
 }
 
+/* check_identity - i= decoded from dkim-quoted-printable, domain lower-cased */
+static void
+check_identity(void)
+{
+	static const struct {
+		const char *i;
+		const char *want;
+	} ids[] = {
+		{ "jlong=40Example.COM", "jlong@example.com" },
+		{ "J=2ELong@sub=2EEXAMPLE.com", "J.Long@sub.example.com" },
+		{ "a=3db@example.com", "a=b@example.com" },
+		{ "@exa\r\n mple.com", "@example.com" },
+		{ "=40example.com", "@example.com" },
+	};
+	struct dkim_sig s;
+	char err[128], v[256];
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		snprintf(v, sizeof(v), "%s%s%si=%s", BASE, BH, B, ids[i].i);
+		err[0] = '\0';
+		CHECK(dkim_sig_parse(v, strlen(v), &s, err, sizeof(err)),
+		    "identity %zu parses (%s)", i, err);
+		CHECK_STR(s.identity, ids[i].want, "identity %zu decoded", i);
+		dkim_sig_clear(&s);
+	}
+}
+
+/* check_identity_cap - a decoded i= of DKIM_SIG_IDENTITY_MAX bytes is kept whole,
+ * one byte more is permerror; an encoded one is measured after decoding */
+static void
+check_identity_cap(void)
+{
+	struct dkim_sig s;
+	char err[128] = "";
+	size_t cap = 4096;
+	char *v = malloc(cap);
+	const char *dom = "@example.com";
+	size_t local = DKIM_SIG_IDENTITY_MAX - strlen(dom);
+
+	for (int extra = 0; extra <= 1; extra++) {
+		int k = snprintf(v, cap, "%s%s%si=", BASE, BH, B);
+		memset(v + k, 'a', local + (size_t)extra);
+		snprintf(v + k + local + (size_t)extra, cap - (size_t)k - local - 1, "%s", dom);
+		bool ok = dkim_sig_parse(v, strlen(v), &s, err, sizeof(err));
+		if (extra == 0) {
+			CHECK(ok && strlen(s.identity) == DKIM_SIG_IDENTITY_MAX,
+			    "i= of %d bytes kept whole (%s)", DKIM_SIG_IDENTITY_MAX, err);
+		} else {
+			CHECK(!ok, "i= of %d bytes refused", DKIM_SIG_IDENTITY_MAX + 1);
+			CHECK_STR(err, "i= too long", "i= over the cap error");
+		}
+		dkim_sig_clear(&s);
+	}
+	/* every octet encoded: 3 x DKIM_SIG_IDENTITY_MAX raw bytes decode to the cap */
+	int k = snprintf(v, cap, "%s%s%si=", BASE, BH, B);
+	for (size_t j = 0; j < local; j++)
+		k += snprintf(v + k, cap - (size_t)k, "=61");
+	snprintf(v + k, cap - (size_t)k, "=40example=2Ecom");
+	CHECK(dkim_sig_parse(v, strlen(v), &s, err, sizeof(err)) &&
+	    strlen(s.identity) == DKIM_SIG_IDENTITY_MAX,
+	    "encoded i= measured after decoding (%s)", err);
+	dkim_sig_clear(&s);
+	free(v);
+}
+
 /* check_caps - over-long values and too many h= names */
 static void
 check_caps(void)
@@ -189,6 +270,8 @@ main(void)
 		dkim_sig_clear(&s);
 	}
 	check_fields();
+	check_identity();
+	check_identity_cap();
 	check_caps();
 	check_b64();
 	return tap_done();

@@ -187,8 +187,15 @@ static const struct {
 	  NULL, 1024, NOW, AUTH_PASS, "" },
 	{ "ed25519 signature field altered", "t=1518460054", "t=1518460055", 0, 0, NULL,
 	  1024, NOW, AUTH_FAIL, "signature did not verify" },
+	/* time: x= and t= both get DKIM_CLOCK_DRIFT (300 s); outside it, permerror
+	 * (RFC 6376 §6.1.1 PERMFAIL), not fail (RFC 8601 §2.7.1) */
 	{ "ed25519 expired x=", "t=1518460054;", "t=1518460054; x=1518460100;", 0, 0,
-	  NULL, 1024, NOW, AUTH_FAIL, "signature expired" },
+	  NULL, 1024, NOW, AUTH_PERMERROR, "signature expired" },
+	{ "ed25519 x= 301 s in the past", "t=1518460054;", "t=1518460054; x=1518460100;",
+	  0, 0, NULL, 1024, 1518460100 + 301, AUTH_PERMERROR, "signature expired" },
+	{ "ed25519 x= 300 s in the past is within the drift (then checked)",
+	  "t=1518460054;", "t=1518460054; x=1518460100;", 0, 0, NULL, 1024,
+	  1518460100 + 300, AUTH_FAIL, "signature did not verify" },
 	{ "ed25519 x= in the future is checked", "t=1518460054;",
 	  "t=1518460054; x=1918460100;", 0, 0, NULL, 1024, NOW, AUTH_FAIL,
 	  "signature did not verify" },

@@ -112,6 +112,29 @@ main(void)
 		    cases[i].rcode, cases[i].xcode);
 	}
 
+	/* an SPF fail with an exp= explanation: the reply carries it whole, even at
+	 * SPF_MACRO_MAX_EXP bytes; without one, the default text */
+	{
+		struct spf_verdict spf = { .result = AUTH_FAIL, .domain = "example.org",
+		    .explanation = "See http://example.org/why.html?s=a@example.org" };
+		struct verdict in = { .spf_mailfrom = &spf, .from_headers = 1,
+		    .from_status = FROM_OK };
+		struct decision d;
+
+		policy_message(&c, &in, &d);
+		CHECK(strcmp(d.reply.text, "SPF fail: See http://example.org/why.html?"
+		    "s=a@example.org") == 0, "spf fail: explanation in the reply (%s)", d.reply.text);
+		memset(spf.explanation, 'x', SPF_MACRO_MAX_EXP);
+		spf.explanation[SPF_MACRO_MAX_EXP] = '\0';
+		policy_message(&c, &in, &d);
+		CHECK(strlen(d.reply.text) == strlen("SPF fail: ") + SPF_MACRO_MAX_EXP,
+		    "spf fail: a longest explanation fits the reply whole");
+		spf.explanation[0] = '\0';
+		policy_message(&c, &in, &d);
+		CHECK(strcmp(d.reply.text, "SPF fail: example.org does not permit this host to "
+		    "send its mail") == 0, "spf fail without explanation: default text");
+	}
+
 	/* dry_run: the decision is kept for the log, the MTA is told to accept */
 	c.dry_run = true;
 	{

@@ -29,7 +29,8 @@ main(void)
 	struct spf_verdict sh = { .result = AUTH_NONE, .sender = "mail.example.org" };
 	struct dkim_verdict dk[2] = {
 		{ .result = AUTH_PASS, .domain = "example.org", .selector = "s1" },
-		{ .result = AUTH_TEMPERROR, .domain = "other.example", .selector = "s2" },
+		{ .result = AUTH_TEMPERROR, .domain = "other.example", .selector = "s2",
+		  .reason = "key lookup failed" },
 	};
 	struct dmarc_verdict dm = { .result = AUTH_FAIL, .policy = DMARC_POLICY_REJECT,
 	    .from_domain = "example.org" };
@@ -39,7 +40,8 @@ main(void)
 
 	CHECK_STR(log_of(&v, &b), " helo=mail.example.org iprev=fail spf=pass "
 	    "smtp.mailfrom=example.org spf-helo=none dkim=pass header.d=example.org "
-	    "header.s=s1 dkim=temperror header.d=other.example header.s=s2 dkim-ignored=3 "
+	    "header.s=s1 dkim=temperror (key lookup failed) header.d=other.example header.s=s2 "
+	    "dkim-ignored=3 "
 	    "dmarc=fail header.from=example.org p=reject", "every check");
 
 	struct verdict none = { .helo = NULL, .dkim_checked = true, .dmarc_checked = true,
