@@ -1,9 +1,10 @@
 /* main - the authmilter daemon: command line, start-up, privileges, reload, run.
  *
  * authmilter [-c FILE] [-n] [-V] [-h]. Loads and checks the configuration (and
- * every key), opens the milter socket, drops to the configured user, and runs
- * libmilter in the foreground. SIGTERM/SIGINT stop (libmilter's own handling);
- * SIGUSR1 reloads (libmilter treats SIGHUP as stop, so reload cannot be SIGHUP).
+ * every key), opens the milter socket (with TCP_NODELAY when it is a TCP one), drops
+ * to the configured user, and runs libmilter in the foreground. SIGTERM/SIGINT stop
+ * (libmilter's own handling); SIGUSR1 reloads (libmilter treats SIGHUP as stop, so
+ * reload cannot be SIGHUP).
  */
 #include "config.h"
 
