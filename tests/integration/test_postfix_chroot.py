@@ -16,7 +16,6 @@ jail as Debian's postfix service does (mta.ChrootPostfix).
 import os
 import pwd
 import stat
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -41,11 +40,7 @@ def main():
         r.fail("Debian's postfix package", mta.CONFIGURE_INSTANCE + " missing")
         r.exit()
     d = harness.tmpdir()
-    key = os.path.join(d, "k.key")
-    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
-                    "rsa_keygen_bits:2048", "-out", key], check=True,
-                   stderr=subprocess.DEVNULL)
-    os.chmod(key, 0o600)
+    key = mta.make_dkim_key(d, "example.com", "s")[0]
     dns = DNSServer([])
     wd = mta.make_workdir("amt-chroot-")
     queue = os.path.join(wd, "postfix-queue")
