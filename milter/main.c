@@ -200,7 +200,9 @@ main_inet_listener(int fd, int family, unsigned short port, const void *addr,
  * SO_KEEPALIVE but never TCP_NODELAY, and it does not hand out the descriptor; an
  * accepted socket inherits TCP_NODELAY from the listening one (Linux), so we find
  * the listener among our descriptors: the listening stream socket of that family
- * on that port (and address, when it is numeric), and set it there, once. */
+ * on that port (and address, when it is numeric), and set it there, once. A
+ * connection the kernel completed in the moment between libmilter's listen() and
+ * this call keeps Nagle on; that is start-up only. */
 static void
 main_tcp_nodelay(const char *spec)
 {

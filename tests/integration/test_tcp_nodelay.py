@@ -76,7 +76,11 @@ def nodelay(s):
 
 
 def check_option(r, m, family, host, port):
-    """The daemon's listener on port, and its end of our connection, have TCP_NODELAY."""
+    """The daemon's listener on port, and its end of our connection, have TCP_NODELAY.
+    The kernel completes connections as soon as libmilter listens, before the daemon
+    sets the option: connect only once it says it started."""
+    r.ok("%s: daemon started" % m.socket, m.wait_log(r"started .* on ", timeout=30),
+         m.log_tail())
     client = socket.socket(family, socket.SOCK_STREAM)
     client.settimeout(5)
     client.connect((host, port))
