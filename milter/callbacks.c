@@ -119,7 +119,12 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 		steps |= SMFIP_HDR_LEADSPC;
 		cc->leading_space = true;
 	}
-	steps |= f1 & (SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	/* The DATA step stays, answered by libmilter without a callback: it is the
+	 * last command Postfix's smtpd sends before cleanup takes the connection
+	 * over. Without a reply to it, the macros smtpd flushes at the hand-over are
+	 * unacknowledged when cleanup writes the headers, and over TCP Nagle holds
+	 * those until our delayed ACK: 40 ms per message (issue 19). */
+	steps |= f1 & (SMFIP_NORCPT | SMFIP_NOUNKNOWN);
 	if (f1 & SMFIP_SKIP) {
 		steps |= SMFIP_SKIP;
 		cc->can_skip = true;

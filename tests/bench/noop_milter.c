@@ -2,7 +2,7 @@
  *
  * noop_milter -p SOCKET
  *
- * Negotiates as authmilter does (no RCPT, DATA or unknown steps, no replies to
+ * Negotiates as authmilter does (no RCPT or unknown steps, no replies to
  * header packets, leading spaces kept), so the MTA side exchanges the same packets,
  * then accepts every message unchanged. Runs in the foreground until SIGTERM/SIGINT.
  */
@@ -25,8 +25,8 @@ noop_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f
 	(void)f2;
 	(void)f3;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
-	*pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA |
-	    SMFIP_SKIP | SMFIP_NR_HDR | SMFIP_NR_HELO | SMFIP_NR_EOH);
+	*pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_SKIP |
+	    SMFIP_NR_HDR | SMFIP_NR_HELO | SMFIP_NR_EOH);
 	*pf2 = *pf3 = 0;
 	return SMFIS_CONTINUE;
 }

@@ -4,6 +4,8 @@ Public API:
   free_port()                       a free TCP port on 127.0.0.1
   SmtpSink(dir)                     smtp-sink storing each delivered message in a file
   Postfix(dir, milter, sink_port)   a private Postfix instance (config dir of its own)
+  ChrootPostfix(...)                the same with Debian's chroot column (smtpd,
+                                    cleanup... jailed in the queue directory)
   Sendmail(dir, milter, sink_port)  a private Sendmail, unpacked from Debian's .debs
   smtp_send(port, ...)              one SMTP transaction; returns every reply seen
   split_sink_file(data)             smtp-sink's envelope lines and the message bytes
@@ -474,6 +476,60 @@ class Postfix:
                 return f.read()
         except OSError:
             return ""
+
+
+# The services Debian's master.cf runs outside the chroot; the rest are chrooted.
+DEBIAN_UNCHROOTED = ("qmgr", "proxymap", "postlog")
+
+
+def chroot_services():
+    """chroot_services - POSTFIX_MASTER_CF's services (not its smtpd listener) with
+    the chroot column as Debian ships it."""
+    out = []
+    for line in POSTFIX_MASTER_CF.splitlines():
+        f = line.split()
+        if line.startswith("#") or len(f) < 8 or f[1] == "inet":
+            continue
+        f[4] = "n" if f[0] in DEBIAN_UNCHROOTED else "y"
+        out.append("%-9s %-5s %-7s %-7s %-7s %-7s %-7s %s" % tuple(f[:7] + [" ".join(f[7:])]))
+    return "\n".join(out) + "\n"
+
+
+CONFIGURE_INSTANCE = "/usr/lib/postfix/configure-instance.sh"
+
+
+class ChrootPostfix(Postfix):
+    """ChrootPostfix - Postfix with Debian's chroot column: smtpd, cleanup, pickup and
+    the rest run jailed in the queue directory, which Debian's own
+    configure-instance.sh prepares (etc files, libraries) as its service does before
+    a start. A unix milter socket must then live under self.queue and be named
+    relative to it in smtpd_milters and non_smtpd_milters (cleanup is jailed too).
+
+    listeners: [(address, port, smtpd_milters or None)], one chrooted smtpd each
+    (None: main.cf's smtpd_milters); default one on 127.0.0.1:port.
+    """
+
+    def __init__(self, workdir, milter, sink_port, listeners=None, **kw):
+        super().__init__(workdir, milter, sink_port, **kw)
+        self.listeners = listeners or [("127.0.0.1", self.port, None)]
+        self.port = self.listeners[0][1]
+
+    def write_config(self):
+        super().write_config()
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write("# private master.cf written by tests/integration/mta.py: "
+                    "Debian's chroot column\n")
+            for addr, port, milters in self.listeners:
+                f.write("%s:%d inet n - y - - smtpd\n" % (addr, port))
+                if milters is not None:
+                    f.write("  -o smtpd_milters=%s\n" % milters)
+            f.write(chroot_services())
+
+    def start(self):
+        self.write_config()
+        subprocess.run(["sh", CONFIGURE_INSTANCE, "-"], check=True,
+                       stdout=subprocess.DEVNULL, env=dict(os.environ, MAIL_CONFIG=self.conf))
+        return super().start()
 
 
 SENDMAIL_CACHE = os.environ.get("AUTHMILTER_SENDMAIL_CACHE",
