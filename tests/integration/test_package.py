@@ -81,10 +81,14 @@ def installed():
 
 def clean_copy(dest):
     """clean_copy - the source tree's files as git knows them (tracked and new, not
-    ignored) copied to dest: no build directory, nothing configured in place."""
+    ignored) copied to dest: no build directory, nothing configured in place. A tree
+    that is not a git checkout (a release tarball) is copied without its build
+    directories; dpkg-buildpackage cleans whatever was configured in it."""
     rc, out = run("git", "-C", SRCDIR, "ls-files", "-z", "-c", "-o", "--exclude-standard")
     if rc != 0:
-        raise RuntimeError("git ls-files in %s: %s" % (SRCDIR, out))
+        shutil.copytree(SRCDIR, dest, symlinks=True, ignore=shutil.ignore_patterns(
+            "build", "build-*", ".git", "autom4te.cache", "__pycache__"))
+        return
     for rel in filter(None, out.split("\0")):
         src = os.path.join(SRCDIR, rel)
         if not os.path.lexists(src):
