@@ -19,8 +19,9 @@ chroot set-up copied into /var/spool/postfix removed, whatever happens.
 """
 import glob
 import os
-import pwd
 import grp
+import pwd
+import re
 import shlex
 import shutil
 import signal
@@ -179,11 +180,12 @@ def group_exists(name):
 
 
 def processes_of(exe):
-    """processes_of - pids whose executable is exe (the installed daemon, not a build's)."""
+    """processes_of - pids whose executable is exe (the installed daemon, not a
+    build's), also once the package removed it ("exe (deleted)")."""
     out = []
     for d in glob.glob("/proc/[0-9]*"):
         try:
-            if os.readlink(d + "/exe") == exe:
+            if os.readlink(d + "/exe") in (exe, exe + " (deleted)"):
                 out.append(int(os.path.basename(d)))
         except OSError:
             pass
@@ -206,8 +208,7 @@ def check_installed():
     with open(CONF) as f:
         text = f.read()
     R.ok("Debian's milter.conf puts the socket in Postfix's spool",
-         'socket         = "unix:%s"' % SOCKET in text
-         or ('"unix:%s"' % SOCKET in text and "\nsocket " in text), text[:600])
+         re.search(r'^socket\s*=\s*"unix:%s"' % re.escape(SOCKET), text, re.M), text[:600])
     R.ok("the unit may write the spool socket directory (ReadWritePaths=-%s)" % SOCKDIR,
          "ReadWritePaths=-%s" % SOCKDIR in open(UNIT).read())
     if shutil.which("systemd-analyze"):
