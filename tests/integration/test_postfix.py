@@ -365,9 +365,10 @@ def daemon_cases(t):
         t.ok("postfix (authmilter): iprev fail with on_fail=reject -> %s" % r.final,
              r.final.code in (550, 554) and r.final.stage in ("connect", "xclient", "ehlo",
                                                                "mail"), r)
+        # postlogd writes the maillog after the reply has gone out: wait for it
         t.ok("postfix (authmilter): maillog shows the milter's 5.7.25 for 192.0.2.66",
-             any("192.0.2.66" in line and "5.7.25" in line
-                 for line in pf.maillog().splitlines()),
+             mta.wait_for(lambda: any("192.0.2.66" in line and "5.7.25" in line
+                                      for line in pf.maillog().splitlines()), 10),
              [x for x in pf.maillog().splitlines() if "192.0.2.66" in x])
         t.ok("postfix (authmilter): daemon logs iprev=fail",
              m.wait_log(r"192\.0\.2\.66.*iprev=fail", 5), m.log_tail(5))
