@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "dkim_key.h"
 #include "lock.h"
+#include "metrics.h"
 #include "rfc5322.h"
 #include "xalloc.h"
 
@@ -179,6 +180,10 @@ static cfg_opt_t conf_dmarc_opts[] = {
 	CFG_STR("missing_from", "reject", CFGF_NONE),
 	CFG_END()
 };
+static cfg_opt_t conf_metrics_opts[] = {
+	CFG_STR("listen", "", CFGF_NONE),
+	CFG_END()
+};
 static cfg_opt_t conf_opts[] = {
 	CFG_STR("socket", "unix:/run/authmilter/authmilter.sock", CFGF_NONE),
 	CFG_STR("socket_mode", "0660", CFGF_NONE),
@@ -193,6 +198,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_SEC("spf", conf_spf_opts, CFGF_NONE),
 	CFG_SEC("dkim", conf_dkim_opts, CFGF_NONE),
 	CFG_SEC("dmarc", conf_dmarc_opts, CFGF_NONE),
+	CFG_SEC("metrics", conf_metrics_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -580,6 +586,23 @@ conf_dkim(cfg_t *cfg, struct conf *c)
 	}
 }
 
+/* conf_metrics - the metrics section: a numeric ADDR:PORT or nothing */
+static void
+conf_metrics(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *m = cfg_getsec(cfg, "metrics");
+	struct sockaddr_storage sa;
+	socklen_t salen;
+
+	c->metrics.listen = xstrdup(cfg_getstr(m, "listen"));
+	c->metrics.line = conf_line(m, "listen");
+	if (c->metrics.listen[0] != '\0' &&
+	    !metrics_listen_addr(c->metrics.listen, &sa, &salen))
+		conf_error(c->metrics.line, "metrics.listen", "\"%s\" is not valid; use "
+		    "ADDR:PORT or [ADDR6]:PORT with a numeric address, e.g. "
+		    "\"127.0.0.1:9871\"", c->metrics.listen);
+}
+
 /* conf_register_lines - ask libconfuse to tell us where each plain option was set */
 static void
 conf_register_lines(cfg_t *cfg, const char *prefix, cfg_opt_t *opts)
@@ -633,6 +656,7 @@ conf_load(const char *path, FILE *err)
 	conf_general(cfg, c);
 	conf_checks(cfg, c);
 	conf_dkim(cfg, c);
+	conf_metrics(cfg, c);
 	if (parse.errors > 0) {
 		conf_free(c);
 		c = NULL;
@@ -680,5 +704,6 @@ conf_free(struct conf *c)
 	}
 	free(c->dkim.keys);
 	free(c->dmarc.public_suffix_list);
+	free(c->metrics.listen);
 	free(c);
 }

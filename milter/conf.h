@@ -101,6 +101,11 @@ struct conf {
 		enum action multiple_from;	/* several From domains: REJECT, TEMPFAIL, NONE */
 		enum action missing_from;	/* no From or no domain: REJECT, NONE */
 	} dmarc;
+
+	struct {
+		char	*listen;	/* "ADDR:PORT" for /metrics; "" disables */
+		int	 line;		/* where listen was set, for start-up errors */
+	} metrics;
 };
 
 /* conf_load - parse and validate path; NULL after printing every problem to err */

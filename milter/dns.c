@@ -42,6 +42,7 @@
 #include "dns_cache.h"
 #include "fatal.h"
 #include "lock.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 #define DNS_DEFAULT_TIMEOUT_MS 5000 /* when the options say 0 */
@@ -421,6 +422,8 @@ dns_query_start(struct dns_resolver *r, const char *name, int rrtype)
 	struct dns_query *q = dns_query_new(r, rrtype);
 	int rc, id = 0;
 
+	metrics_dns_query();
+
 	if (!dns_name_ok(name)) {
 		q->ans.status = DNS_NXDOMAIN;
 		q->ans.why = "bad name";
@@ -481,6 +484,7 @@ dns_query_wait(struct dns_query *q)
 	id = q->async_id;
 	lock_release(&q->lock);
 
+	metrics_dns_timeout();
 	if (dns_cancel(q, id)) {
 		lock_take(&q->lock);
 		dns_answer_tempfail(&q->ans, "timeout");

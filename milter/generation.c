@@ -13,6 +13,7 @@
 #include "generation.h"
 #include "lock.h"
 #include "log.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 static pthread_mutex_t generation_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -75,6 +76,9 @@ generation_install(struct generation *g)
 {
 	struct generation *old;
 
+	/* the signing domains' label values, before any session can sign with them */
+	for (size_t i = 0; i < g->conf->dkim.n_keys; i++)
+		metrics_sign_domain(g->conf->dkim.keys[i].domain);
 	lock_take(&generation_lock);
 	g->serial = ++generation_serial;
 	old = generation_now;

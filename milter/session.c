@@ -26,6 +26,7 @@
 #include "header.h"
 #include "iprev.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "rfc5322.h"
 #include "session.h"
@@ -87,6 +88,7 @@ session_new(void)
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->gen = g;
+	metrics_session(1);
 	return s;
 }
 
@@ -141,6 +143,7 @@ session_free(struct session *s)
 	free(s->helo);
 	generation_release(s->gen);
 	free(s);
+	metrics_session(-1);
 }
 
 /* session_reply - a policy decision as the step and reply for the MTA */
@@ -510,6 +513,7 @@ session_eom_outbound(struct session *s, struct buf *line)
 			return;
 		}
 		sigs[n_sigs++] = buf_steal(&sig);
+		metrics_signature(k->domain, k->key->alg);
 		buf_printf(line, "%s%s/%s/%s", i ? "," : "", k->domain, k->selector,
 		    dkim_alg_name(k->key->alg));
 	}
@@ -567,6 +571,7 @@ session_eom_inbound(struct session *s, struct buf *line)
 
 	session_collect(s, &v, &dmv);
 	verdict_log(&v, line);
+	metrics_verdicts(&v);
 	policy_message(c, &v, &d);
 	m->result.step = session_reply(&d, &m->result.reply);
 	if (d.action == ACTION_QUARANTINE) {
@@ -597,6 +602,22 @@ session_eom_inbound(struct session *s, struct buf *line)
 		dmarc_verdict_clear(&dmv);
 }
 
+/* session_metrics - count the message with the action the MTA gets and the time
+ * since start (end of body) */
+static void
+session_metrics(const struct message *m, const struct timespec *start)
+{
+	enum action a = ACTION_ACCEPT;
+
+	if (m->result.step == STEP_REJECT)
+		a = ACTION_REJECT;
+	else if (m->result.step == STEP_TEMPFAIL)
+		a = ACTION_TEMPFAIL;
+	else if (m->result.quarantine)
+		a = ACTION_QUARANTINE;
+	metrics_message(m->outbound, a, metrics_seconds_since(start));
+}
+
 /* session_eom - the end of a message: sign or judge, and log one line */
 const struct eom_result *
 session_eom(struct session *s)
@@ -604,7 +625,9 @@ session_eom(struct session *s)
 	struct message *m = &s->msg;
 	struct buf line = BUF_INIT;
 	char client[400];
+	struct timespec start;
 
+	metrics_clock(&start);
 	session_result_clear(&m->result);
 	if (!m->active)
 		return &m->result;
@@ -624,6 +647,7 @@ session_eom(struct session *s)
 	log_msg(LOG_INFO, "%s", buf_cstr(&line));
 	buf_free(&line);
 	m->active = false;
+	session_metrics(m, &start);
 	return &m->result;
 }
 
