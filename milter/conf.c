@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -167,6 +168,7 @@ static cfg_opt_t conf_dkim_opts[] = {
 	CFG_BOOL("require_safe_keys", cfg_true, CFGF_NONE),
 	CFG_STR("on_sign_error", "tempfail", CFGF_NONE),
 	CFG_SEC("key", conf_key_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_STR("keys_directory", "", CFGF_NONE),
 	CFG_END()
 };
 static cfg_opt_t conf_dmarc_opts[] = {
@@ -586,6 +588,24 @@ conf_dkim(cfg_t *cfg, struct conf *c)
 	}
 }
 
+/* conf_keys_directory - dkim.keys_directory is a directory we can read; its
+ * files are read with the generation (dkim_keytable.c) */
+static void
+conf_keys_directory(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *dkim = cfg_getsec(cfg, "dkim");
+	DIR *d;
+
+	c->dkim.keys_directory = xstrdup(cfg_getstr(dkim, "keys_directory"));
+	if (c->dkim.keys_directory[0] == '\0')
+		return;
+	if ((d = opendir(c->dkim.keys_directory)) == NULL)
+		conf_error(conf_line(dkim, "keys_directory"), "dkim.keys_directory",
+		    "cannot open \"%s\": %m", c->dkim.keys_directory);
+	else
+		closedir(d);
+}
+
 /* conf_metrics - the metrics section: a numeric ADDR:PORT or nothing */
 static void
 conf_metrics(cfg_t *cfg, struct conf *c)
@@ -656,6 +676,7 @@ conf_load(const char *path, FILE *err)
 	conf_general(cfg, c);
 	conf_checks(cfg, c);
 	conf_dkim(cfg, c);
+	conf_keys_directory(cfg, c);
 	conf_metrics(cfg, c);
 	if (parse.errors > 0) {
 		conf_free(c);
@@ -703,6 +724,7 @@ conf_free(struct conf *c)
 		dkim_key_free(c->dkim.keys[i].key);
 	}
 	free(c->dkim.keys);
+	free(c->dkim.keys_directory);
 	free(c->dmarc.public_suffix_list);
 	free(c->metrics.listen);
 	free(c);

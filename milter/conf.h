@@ -85,6 +85,8 @@ struct conf {
 		enum action on_sign_error; /* TEMPFAIL or ACCEPT */
 		struct conf_key *keys;
 		size_t	  n_keys;
+		char	 *keys_directory;	/* SELECTOR.DOMAIN.key files; "" : none
+						 * (read by dkim_keytable.c) */
 		/* verifying */
 		bool	  verify;
 		unsigned  max_signatures;

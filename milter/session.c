@@ -334,18 +334,6 @@ session_header(struct session *s, const char *name, const char *value)
 	}
 }
 
-/* session_key_matches - does key k sign mail from domain */
-static bool
-session_key_matches(const struct conf_key *k, const char *domain)
-{
-	size_t dl = strlen(domain), kl = strlen(k->domain);
-
-	if (strcmp(domain, k->domain) == 0)
-		return true;
-	return k->subdomains && dl > kl + 1 && domain[dl - kl - 1] == '.' &&
-	    strcmp(domain + dl - kl, k->domain) == 0;
-}
-
 /* session_eoh - outbound: pick the keys for the From domain, ask for a body hash */
 enum step
 session_eoh(struct session *s)
@@ -367,15 +355,12 @@ session_eoh(struct session *s)
 		m->unsigned_reason = "from-unusable";
 	if (m->unsigned_reason != NULL)
 		return STEP_SKIP_BODY;
-	m->sign_keys = xcalloc(c->dkim.n_keys + 1, sizeof(*m->sign_keys));
-	m->sign_hash = xcalloc(c->dkim.n_keys + 1, sizeof(*m->sign_hash));
-	for (size_t i = 0; i < c->dkim.n_keys; i++) {
-		if (!session_key_matches(&c->dkim.keys[i], m->from.domain))
-			continue;
-		m->sign_keys[m->n_sign_keys] = &c->dkim.keys[i];
-		m->sign_hash[m->n_sign_keys] = dkim_body_set_add(m->body, c->dkim.body_canon, -1);
-		m->n_sign_keys++;
-	}
+	m->sign_keys = xcalloc(DKIM_KEYTABLE_MAX_MATCH, sizeof(*m->sign_keys));
+	m->sign_hash = xcalloc(DKIM_KEYTABLE_MAX_MATCH, sizeof(*m->sign_hash));
+	m->n_sign_keys = dkim_keytable_match(s->gen->keys, m->from.domain, m->sign_keys,
+	    DKIM_KEYTABLE_MAX_MATCH);
+	for (size_t i = 0; i < m->n_sign_keys; i++)
+		m->sign_hash[i] = dkim_body_set_add(m->body, c->dkim.body_canon, -1);
 	if (m->n_sign_keys == 0) {
 		m->unsigned_reason = "no-key-for-domain";
 		return STEP_SKIP_BODY;
