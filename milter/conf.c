@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "conf.h"
 #include "dkim_key.h"
 #include "lock.h"
+#include "metrics.h"
 #include "rfc5322.h"
 #include "xalloc.h"
 
@@ -166,6 +168,7 @@ static cfg_opt_t conf_dkim_opts[] = {
 	CFG_BOOL("require_safe_keys", cfg_true, CFGF_NONE),
 	CFG_STR("on_sign_error", "tempfail", CFGF_NONE),
 	CFG_SEC("key", conf_key_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_STR("keys_directory", "", CFGF_NONE),
 	CFG_END()
 };
 static cfg_opt_t conf_dmarc_opts[] = {
@@ -177,6 +180,10 @@ static cfg_opt_t conf_dmarc_opts[] = {
 	CFG_STR("on_temperror", "tempfail", CFGF_NONE),
 	CFG_STR("multiple_from", "reject", CFGF_NONE),
 	CFG_STR("missing_from", "reject", CFGF_NONE),
+	CFG_END()
+};
+static cfg_opt_t conf_metrics_opts[] = {
+	CFG_STR("listen", "", CFGF_NONE),
 	CFG_END()
 };
 static cfg_opt_t conf_opts[] = {
@@ -193,6 +200,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_SEC("spf", conf_spf_opts, CFGF_NONE),
 	CFG_SEC("dkim", conf_dkim_opts, CFGF_NONE),
 	CFG_SEC("dmarc", conf_dmarc_opts, CFGF_NONE),
+	CFG_SEC("metrics", conf_metrics_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -580,6 +588,41 @@ conf_dkim(cfg_t *cfg, struct conf *c)
 	}
 }
 
+/* conf_keys_directory - dkim.keys_directory is a directory we can read; its
+ * files are read with the generation (dkim_keytable.c) */
+static void
+conf_keys_directory(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *dkim = cfg_getsec(cfg, "dkim");
+	DIR *d;
+
+	c->dkim.keys_directory = xstrdup(cfg_getstr(dkim, "keys_directory"));
+	if (c->dkim.keys_directory[0] == '\0')
+		return;
+	if ((d = opendir(c->dkim.keys_directory)) == NULL)
+		conf_error(conf_line(dkim, "keys_directory"), "dkim.keys_directory",
+		    "cannot open \"%s\": %m", c->dkim.keys_directory);
+	else
+		closedir(d);
+}
+
+/* conf_metrics - the metrics section: a numeric ADDR:PORT or nothing */
+static void
+conf_metrics(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *m = cfg_getsec(cfg, "metrics");
+	struct sockaddr_storage sa;
+	socklen_t salen;
+
+	c->metrics.listen = xstrdup(cfg_getstr(m, "listen"));
+	c->metrics.line = conf_line(m, "listen");
+	if (c->metrics.listen[0] != '\0' &&
+	    !metrics_listen_addr(c->metrics.listen, &sa, &salen))
+		conf_error(c->metrics.line, "metrics.listen", "\"%s\" is not valid; use "
+		    "ADDR:PORT or [ADDR6]:PORT with a numeric address, e.g. "
+		    "\"127.0.0.1:9871\"", c->metrics.listen);
+}
+
 /* conf_register_lines - ask libconfuse to tell us where each plain option was set */
 static void
 conf_register_lines(cfg_t *cfg, const char *prefix, cfg_opt_t *opts)
@@ -633,6 +676,8 @@ conf_load(const char *path, FILE *err)
 	conf_general(cfg, c);
 	conf_checks(cfg, c);
 	conf_dkim(cfg, c);
+	conf_keys_directory(cfg, c);
+	conf_metrics(cfg, c);
 	if (parse.errors > 0) {
 		conf_free(c);
 		c = NULL;
@@ -679,6 +724,8 @@ conf_free(struct conf *c)
 		dkim_key_free(c->dkim.keys[i].key);
 	}
 	free(c->dkim.keys);
+	free(c->dkim.keys_directory);
 	free(c->dmarc.public_suffix_list);
+	free(c->metrics.listen);
 	free(c);
 }

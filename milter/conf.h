@@ -85,6 +85,8 @@ struct conf {
 		enum action on_sign_error; /* TEMPFAIL or ACCEPT */
 		struct conf_key *keys;
 		size_t	  n_keys;
+		char	 *keys_directory;	/* SELECTOR.DOMAIN.key files; "" : none
+						 * (read by dkim_keytable.c) */
 		/* verifying */
 		bool	  verify;
 		unsigned  max_signatures;
@@ -101,6 +103,11 @@ struct conf {
 		enum action multiple_from;	/* several From domains: REJECT, TEMPFAIL, NONE */
 		enum action missing_from;	/* no From or no domain: REJECT, NONE */
 	} dmarc;
+
+	struct {
+		char	*listen;	/* "ADDR:PORT" for /metrics; "" disables */
+		int	 line;		/* where listen was set, for start-up errors */
+	} metrics;
 };
 
 /* conf_load - parse and validate path; NULL after printing every problem to err */

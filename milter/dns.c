@@ -42,6 +42,7 @@
 #include "dns_cache.h"
 #include "fatal.h"
 #include "lock.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 #define DNS_DEFAULT_TIMEOUT_MS 5000 /* when the options say 0 */
@@ -412,6 +413,8 @@ dns_query_start_flags(struct dns_resolver *r, const char *name, int rrtype,
 	struct buf text = BUF_INIT;
 	int rc, id = 0;
 
+	metrics_dns_query();
+
 	if (!dns_name_ok(name, flags)) {
 		q->ans.status = DNS_NXDOMAIN;
 		q->ans.why = "bad name";
@@ -474,6 +477,7 @@ dns_query_wait(struct dns_query *q)
 	id = q->async_id;
 	lock_release(&q->lock);
 
+	metrics_dns_timeout();
 	if (dns_cancel(q, id)) {
 		lock_take(&q->lock);
 		dns_answer_tempfail(&q->ans, "timeout");

@@ -17,6 +17,7 @@
 #include "dns_cache.h"
 #include "fatal.h"
 #include "lock.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 struct dns_cache_slot {
@@ -144,6 +145,8 @@ dns_cache_get(struct dns_cache *c, const char *name, int rrtype, struct dns_answ
 		hit = true;
 	}
 	lock_release(&c->lock);
+	if (hit)
+		metrics_dns_cache_hit();
 	return hit;
 }
 

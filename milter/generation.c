@@ -13,6 +13,7 @@
 #include "generation.h"
 #include "lock.h"
 #include "log.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 static pthread_mutex_t generation_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -26,6 +27,7 @@ generation_free(struct generation *g)
 	if (g == NULL)
 		return;
 	dns_resolver_free(g->dns);
+	dkim_keytable_free(g->keys);
 	if (g->psl != NULL)
 		psl_free(g->psl);
 	conf_free(g->conf);
@@ -41,6 +43,8 @@ generation_load(const char *path, FILE *err)
 	char why[256];
 
 	if ((g->conf = conf_load(path, err)) == NULL)
+		goto fail;
+	if ((g->keys = dkim_keytable_new(g->conf, err)) == NULL)
 		goto fail;
 	opts.nameservers = g->conf->dns.nameservers;
 	opts.n_nameservers = g->conf->dns.n_nameservers;
@@ -75,6 +79,9 @@ generation_install(struct generation *g)
 {
 	struct generation *old;
 
+	/* the signing domains' label values, before any session can sign with them */
+	for (size_t i = 0; i < dkim_keytable_count(g->keys); i++)
+		metrics_sign_domain(dkim_keytable_at(g->keys, i)->domain);
 	lock_take(&generation_lock);
 	g->serial = ++generation_serial;
 	old = generation_now;

@@ -1,7 +1,8 @@
 /* generation - one loaded configuration with everything built from it.
  *
- * A generation holds the parsed config (with its keys), the resolver and the
- * Public Suffix List. Sessions take a reference when they start and keep it to
+ * A generation holds the parsed config (with its keys), the signing keys by
+ * domain (key sections and dkim.keys_directory), the resolver and the Public
+ * Suffix List. Sessions take a reference when they start and keep it to
  * the end, so a reload (SIGUSR1) swaps in a new generation without disturbing
  * them; the old one is freed when its last session ends.
  */
@@ -14,10 +15,12 @@
 #include <libpsl.h>
 
 #include "conf.h"
+#include "dkim_keytable.h"
 #include "dns.h"
 
 struct generation {
 	struct conf		*conf;
+	struct dkim_keytable	*keys;		/* signing keys by domain */
 	struct dns_resolver	*dns;
 	psl_ctx_t		*psl;
 	unsigned long		 serial;	/* 1 for the first, +1 per reload */

@@ -27,6 +27,7 @@
 #include <idn2.h>
 #include <libmilter/mfapi.h>
 #include <libpsl.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/crypto.h>
@@ -39,6 +40,8 @@
 #include "dkim_keycache.h"
 #include "generation.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "stop.h"
 #include "xalloc.h"
 
@@ -79,21 +82,25 @@ main_version(void)
 	printf("  libconfuse %s\n", confuse_version);
 	printf("  libpsl %s\n", psl_get_version());
 	printf("  libidn2 %s\n", idn2_check_version(NULL));
+	printf("  libmicrohttpd %s\n", MHD_get_version());
 }
 
-/* main_log_errors - a failed reload's messages, one log line each */
-static void
+/* main_log_errors - a failed reload's messages, one log line each; how many */
+static unsigned
 main_log_errors(const char *text)
 {
 	const char *p = text;
+	unsigned lines = 0;
 
 	while (*p != '\0') {
 		size_t n = strcspn(p, "\n");
 		log_msg(LOG_ERR, "reload refused: %.*s", (int)n, p);
+		lines++;
 		p += n;
 		if (*p == '\n')
 			p++;
 	}
+	return lines;
 }
 
 /* main_reload - load a new generation; keep the old one when the new is broken */
@@ -112,13 +119,14 @@ main_reload(void)
 	g = generation_load(main_conf_path, err);
 	fclose(err);
 	if (g == NULL) {
-		main_log_errors(errs != NULL ? errs : "");
+		metrics_reload(false, main_log_errors(errs != NULL ? errs : ""));
 		log_msg(LOG_ERR, "reload refused: %s has errors; still running the previous "
 		    "configuration", main_conf_path);
 	} else {
 		log_configure(g->conf->log.facility, g->conf->log.level,
 		    g->conf->log.to_stderr);
 		generation_install(g);
+		metrics_reload(true, 0);
 		log_msg(LOG_INFO, "reloaded %s", main_conf_path);
 	}
 	free(errs);
@@ -255,6 +263,22 @@ main_tcp_nodelay(const char *spec)
 		    "stall ~40 ms", spec);
 }
 
+/* main_metrics - serve /metrics when metrics.listen is set; exit when it cannot */
+static void
+main_metrics(const struct conf *c)
+{
+	char err[300];
+
+	if (c->metrics.listen[0] == '\0')
+		return;
+	if (!metrics_http_start(c->metrics.listen, err, sizeof(err))) {
+		log_msg(LOG_ERR, "%s:%d: metrics.listen: %s; not starting", c->path,
+		    c->metrics.line, err);
+		exit(1);
+	}
+	log_msg(LOG_INFO, "metrics on http://%s/metrics", c->metrics.listen);
+}
+
 /* main_drop - become user (and its groups), each step checked */
 static void
 main_drop(const char *user, const char *sockpath)
@@ -371,6 +395,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	main_metrics(c);
 	spec = main_libmilter_spec(c->socket);
 	sockpath = main_socket_path(c->socket);
 	if (smfi_setconn(spec) != MI_SUCCESS || smfi_settimeout(MAIN_MTA_TIMEOUT) !=
@@ -396,6 +421,7 @@ main(int argc, char **argv)
 	rc = smfi_main();
 	main_finish_sessions();
 	log_msg(LOG_INFO, "stopped");
+	metrics_http_stop();
 	generation_shutdown();
 	dkim_keycache_flush();
 	free(spec);

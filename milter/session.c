@@ -26,6 +26,7 @@
 #include "header.h"
 #include "iprev.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "rfc5322.h"
 #include "session.h"
@@ -87,6 +88,7 @@ session_new(void)
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->gen = g;
+	metrics_session(1);
 	return s;
 }
 
@@ -141,6 +143,7 @@ session_free(struct session *s)
 	free(s->helo);
 	generation_release(s->gen);
 	free(s);
+	metrics_session(-1);
 }
 
 /* session_reply - a policy decision as the step and reply for the MTA */
@@ -331,18 +334,6 @@ session_header(struct session *s, const char *name, const char *value)
 	}
 }
 
-/* session_key_matches - does key k sign mail from domain */
-static bool
-session_key_matches(const struct conf_key *k, const char *domain)
-{
-	size_t dl = strlen(domain), kl = strlen(k->domain);
-
-	if (strcmp(domain, k->domain) == 0)
-		return true;
-	return k->subdomains && dl > kl + 1 && domain[dl - kl - 1] == '.' &&
-	    strcmp(domain + dl - kl, k->domain) == 0;
-}
-
 /* session_eoh - outbound: pick the keys for the From domain, ask for a body hash */
 enum step
 session_eoh(struct session *s)
@@ -364,15 +355,12 @@ session_eoh(struct session *s)
 		m->unsigned_reason = "from-unusable";
 	if (m->unsigned_reason != NULL)
 		return STEP_SKIP_BODY;
-	m->sign_keys = xcalloc(c->dkim.n_keys + 1, sizeof(*m->sign_keys));
-	m->sign_hash = xcalloc(c->dkim.n_keys + 1, sizeof(*m->sign_hash));
-	for (size_t i = 0; i < c->dkim.n_keys; i++) {
-		if (!session_key_matches(&c->dkim.keys[i], m->from.domain))
-			continue;
-		m->sign_keys[m->n_sign_keys] = &c->dkim.keys[i];
-		m->sign_hash[m->n_sign_keys] = dkim_body_set_add(m->body, c->dkim.body_canon, -1);
-		m->n_sign_keys++;
-	}
+	m->sign_keys = xcalloc(DKIM_KEYTABLE_MAX_MATCH, sizeof(*m->sign_keys));
+	m->sign_hash = xcalloc(DKIM_KEYTABLE_MAX_MATCH, sizeof(*m->sign_hash));
+	m->n_sign_keys = dkim_keytable_match(s->gen->keys, m->from.domain, m->sign_keys,
+	    DKIM_KEYTABLE_MAX_MATCH);
+	for (size_t i = 0; i < m->n_sign_keys; i++)
+		m->sign_hash[i] = dkim_body_set_add(m->body, c->dkim.body_canon, -1);
 	if (m->n_sign_keys == 0) {
 		m->unsigned_reason = "no-key-for-domain";
 		return STEP_SKIP_BODY;
@@ -510,6 +498,7 @@ session_eom_outbound(struct session *s, struct buf *line)
 			return;
 		}
 		sigs[n_sigs++] = buf_steal(&sig);
+		metrics_signature(k->domain, k->key->alg);
 		buf_printf(line, "%s%s/%s/%s", i ? "," : "", k->domain, k->selector,
 		    dkim_alg_name(k->key->alg));
 	}
@@ -567,6 +556,7 @@ session_eom_inbound(struct session *s, struct buf *line)
 
 	session_collect(s, &v, &dmv);
 	verdict_log(&v, line);
+	metrics_verdicts(&v);
 	policy_message(c, &v, &d);
 	m->result.step = session_reply(&d, &m->result.reply);
 	if (d.action == ACTION_QUARANTINE) {
@@ -597,6 +587,22 @@ session_eom_inbound(struct session *s, struct buf *line)
 		dmarc_verdict_clear(&dmv);
 }
 
+/* session_metrics - count the message with the action the MTA gets and the time
+ * since start (end of body) */
+static void
+session_metrics(const struct message *m, const struct timespec *start)
+{
+	enum action a = ACTION_ACCEPT;
+
+	if (m->result.step == STEP_REJECT)
+		a = ACTION_REJECT;
+	else if (m->result.step == STEP_TEMPFAIL)
+		a = ACTION_TEMPFAIL;
+	else if (m->result.quarantine)
+		a = ACTION_QUARANTINE;
+	metrics_message(m->outbound, a, metrics_seconds_since(start));
+}
+
 /* session_eom - the end of a message: sign or judge, and log one line */
 const struct eom_result *
 session_eom(struct session *s)
@@ -604,7 +610,9 @@ session_eom(struct session *s)
 	struct message *m = &s->msg;
 	struct buf line = BUF_INIT;
 	char client[400];
+	struct timespec start;
 
+	metrics_clock(&start);
 	session_result_clear(&m->result);
 	if (!m->active)
 		return &m->result;
@@ -624,6 +632,7 @@ session_eom(struct session *s)
 	log_msg(LOG_INFO, "%s", buf_cstr(&line));
 	buf_free(&line);
 	m->active = false;
+	session_metrics(m, &start);
 	return &m->result;
 }
 

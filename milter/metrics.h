@@ -1,0 +1,52 @@
+/* metrics - counters for Prometheus, bumped by the mail threads with atomics.
+ *
+ * Every counter is a C11 atomic updated with relaxed ordering: a mail thread never
+ * takes a lock to count, and metrics_render (called by the HTTP thread,
+ * metrics_http.c) reads them without stopping anyone. The counters live for the
+ * process, across reloads, so Prometheus sees them grow monotonically.
+ */
+#ifndef AUTHMILTER_METRICS_H
+#define AUTHMILTER_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "dkim_key.h"
+#include "verdict.h"
+
+/* Signing domains that get their own label value; the rest count as "other",
+ * so 10,000 signing domains cannot make 10,000 series. */
+#define METRICS_MAX_SIGN_DOMAINS	64
+
+/* metrics_message - one message ended: direction, the action the MTA got, and
+ * the seconds from end of body to our reply */
+void	 metrics_message(bool outbound, enum action action, double seconds);
+/* metrics_clock - now, on the monotonic clock; metrics_seconds_since - since then */
+void	 metrics_clock(struct timespec *ts);
+double	 metrics_seconds_since(const struct timespec *start);
+/* metrics_verdicts - count every verdict of an inbound message's record */
+void	 metrics_verdicts(const struct verdict *v);
+/* metrics_signature - one DKIM signature made */
+void	 metrics_signature(const char *domain, enum dkim_alg alg);
+/* metrics_sign_domain - give domain a label value of its own while there is room
+ * (called when a configuration is installed; values are never taken back) */
+void	 metrics_sign_domain(const char *domain);
+/* metrics_dns_query, _dns_timeout, _dns_cache_hit - the resolver's events */
+void	 metrics_dns_query(void);
+void	 metrics_dns_timeout(void);
+void	 metrics_dns_cache_hit(void);
+/* metrics_session - a connection opened (+1) or closed (-1) */
+void	 metrics_session(int delta);
+/* metrics_reload - a reload's outcome and how many problems a failed one had */
+void	 metrics_reload(bool ok, unsigned problems);
+/* metrics_listen_addr - "ADDR:PORT" or "[ADDR6]:PORT", numeric, into sa */
+bool	 metrics_listen_addr(const char *listen, struct sockaddr_storage *sa,
+	    socklen_t *salen);
+/* metrics_render - the whole page in the Prometheus text format (0.0.4) */
+void	 metrics_render(struct buf *out);
+
+#endif
