@@ -329,7 +329,7 @@ session_header(struct session *s, const char *name, const char *value)
 			}
 			if (!m->outbound && c->dmarc.enable && m->from.status == FROM_OK)
 				m->dmarc = dmarc_lookup_start(s->gen->dns, s->gen->psl,
-				    m->from.domain);
+				    c->dmarc.discovery, m->from.domain);
 		} else {
 			dmarc_lookup_free(m->dmarc);
 			m->dmarc = NULL;
@@ -557,7 +557,7 @@ session_authres(const struct session *s, const struct iprev_verdict *iv,
 {
 	const struct conf *c = s->gen->conf;
 	struct buf b = BUF_INIT;
-	char comment[300];
+	char comment[720];
 
 	buf_putc(&b, ' ');	/* values are kept as written after the colon */
 	authres_begin(&b, c->authserv_id);
@@ -595,13 +595,22 @@ session_authres(const struct session *s, const struct iprev_verdict *iv,
 			authres_prop(&b, "header.b", dv[i].b_prefix);
 	}
 	if (dm != NULL) {
-		if (dm->result == AUTH_PASS || dm->result == AUTH_FAIL)
-			snprintf(comment, sizeof(comment), "p=%s dis=%s",
-			    dmarc_policy_name(dm->policy), dmarc_policy_name(dm->disposition));
+		/* the policy domain has no registered property (RFC 9989 §9.1): it goes
+		 * in the comment; policy.dmarc is the policy after t= */
+		bool judged = dm->result == AUTH_PASS || dm->result == AUTH_FAIL;
+
+		if (judged)
+			snprintf(comment, sizeof(comment), "p=%s%s dis=%s policy.domain=%s%s%s",
+			    dmarc_policy_name(dm->policy), dm->testing ? " t=y" : "",
+			    dmarc_policy_name(dm->disposition), dm->record_domain,
+			    strcmp(dm->tag, "p") != 0 ? " by " : "",
+			    strcmp(dm->tag, "p") != 0 ? dm->tag : "");
 		else
 			snprintf(comment, sizeof(comment), "%s", dm->reason);
 		authres_method(&b, "dmarc", dm->result, comment[0] ? comment : NULL);
 		authres_prop(&b, "header.from", dm->from_domain);
+		if (judged)
+			authres_prop(&b, "policy.dmarc", dmarc_policy_name(dm->applied));
 	}
 	return buf_steal(&b);
 }
@@ -645,14 +654,20 @@ session_eom_inbound(struct session *s, struct buf *line)
 			    "ignored", m->queue_id[0] ? m->queue_id : "NOQUEUE", ignored);
 	}
 	if (m->dmarc != NULL) {
-		dmarc_evaluate(m->dmarc, s->gen->psl, sm, dv, n_dkim,
-		    (unsigned)arc4random_uniform(100), &dmv);
+		dmarc_evaluate(m->dmarc, sm, dv, n_dkim, &dmv);
 		dm = &dmv;
-		buf_printf(line, " dmarc=%s header.from=%s", auth_result_name(dm->result),
-		    dm->from_domain);
+		buf_printf(line, " dmarc=%s header.from=%s discovery=%s",
+		    auth_result_name(dm->result), dm->from_domain,
+		    dmarc_discovery_name(c->dmarc.discovery));
+		if (dm->record_domain[0] != '\0')
+			buf_printf(line, " policy.domain=%s", dm->record_domain);
 		if (dm->result == AUTH_PASS || dm->result == AUTH_FAIL)
-			buf_printf(line, " p=%s%s", dmarc_policy_name(dm->policy),
-			    dm->sampled_out ? " pct-sampled-out" : "");
+			buf_printf(line, " p=%s%s policy.dmarc=%s", dmarc_policy_name(dm->policy),
+			    dm->testing ? " t=y" : "", dmarc_policy_name(dm->applied));
+		if (dmarc_lookup_capped(m->dmarc))
+			log_msg(LOG_NOTICE, "%s: more than %d DMARC tree walks: the identifiers "
+			    "beyond them do not align", m->queue_id[0] ? m->queue_id : "NOQUEUE",
+			    DMARC_MAX_WALKS);
 	} else if (c->dmarc.enable && m->from_headers != 1) {
 		buf_printf(line, " from-headers=%u", m->from_headers);
 	} else if (c->dmarc.enable) {
