@@ -570,25 +570,48 @@ org_lookup(void *ctx, const char *domain, char *org, size_t orglen, char *why,
 	return org_walk(l, domain, org, orglen, why, whylen);
 }
 
-/* identifiers_prestart - start the walks of every passing identifier that
- * relaxed alignment may need, so they run side by side */
+/* below_org - domain d is org or a name under it: only then can d's own
+ * organizational domain (d or one of its parents) be org */
+static bool
+below_org(const char *d, const char *org)
+{
+	size_t n = strlen(d), m = strlen(org);
+
+	return strcmp(d, org) == 0 || (n > m && d[n - m - 1] == '.' &&
+	    strcmp(d + n - m, org) == 0);
+}
+
+/* prestart_one - start the walk of identifier domain d if relaxed alignment may
+ * need it; *left counts the walks still allowed */
+static void
+prestart_one(struct dmarc_lookup *l, const char *domain, const char *org, size_t *left)
+{
+	char d[256];
+
+	if (*left == 0 || !rfc5322_domain_normalise(domain, d, sizeof(d)) ||
+	    strcmp(d, l->from) == 0 || !below_org(d, org))
+		return;
+	walk_prestart(l, d);
+	(*left)--;
+}
+
+/* identifiers_prestart - start, side by side, the walks of the passing
+ * identifiers that relaxed alignment may need, in the order dmarc_judge asks
+ * (SPF, then each DKIM d=), no more than the walks left */
 static void
 identifiers_prestart(struct dmarc_lookup *l, const struct dmarc_record *rec,
     const struct spf_verdict *spf, const struct dkim_verdict *dkim, size_t n_dkim)
 {
-	char d[256];
-	size_t i;
+	const struct dmarc_walk *author = walk_of(l, l->from);
+	size_t i, left = DMARC_MAX_WALKS - l->n_walks;
 
-	if (l->mode != DMARC_DISCOVERY_TREEWALK)
+	if (l->mode != DMARC_DISCOVERY_TREEWALK || author->org == NULL)
 		return;
-	if (rec->aspf == DMARC_ALIGN_RELAXED && spf != NULL && spf->result == AUTH_PASS &&
-	    rfc5322_domain_normalise(spf->domain, d, sizeof(d)) && strcmp(d, l->from) != 0)
-		walk_prestart(l, d);
+	if (rec->aspf == DMARC_ALIGN_RELAXED && spf != NULL && spf->result == AUTH_PASS)
+		prestart_one(l, spf->domain, author->org, &left);
 	for (i = 0; rec->adkim == DMARC_ALIGN_RELAXED && dkim != NULL && i < n_dkim; i++)
-		if (dkim[i].result == AUTH_PASS &&
-		    rfc5322_domain_normalise(dkim[i].domain, d, sizeof(d)) &&
-		    strcmp(d, l->from) != 0)
-			walk_prestart(l, d);
+		if (dkim[i].result == AUTH_PASS)
+			prestart_one(l, dkim[i].domain, author->org, &left);
 }
 
 /* discover_psl - RFC 7489 §6.6.3 with the PSL: _dmarc.<from>, then _dmarc.<org>;
@@ -610,6 +633,8 @@ discover_psl(struct dmarc_lookup *l, struct dmarc_record *rec, const char **wher
 			out->result = AUTH_TEMPERROR;
 			snprintf(out->reason, sizeof(out->reason), "DNS %s at _dmarc.%s",
 			    a->why ? a->why : "temporary failure", l->txt[t].name);
+			snprintf(out->failed, sizeof(out->failed), "_dmarc.%s/TXT",
+			    l->txt[t].name);
 			return DMARC_REC_NOT_DMARC;
 		}
 		for (i = found = 0; a->status == DNS_OK && i < a->count; i++) {
@@ -651,6 +676,8 @@ discover_walk(struct dmarc_lookup *l, struct dmarc_record *rec, const char **whe
 	if (k == -2) {
 		out->result = AUTH_TEMPERROR;
 		snprintf(out->reason, sizeof(out->reason), "DNS %s", w->why);
+		snprintf(out->failed, sizeof(out->failed), "_dmarc.%s/TXT",
+		    w->names[w->failed]);
 		return DMARC_REC_NOT_DMARC;
 	}
 	if (k < 0) {
@@ -700,6 +727,7 @@ dmarc_evaluate(struct dmarc_lookup *l, const struct spf_verdict *spf,
 			out->result = AUTH_TEMPERROR;
 			snprintf(out->reason, sizeof(out->reason), "DNS %s at %s A (does it "
 			    "exist, for np)", ex->why ? ex->why : "temporary failure", l->from);
+			snprintf(out->failed, sizeof(out->failed), "%s/A", l->from);
 			dmarc_record_clear(&rec);
 			return;
 		}
@@ -730,11 +758,23 @@ align(dmarc_org_fn org_of, void *ctx, const char *d, const char *from,
 	if (m == DMARC_ALIGN_STRICT)
 		return ALIGN_NO;
 	s = org_of(ctx, from, org_from, sizeof(org_from), why, whylen);
+	if (s == DMARC_ORG_OK && !below_org(norm, org_from))
+		return ALIGN_NO;	/* its org is itself or a parent: never org_from */
 	if (s == DMARC_ORG_OK)
 		s = org_of(ctx, norm, org_d, sizeof(org_d), why, whylen);
 	if (s == DMARC_ORG_TEMP)
 		return ALIGN_UNKNOWN;
 	return s == DMARC_ORG_OK && strcmp(org_d, org_from) == 0 ? ALIGN_YES : ALIGN_NO;
+}
+
+/* failed_from_why - the query named by a walk's "_dmarc.<name>: <error>" */
+static void
+failed_from_why(struct dmarc_verdict *out, const char *why)
+{
+	const char *colon = strchr(why, ':');
+	int n = colon != NULL ? (int)(colon - why) : (int)strlen(why);
+
+	snprintf(out->failed, sizeof(out->failed), "%.*s/TXT", n, why);
 }
 
 /* dmarc_unknown_yet - no aligned pass, but an identifier that might align could
@@ -763,6 +803,8 @@ dmarc_unknown_yet(dmarc_org_fn org_of, void *ctx, const struct spf_verdict *spf,
 			    "alignment of DKIM d=%s unknown: DNS %s" :
 			    "an aligned DKIM key lookup failed temporarily%.0s%.0s",
 			    dkim[i].domain, why);
+			if (a == ALIGN_UNKNOWN)
+				failed_from_why(out, why);
 			return true;
 		}
 	}
@@ -776,6 +818,8 @@ dmarc_unknown_yet(dmarc_org_fn org_of, void *ctx, const struct spf_verdict *spf,
 			    "alignment of SPF domain %s unknown: DNS %s" :
 			    "the aligned SPF check failed temporarily%.0s%.0s",
 			    spf->domain, why);
+			if (a == ALIGN_UNKNOWN)
+				failed_from_why(out, why);
 			return true;
 		}
 	}

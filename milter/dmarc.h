@@ -106,6 +106,8 @@ struct dmarc_verdict {
 	char	 record_domain[256];	/* the policy domain: where the record was found */
 	bool	 spf_aligned, dkim_aligned;
 	bool	 testing;		/* t=y lowered the policy */
+	char	 failed[300];		/* temperror: the query that failed, e.g.
+					 * "_dmarc.example.com/TXT"; "" otherwise */
 	char	 reason[400];
 	struct dmarc_record record;	/* as published, for reporting later */
 };

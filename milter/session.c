@@ -600,11 +600,9 @@ session_authres(const struct session *s, const struct iprev_verdict *iv,
 		bool judged = dm->result == AUTH_PASS || dm->result == AUTH_FAIL;
 
 		if (judged)
-			snprintf(comment, sizeof(comment), "p=%s%s dis=%s policy.domain=%s%s%s",
-			    dmarc_policy_name(dm->policy), dm->testing ? " t=y" : "",
-			    dmarc_policy_name(dm->disposition), dm->record_domain,
-			    strcmp(dm->tag, "p") != 0 ? " by " : "",
-			    strcmp(dm->tag, "p") != 0 ? dm->tag : "");
+			snprintf(comment, sizeof(comment), "%s=%s%s dis=%s policy.domain=%s",
+			    dm->tag, dmarc_policy_name(dm->policy), dm->testing ? " t=y" : "",
+			    dmarc_policy_name(dm->disposition), dm->record_domain);
 		else
 			snprintf(comment, sizeof(comment), "%s", dm->reason);
 		authres_method(&b, "dmarc", dm->result, comment[0] ? comment : NULL);
@@ -661,6 +659,10 @@ session_eom_inbound(struct session *s, struct buf *line)
 		    dmarc_discovery_name(c->dmarc.discovery));
 		if (dm->record_domain[0] != '\0')
 			buf_printf(line, " policy.domain=%s", dm->record_domain);
+		if (dm->failed[0] != '\0') {
+			session_safe(dm->failed, safe, sizeof(safe));
+			buf_printf(line, " dns-failed=%s", safe);
+		}
 		if (dm->result == AUTH_PASS || dm->result == AUTH_FAIL)
 			buf_printf(line, " p=%s%s policy.dmarc=%s", dmarc_policy_name(dm->policy),
 			    dm->testing ? " t=y" : "", dmarc_policy_name(dm->applied));
