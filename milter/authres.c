@@ -274,19 +274,26 @@ authres_render_dkim(struct buf *b, const struct dkim_verdict *dv)
 		authres_prop(b, "header.b", dv->b_prefix);
 }
 
-/* authres_render_dmarc - "dmarc=" with the policy and disposition, or the reason */
+/* authres_render_dmarc - "dmarc=" with the policy, its tag and domain and the
+ * disposition, or the reason; the policy domain has no registered property
+ * (RFC 9989 §9.1), so it goes in the comment; policy.dmarc is the policy after t= */
 static void
 authres_render_dmarc(struct buf *b, const struct dmarc_verdict *dm)
 {
-	char comment[300];
+	char comment[720];
+	bool judged = dm->result == AUTH_PASS || dm->result == AUTH_FAIL;
 
-	if (dm->result == AUTH_PASS || dm->result == AUTH_FAIL)
-		snprintf(comment, sizeof(comment), "p=%s dis=%s",
-		    dmarc_policy_name(dm->policy), dmarc_policy_name(dm->disposition));
+	if (judged)
+		snprintf(comment, sizeof(comment), "%s=%s%s dis=%s policy.domain=%s",
+		    dm->tag != NULL ? dm->tag : "p", dmarc_policy_name(dm->policy),
+		    dm->testing ? " t=y" : "",
+		    dmarc_policy_name(dm->disposition), dm->record_domain);
 	else
 		snprintf(comment, sizeof(comment), "%s", dm->reason);
 	authres_method(b, "dmarc", dm->result, comment[0] ? comment : NULL);
 	authres_prop(b, "header.from", dm->from_domain);
+	if (judged)
+		authres_prop(b, "policy.dmarc", dmarc_policy_name(dm->applied));
 }
 
 /* authres_render - our A-R value for a verdict record */

@@ -791,8 +791,8 @@ check_dmarc_align(struct check *c, const struct check_dmarc *d)
 
 	/* the MAIL FROM domain checked above is our domain itself */
 	snprintf(spf.domain, sizeof(spf.domain), "%s", c->domain);
-	dmarc_judge(&d->rec, c->gen->psl, c->domain, d->where, false, &spf, NULL, 0, 0,
-	    &v);
+	dmarc_judge(&d->rec, c->domain, d->where, false, &spf, NULL, 0, dmarc_org_psl,
+	    (void *)c->gen->psl, &v);
 	if (v.spf_aligned)
 		check_say(c, CHECK_OK, "dmarc alignment spf: MAIL FROM domain %s aligns "
 		    "(aspf=%s)", c->domain, d->rec.aspf == DMARC_ALIGN_STRICT ? "s" : "r");
@@ -808,8 +808,8 @@ check_dmarc_align(struct check *c, const struct check_dmarc *d)
 		if (!check_key_applies(c, k))
 			continue;
 		snprintf(dv.domain, sizeof(dv.domain), "%s", k->domain);
-		dmarc_judge(&d->rec, c->gen->psl, c->domain, d->where, false, NULL, &dv,
-		    1, 0, &v);
+		dmarc_judge(&d->rec, c->domain, d->where, false, NULL, &dv, 1,
+		    dmarc_org_psl, (void *)c->gen->psl, &v);
 		if (v.dkim_aligned)
 			check_say(c, CHECK_OK, "dmarc alignment dkim: key %s signs d=%s, "
 			    "which aligns (adkim=%s)", k->name, k->domain,
@@ -885,8 +885,8 @@ check_dmarc(struct check *c)
 	} else
 		check_say(c, CHECK_OK, "dmarc policy: %s=%s applies to %s%s",
 		    d.inherited && d.rec.sp != DMARC_POLICY_UNSET ? "sp" : "p",
-		    dmarc_policy_name(pol), c->domain, d.rec.pct < 100 ?
-		    " (to a sample, pct below 100)" : "");
+		    dmarc_policy_name(pol), c->domain, d.rec.testing ?
+		    " (t=y: receivers apply the next weaker policy)" : "");
 
 	if (d.rec.n_rua == 0) {
 		check_say(c, CHECK_WARN, "dmarc rua: none; no aggregate reports reach you");

@@ -173,6 +173,7 @@ static cfg_opt_t conf_dkim_opts[] = {
 };
 static cfg_opt_t conf_dmarc_opts[] = {
 	CFG_BOOL("enable", cfg_true, CFGF_NONE),
+	CFG_STR("discovery", "treewalk", CFGF_NONE),
 	CFG_STR("public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat",
 	    CFGF_NONE),
 	CFG_STR("on_reject", "reject", CFGF_NONE),
@@ -421,6 +422,21 @@ conf_general(cfg_t *cfg, struct conf *c)
 	c->log.to_stderr = cfg_getbool(log, "stderr");
 }
 
+/* conf_discovery - dmarc.discovery: "treewalk" (RFC 9989) or "psl" (RFC 7489) */
+static enum dmarc_discovery
+conf_discovery(cfg_t *dmarc)
+{
+	const char *v = cfg_getstr(dmarc, "discovery");
+
+	if (strcmp(v, "treewalk") == 0)
+		return DMARC_DISCOVERY_TREEWALK;
+	if (strcmp(v, "psl") == 0)
+		return DMARC_DISCOVERY_PSL;
+	conf_error(conf_line(dmarc, "discovery"), "dmarc.discovery",
+	    "\"%s\" is not valid; use treewalk | psl", v);
+	return DMARC_DISCOVERY_TREEWALK;
+}
+
 /* conf_checks - dns, iprev, spf and dmarc sections */
 static void
 conf_checks(cfg_t *cfg, struct conf *c)
@@ -455,6 +471,7 @@ conf_checks(cfg_t *cfg, struct conf *c)
 	    ALLOW_NONE_REJECT_TEMPFAIL);
 
 	c->dmarc.enable = cfg_getbool(dmarc, "enable");
+	c->dmarc.discovery = conf_discovery(dmarc);
 	c->dmarc.public_suffix_list = xstrdup(cfg_getstr(dmarc, "public_suffix_list"));
 	if (c->dmarc.public_suffix_list[0] != '\0' && !conf_readable(c->dmarc.public_suffix_list))
 		conf_error(conf_line(dmarc, "public_suffix_list"), "dmarc.public_suffix_list",

@@ -15,6 +15,12 @@
 #include "cidr.h"
 #include "dkim_canon.h"	/* enum dkim_canon */
 
+/* how DMARC policy records are found (dmarc.discovery) */
+enum dmarc_discovery {
+	DMARC_DISCOVERY_TREEWALK = 0,	/* RFC 9989 §4.10 DNS Tree Walk */
+	DMARC_DISCOVERY_PSL		/* RFC 7489 with the Public Suffix List */
+};
+
 struct dkim_key;
 
 /* What a check's result may ask the MTA to do. */
@@ -96,6 +102,7 @@ struct conf {
 
 	struct {
 		bool	 enable;
+		enum dmarc_discovery discovery;	/* RFC 9989 tree walk, or RFC 7489 PSL */
 		char	*public_suffix_list;	/* file; "" uses libpsl's built-in list */
 		enum action on_reject;		/* what p=reject becomes: REJECT, QUARANTINE, NONE */
 		enum action on_quarantine;	/* QUARANTINE or NONE */

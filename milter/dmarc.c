@@ -1,25 +1,31 @@
-/* dmarc - RFC 7489 DMARC with the DMARCbis np= tag (RFC 9091).
+/* dmarc - RFC 9989 DMARC; RFC 7489 discovery with the Public Suffix List as an
+ * operator's choice (dmarc.discovery = "psl").
  *
- * dmarc_record_parse   one TXT record into a struct dmarc_record (the record owns
+ * dmarc_record_read    one TXT record into a struct dmarc_record (the record owns
  *                      its rua/ruf strings; dmarc_record_clear frees them)
  * dmarc_org_domain     organizational domain via the Public Suffix List (libpsl)
- * dmarc_lookup_start   starts _dmarc.<from>, _dmarc.<org> and the existence check
- *                      of <from> (A, AAAA, MX) at once; dmarc_lookup_free ends it
- * dmarc_evaluate       picks the record (RFC 7489 §6.6.3) and calls dmarc_judge
- * dmarc_judge          policy (p/sp/np), alignment, pct sampling; no DNS
+ * dmarc_lookup_start   starts, at once, every _dmarc name the author's tree walk
+ *                      may need and the author's existence query (psl: _dmarc.<from>
+ *                      and _dmarc.<org>); dmarc_lookup_free ends it
+ * dmarc_evaluate       policy discovery (dmarc_walk.c, §4.10.1), one walk per
+ *                      identifier to align (cached, at most DMARC_MAX_WALKS), then
+ *                      dmarc_judge
+ * dmarc_judge          policy (p/sp/np, then t=), alignment; no DNS of its own
  * The verdict holds a deep copy of the record: dmarc_verdict_clear frees it.
  *
  * Choices, documented:
  * - Duplicate tags: the last one wins, as Mail::DMARC's parser does (it fills a
  *   hash); only the first tag can be v=, later v= tags are ignored.
- * - "v" and "DMARC1", tag names and p/sp/np/adkim/aspf values are compared
- *   case-insensitively (Mail::DMARC does too).
- * - Unknown tags and tags without '=' are ignored; a bad pct, adkim, aspf, fo or
- *   ri falls back to its default; a bad np is ignored (falls back to sp, p).
- * - A bad or missing p, or a bad sp, with at least one valid rua URI acts as
- *   "v=DMARC1; p=none" (§6.6.3 step 5); without one, the record is invalid:
- *   permerror. Several DMARC records at one name: none (§6.6.3 step 4).
- * - pct sampling only changes a quarantine or reject disposition.
+ * - The v value is "DMARC1", case-sensitive (RFC 9989 §4.7); tag names and the
+ *   p/sp/np/adkim/aspf/t/psd values are compared case-insensitively.
+ * - Unknown tags (pct, rf and ri among them now) and tags without '=' are
+ *   ignored; a bad adkim, aspf, fo, t or psd falls back to its default.
+ * - A bad or missing p, or a bad sp or np, with at least one valid rua URI acts
+ *   as "v=DMARC1; p=none"; without one, DMARC does not apply (§4.10.1).
+ * - A "!size" suffix on a rua/ruf URI is parsed and dropped (obsolete syntax).
+ * - Non-existent (np): NXDOMAIN for the author domain itself (one A query; NODATA
+ *   means it exists). A temporary failure there, when np decides, is temperror.
+ * - Any temporary failure the verdict depends on is temperror, never "no record".
  */
 #include "config.h"
 
@@ -32,16 +38,15 @@
 #include <libpsl.h>
 
 #include "dmarc.h"
+#include "dmarc_walk.h"
 #include "dns.h"
 #include "rfc5322.h"
 #include "xalloc.h"
 
 #define DMARC_MAX_NAME		253	/* a DNS name in text, no final dot */
 #define DMARC_PREFIX		"_dmarc."
-#define DMARC_DEFAULT_RI	86400UL
-
-/* what one TXT string is */
-enum rec_kind { REC_OK, REC_NOT_DMARC, REC_INVALID };
+/* _dmarc names started per message: every walk's names, each name once */
+#define DMARC_MAX_QUERIES	(DMARC_MAX_WALKS * DMARC_WALK_MAX)
 
 /* a tag's raw value: pointer into the TXT, length; NULL when absent */
 struct raw {
@@ -92,29 +97,6 @@ parse_policy(struct raw r, bool *bad)
 	return DMARC_POLICY_UNSET;
 }
 
-/* parse_number - decimal digits only, at most max; false otherwise */
-static bool
-parse_number(struct raw r, unsigned long max, unsigned long *out)
-{
-	unsigned long n = 0;
-	size_t i;
-
-	if (r.v == NULL || r.len == 0)
-		return false;
-	for (i = 0; i < r.len; i++) {
-		unsigned d;
-
-		if (r.v[i] < '0' || r.v[i] > '9')
-			return false;
-		d = (unsigned)(r.v[i] - '0');
-		if (n > (max - d) / 10)
-			return false;
-		n = n * 10 + d;
-	}
-	*out = n;
-	return true;
-}
-
 /* uri_valid - "scheme:rest" of printable ASCII without blanks (RFC 3986 §3.1) */
 static bool
 uri_valid(const char *p, size_t len)
@@ -143,6 +125,28 @@ uri_valid(const char *p, size_t len)
 	return true;
 }
 
+/* uri_drop_size - length of the URI without an obsolete "!<digits>[kmgt]" size
+ * suffix (RFC 9989 keeps it in the ABNF only to be ignored); a '!' followed by
+ * anything else stays part of the URI */
+static size_t
+uri_drop_size(const char *u, size_t len)
+{
+	size_t bang = len, i;
+
+	while (bang > 0 && u[bang - 1] != '!')
+		bang--;
+	if (bang == 0)
+		return len;
+	i = bang;
+	while (i < len && u[i] >= '0' && u[i] <= '9')
+		i++;
+	if (i == bang)
+		return len;
+	if (i < len && strchr("kmgtKMGT", u[i]) != NULL)
+		i++;
+	return i == len ? bang - 1 : len;
+}
+
 /* parse_uris - comma-separated URIs, each trimmed; at most DMARC_MAX_URIS kept,
  * invalid ones and the rest dropped */
 static void
@@ -161,6 +165,7 @@ parse_uris(struct raw r, char **out, size_t *n)
 		size_t ulen = (comma ? comma : end) - p;
 
 		trim(&u, &ulen);
+		ulen = uri_drop_size(u, ulen);
 		if (uri_valid(u, ulen))
 			out[(*n)++] = xstrndup(u, ulen);
 		if (comma == NULL)
@@ -191,22 +196,20 @@ static void
 record_defaults(struct dmarc_record *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->pct = 100;
 	r->adkim = r->aspf = DMARC_ALIGN_RELAXED;
+	r->psd = DMARC_PSD_U;
 	memcpy(r->fo, "0", 2);
-	r->ri = DMARC_DEFAULT_RI;
 }
 
-/* record_parse - classify and parse one TXT record */
-static enum rec_kind
-record_parse(const char *txt, size_t len, struct dmarc_record *r, char *err,
+/* dmarc_record_read - classify and parse one TXT record */
+enum dmarc_record_kind
+dmarc_record_read(const char *txt, size_t len, struct dmarc_record *r, char *err,
     size_t errlen)
 {
-	struct raw p = { 0 }, sp = { 0 }, np = { 0 }, pct = { 0 }, adkim = { 0 },
-	    aspf = { 0 }, rua = { 0 }, ruf = { 0 }, fo = { 0 }, ri = { 0 };
+	struct raw p = { 0 }, sp = { 0 }, np = { 0 }, adkim = { 0 }, aspf = { 0 },
+	    rua = { 0 }, ruf = { 0 }, fo = { 0 }, t = { 0 }, psd = { 0 };
 	const char *cur = txt, *end = txt + len;
 	bool first = true, bad_p, bad_sp, bad_np;
-	unsigned long n;
 
 	record_defaults(r);
 	if (txt == NULL)
@@ -232,7 +235,8 @@ record_parse(const char *txt, size_t len, struct dmarc_record *r, char *err,
 		trim(&tag, &nlen);
 		trim(&val, &vlen);
 		if (first) {
-			if (!eq(tag, nlen, "v") || !eq(val, vlen, "DMARC1"))
+			/* the value is case-sensitive (§4.7): v=dmarc1 is not DMARC */
+			if (!eq(tag, nlen, "v") || vlen != 6 || memcmp(val, "DMARC1", 6) != 0)
 				break;
 			first = false;
 			continue;
@@ -244,8 +248,10 @@ record_parse(const char *txt, size_t len, struct dmarc_record *r, char *err,
 			sp = v;
 		else if (eq(tag, nlen, "np"))
 			np = v;
-		else if (eq(tag, nlen, "pct"))
-			pct = v;
+		else if (eq(tag, nlen, "t"))
+			t = v;
+		else if (eq(tag, nlen, "psd"))
+			psd = v;
 		else if (eq(tag, nlen, "adkim"))
 			adkim = v;
 		else if (eq(tag, nlen, "aspf"))
@@ -256,32 +262,34 @@ record_parse(const char *txt, size_t len, struct dmarc_record *r, char *err,
 			ruf = v;
 		else if (eq(tag, nlen, "fo"))
 			fo = v;
-		else if (eq(tag, nlen, "ri"))
-			ri = v;
-		/* anything else: unknown tags MUST be ignored (§6.3) */
+		/* anything else, pct, rf and ri included: ignored (§4.7) */
 	}
 	if (first) {
 		snprintf(err, errlen, "not a DMARC record (no v=DMARC1 first)");
-		return REC_NOT_DMARC;
+		return DMARC_REC_NOT_DMARC;
 	}
 	parse_uris(rua, r->rua, &r->n_rua);
 	parse_uris(ruf, r->ruf, &r->n_ruf);
 	r->p = parse_policy(p, &bad_p);
 	r->sp = parse_policy(sp, &bad_sp);
 	r->np = parse_policy(np, &bad_np);
-	if (r->p == DMARC_POLICY_UNSET || bad_sp) {
+	if (t.v != NULL && eq(t.v, t.len, "y"))
+		r->testing = true;
+	if (psd.v != NULL && eq(psd.v, psd.len, "y"))
+		r->psd = DMARC_PSD_Y;
+	else if (psd.v != NULL && eq(psd.v, psd.len, "n"))
+		r->psd = DMARC_PSD_N;
+	if (r->p == DMARC_POLICY_UNSET || bad_sp || bad_np) {
 		if (r->n_rua == 0) {
-			snprintf(err, errlen, "%s and no valid rua",
-			    bad_sp ? "invalid sp" : p.v ? "invalid p" : "no p");
-			dmarc_record_clear(r);
-			return REC_INVALID;
+			snprintf(err, errlen, "%s and no valid rua", bad_sp ? "invalid sp" :
+			    bad_np ? "invalid np" : p.v ? "invalid p" : "no p");
+			r->p = r->sp = r->np = DMARC_POLICY_UNSET;
+			return DMARC_REC_UNUSABLE;
 		}
-		/* §6.6.3: as if "v=DMARC1; p=none" */
+		/* §4.10.1: as if "p=none" was retrieved */
 		r->p = DMARC_POLICY_NONE;
 		r->sp = r->np = DMARC_POLICY_UNSET;
 	}
-	if (parse_number(pct, 100, &n))
-		r->pct = (unsigned)n;
 	if (adkim.v != NULL && eq(adkim.v, adkim.len, "s"))
 		r->adkim = DMARC_ALIGN_STRICT;
 	if (aspf.v != NULL && eq(aspf.v, aspf.len, "s"))
@@ -290,11 +298,9 @@ record_parse(const char *txt, size_t len, struct dmarc_record *r, char *err,
 		memcpy(r->fo, fo.v, fo.len);
 		r->fo[fo.len] = '\0';
 	}
-	if (parse_number(ri, (unsigned long)-1, &n))
-		r->ri = n;
 	if (errlen > 0)
 		err[0] = '\0';
-	return REC_OK;
+	return DMARC_REC_OK;
 }
 
 /* dmarc_record_parse - false with a reason when this TXT is not a usable record */
@@ -302,7 +308,11 @@ bool
 dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *r, char *err,
     size_t errlen)
 {
-	return record_parse(txt, len, r, err, errlen) == REC_OK;
+	enum dmarc_record_kind k = dmarc_record_read(txt, len, r, err, errlen);
+
+	if (k == DMARC_REC_UNUSABLE)
+		dmarc_record_clear(r);
+	return k == DMARC_REC_OK;
 }
 
 /* dmarc_record_clear - free the URIs, back to defaults; NULL is fine */
@@ -379,46 +389,114 @@ dmarc_org_domain(const psl_ctx_t *psl, const char *domain, char *out, size_t out
 	return copy_str(out, outlen, reg != NULL ? reg : domain);
 }
 
-/* discovery state for one From domain (per message; freed with the message) */
-struct dmarc_lookup {
-	char		  from[256];
-	char		  org[256];
-	bool		  valid;	/* from is a usable domain */
-	struct dns_query *from_txt;	/* _dmarc.<from> */
-	struct dns_query *org_txt;	/* _dmarc.<org>, when org != from */
-	struct dns_query *exists[3];	/* <from> A, AAAA, MX, when org != from */
+
+/* dmarc_org_psl - a dmarc_org_fn over the Public Suffix List */
+enum dmarc_org_status
+dmarc_org_psl(void *ctx, const char *domain, char *org, size_t orglen, char *why,
+    size_t whylen)
+{
+	if (dmarc_org_domain(ctx, domain, org, orglen))
+		return DMARC_ORG_OK;
+	snprintf(why, whylen, "no organizational domain for %s", domain);
+	return DMARC_ORG_CAPPED;	/* not a domain the list knows: cannot align */
+}
+
+/* dmarc_discovery_name - "treewalk" or "psl" */
+const char *
+dmarc_discovery_name(enum dmarc_discovery d)
+{
+	return d == DMARC_DISCOVERY_PSL ? "psl" : "treewalk";
+}
+
+/* one _dmarc.<name> TXT query of a message, started once */
+struct dmarc_txt {
+	char		  name[DMARC_MAX_NAME + 1];	/* without the _dmarc. */
+	struct dns_query *q;
 };
 
-/* start_txt - _dmarc.<domain> TXT, or NULL when the name would be too long */
-static struct dns_query *
-start_txt(struct dns_resolver *r, const char *domain)
-{
-	char name[DMARC_MAX_NAME + 2];
-	int n = snprintf(name, sizeof(name), DMARC_PREFIX "%s", domain);
+/* discovery state for one From domain (per message; freed with the message) */
+struct dmarc_lookup {
+	struct dns_resolver *r;
+	const psl_ctx_t	 *psl;
+	enum dmarc_discovery mode;
+	char		  from[256];
+	bool		  valid;	/* from is a usable domain */
+	struct dns_query *exists;	/* <from> A: NXDOMAIN means non-existent */
+	struct dmarc_txt  txt[DMARC_MAX_QUERIES];
+	size_t		  n_txt;
+	struct dmarc_walk walk[DMARC_MAX_WALKS];	/* walk[0]: the author's */
+	size_t		  n_walks;
+	bool		  capped;	/* an identifier found no walk left */
+};
 
-	if (n < 0 || (size_t)n > DMARC_MAX_NAME)
+/* txt_find - the query for _dmarc.<name>, started now if it was not; NULL when
+ * the table is full or the name too long */
+static struct dns_query *
+txt_find(struct dmarc_lookup *l, const char *name)
+{
+	char qname[DMARC_MAX_NAME + 2];
+	struct dmarc_txt *t;
+	size_t i;
+	int n;
+
+	for (i = 0; i < l->n_txt; i++)
+		if (strcmp(l->txt[i].name, name) == 0)
+			return l->txt[i].q;
+	n = snprintf(qname, sizeof(qname), DMARC_PREFIX "%s", name);
+	if (n < 0 || (size_t)n > DMARC_MAX_NAME || l->n_txt == DMARC_MAX_QUERIES)
 		return NULL;
-	return dns_query_start(r, name, DNS_T_TXT);
+	t = &l->txt[l->n_txt++];
+	memcpy(t->name, name, strlen(name) + 1);	/* shorter than qname */
+	t->q = dns_query_start(l->r, qname, DNS_T_TXT);
+	return t->q;
+}
+
+/* txt_answer - a dmarc_walk_lookup over the message's queries */
+static const struct dns_answer *
+txt_answer(void *ctx, const char *name)
+{
+	struct dns_query *q = txt_find(ctx, name);
+
+	return q != NULL ? dns_query_wait(q) : NULL;
+}
+
+/* walk_prestart - start every query a walk from domain may make */
+static void
+walk_prestart(struct dmarc_lookup *l, const char *domain)
+{
+	const char *names[DMARC_WALK_MAX];
+	size_t i, n = dmarc_walk_names(domain, names);
+
+	for (i = 0; i < n; i++)
+		(void)txt_find(l, names[i]);
 }
 
 /* dmarc_lookup_start - begin discovery for from_domain */
 struct dmarc_lookup *
-dmarc_lookup_start(struct dns_resolver *r, const psl_ctx_t *psl, const char *from_domain)
+dmarc_lookup_start(struct dns_resolver *r, const psl_ctx_t *psl, enum dmarc_discovery mode,
+    const char *from_domain)
 {
 	struct dmarc_lookup *l = xcalloc(1, sizeof(*l));
+	char org[256];
 
+	l->r = r;
+	l->psl = psl;
+	l->mode = mode;
 	if (from_domain == NULL ||
-	    !rfc5322_domain_normalise(from_domain, l->from, sizeof(l->from)) ||
-	    !dmarc_org_domain(psl, l->from, l->org, sizeof(l->org)))
+	    !rfc5322_domain_normalise(from_domain, l->from, sizeof(l->from)))
 		return l;
-	l->valid = true;
-	l->from_txt = start_txt(r, l->from);
-	if (strcmp(l->org, l->from) != 0) {
-		l->org_txt = start_txt(r, l->org);
-		l->exists[0] = dns_query_start(r, l->from, DNS_T_A);
-		l->exists[1] = dns_query_start(r, l->from, DNS_T_AAAA);
-		l->exists[2] = dns_query_start(r, l->from, DNS_T_MX);
+	if (mode == DMARC_DISCOVERY_PSL) {
+		if (!dmarc_org_domain(psl, l->from, org, sizeof(org)))
+			return l;
+		(void)txt_find(l, l->from);
+		if (strcmp(org, l->from) != 0)
+			(void)txt_find(l, org);
+	} else {
+		/* every name of the author's walk is known now: all at once */
+		walk_prestart(l, l->from);
 	}
+	l->valid = true;
+	l->exists = dns_query_start(r, l->from, DNS_T_A);
 	return l;
 }
 
@@ -430,82 +508,196 @@ dmarc_lookup_free(struct dmarc_lookup *l)
 
 	if (l == NULL)
 		return;
-	dns_query_free(l->from_txt);
-	dns_query_free(l->org_txt);
-	for (i = 0; i < 3; i++)
-		dns_query_free(l->exists[i]);
+	for (i = 0; i < l->n_txt; i++)
+		dns_query_free(l->txt[i].q);
+	for (i = 0; i < l->n_walks; i++)
+		dmarc_walk_clear(&l->walk[i]);
+	dns_query_free(l->exists);
 	free(l);
 }
 
-/* what discovery at one name gave */
-enum pick { PICK_NONE, PICK_OK, PICK_MULTI, PICK_INVALID, PICK_TEMP };
-
-/* pick_record - the one DMARC record in answer q, per §6.6.3 steps 2, 4, 5 */
-static enum pick
-pick_record(struct dns_query *q, struct dmarc_record *rec, char *why, size_t whylen)
+/* dmarc_lookup_capped - an identifier went past DMARC_MAX_WALKS */
+bool
+dmarc_lookup_capped(const struct dmarc_lookup *l)
 {
-	const struct dns_answer *a;
-	struct dmarc_record tmp;
-	enum pick res = PICK_NONE;
-	size_t i, found = 0;
-	char err[96];
-
-	if (q == NULL)
-		return PICK_NONE;
-	a = dns_query_wait(q);
-	if (a->status == DNS_TEMPFAIL) {
-		snprintf(why, whylen, "DNS %s", a->why ? a->why : "temporary failure");
-		return PICK_TEMP;
-	}
-	if (a->status != DNS_OK)
-		return PICK_NONE;
-	for (i = 0; i < a->count; i++) {
-		enum rec_kind k = record_parse(a->rr[i].txt, a->rr[i].txt_len, &tmp, err,
-		    sizeof(err));
-
-		if (k == REC_NOT_DMARC)
-			continue;
-		if (++found > 1) {
-			dmarc_record_clear(&tmp);
-			if (res == PICK_OK)
-				dmarc_record_clear(rec);
-			snprintf(why, whylen, "multiple DMARC records");
-			return PICK_MULTI;
-		}
-		if (k == REC_INVALID) {
-			snprintf(why, whylen, "invalid DMARC record: %s", err);
-			res = PICK_INVALID;
-		} else {
-			*rec = tmp;
-			res = PICK_OK;
-		}
-	}
-	return res;
+	return l != NULL && l->capped;
 }
 
-/* nonexistent - the From domain answered NXDOMAIN for A, AAAA and MX */
-static bool
-nonexistent(struct dmarc_lookup *l)
+/* walk_of - the walk from domain, run now or found in the message's cache; NULL
+ * past DMARC_MAX_WALKS */
+static const struct dmarc_walk *
+walk_of(struct dmarc_lookup *l, const char *domain)
 {
 	size_t i;
 
-	for (i = 0; i < 3; i++)
-		if (l->exists[i] == NULL ||
-		    dns_query_wait(l->exists[i])->status != DNS_NXDOMAIN)
-			return false;
-	return true;
+	for (i = 0; i < l->n_walks; i++)
+		if (strcmp(l->walk[i].domain, domain) == 0)
+			return &l->walk[i];
+	if (l->n_walks == DMARC_MAX_WALKS) {
+		l->capped = true;
+		return NULL;
+	}
+	dmarc_walk_run(&l->walk[l->n_walks], domain, txt_answer, l);
+	return &l->walk[l->n_walks++];
+}
+
+/* org_walk - a dmarc_org_fn over the message's walks */
+static enum dmarc_org_status
+org_walk(void *ctx, const char *domain, char *org, size_t orglen, char *why, size_t whylen)
+{
+	const struct dmarc_walk *w = walk_of(ctx, domain);
+
+	if (w == NULL) {
+		snprintf(why, whylen, "more than %d tree walks", DMARC_MAX_WALKS);
+		return DMARC_ORG_CAPPED;
+	}
+	if (w->tempfail) {
+		snprintf(why, whylen, "%s", w->why);
+		return DMARC_ORG_TEMP;
+	}
+	return copy_str(org, orglen, w->org) ? DMARC_ORG_OK : DMARC_ORG_CAPPED;
+}
+
+/* org_lookup - a dmarc_org_fn for the lookup's mode */
+static enum dmarc_org_status
+org_lookup(void *ctx, const char *domain, char *org, size_t orglen, char *why,
+    size_t whylen)
+{
+	struct dmarc_lookup *l = ctx;
+
+	if (l->mode == DMARC_DISCOVERY_PSL)
+		return dmarc_org_psl((void *)l->psl, domain, org, orglen, why, whylen);
+	return org_walk(l, domain, org, orglen, why, whylen);
+}
+
+/* below_org - domain d is org or a name under it: only then can d's own
+ * organizational domain (d or one of its parents) be org */
+static bool
+below_org(const char *d, const char *org)
+{
+	size_t n = strlen(d), m = strlen(org);
+
+	return strcmp(d, org) == 0 || (n > m && d[n - m - 1] == '.' &&
+	    strcmp(d + n - m, org) == 0);
+}
+
+/* prestart_one - start the walk of identifier domain d if relaxed alignment may
+ * need it; *left counts the walks still allowed */
+static void
+prestart_one(struct dmarc_lookup *l, const char *domain, const char *org, size_t *left)
+{
+	char d[256];
+
+	if (*left == 0 || !rfc5322_domain_normalise(domain, d, sizeof(d)) ||
+	    strcmp(d, l->from) == 0 || !below_org(d, org))
+		return;
+	walk_prestart(l, d);
+	(*left)--;
+}
+
+/* identifiers_prestart - start, side by side, the walks of the passing
+ * identifiers that relaxed alignment may need, in the order dmarc_judge asks
+ * (SPF, then each DKIM d=), no more than the walks left */
+static void
+identifiers_prestart(struct dmarc_lookup *l, const struct dmarc_record *rec,
+    const struct spf_verdict *spf, const struct dkim_verdict *dkim, size_t n_dkim)
+{
+	const struct dmarc_walk *author = walk_of(l, l->from);
+	size_t i, left = DMARC_MAX_WALKS - l->n_walks;
+
+	if (l->mode != DMARC_DISCOVERY_TREEWALK || author->org == NULL)
+		return;
+	if (rec->aspf == DMARC_ALIGN_RELAXED && spf != NULL && spf->result == AUTH_PASS)
+		prestart_one(l, spf->domain, author->org, &left);
+	for (i = 0; rec->adkim == DMARC_ALIGN_RELAXED && dkim != NULL && i < n_dkim; i++)
+		if (dkim[i].result == AUTH_PASS)
+			prestart_one(l, dkim[i].domain, author->org, &left);
+}
+
+/* discover_psl - RFC 7489 §6.6.3 with the PSL: _dmarc.<from>, then _dmarc.<org>;
+ * several records at one name: no DMARC. Returns the record's kind and fills
+ * *where, or sets out's result for none/temperror and returns NOT_DMARC. */
+static enum dmarc_record_kind
+discover_psl(struct dmarc_lookup *l, struct dmarc_record *rec, const char **where,
+    struct dmarc_verdict *out)
+{
+	const struct dns_answer *a;
+	enum dmarc_record_kind kind = DMARC_REC_NOT_DMARC, k;
+	struct dmarc_record tmp;
+	size_t t, i, found;
+	char err[96];
+
+	for (t = 0; t < l->n_txt; t++) {
+		a = dns_query_wait(l->txt[t].q);
+		if (a->status == DNS_TEMPFAIL) {
+			out->result = AUTH_TEMPERROR;
+			snprintf(out->reason, sizeof(out->reason), "DNS %s at _dmarc.%s",
+			    a->why ? a->why : "temporary failure", l->txt[t].name);
+			snprintf(out->failed, sizeof(out->failed), "_dmarc.%s/TXT",
+			    l->txt[t].name);
+			return DMARC_REC_NOT_DMARC;
+		}
+		for (i = found = 0; a->status == DNS_OK && i < a->count; i++) {
+			k = dmarc_record_read(a->rr[i].txt, a->rr[i].txt_len, &tmp, err,
+			    sizeof(err));
+			if (k == DMARC_REC_NOT_DMARC)
+				continue;
+			if (found++ > 0)
+				dmarc_record_clear(rec);
+			*rec = tmp;
+			kind = k;
+		}
+		*where = l->txt[t].name;
+		if (found > 1) {
+			dmarc_record_clear(rec);
+			snprintf(out->reason, sizeof(out->reason),
+			    "multiple DMARC records at _dmarc.%s", l->txt[t].name);
+			return DMARC_REC_NOT_DMARC;
+		}
+		if (found == 1)
+			return kind;
+	}
+	*where = NULL;
+	copy_str(out->reason, sizeof(out->reason), "no DMARC record");
+	return DMARC_REC_NOT_DMARC;
+}
+
+/* discover_walk - RFC 9989 §4.10.1 by the author's tree walk; as discover_psl */
+static enum dmarc_record_kind
+discover_walk(struct dmarc_lookup *l, struct dmarc_record *rec, const char **where,
+    struct dmarc_verdict *out)
+{
+	const struct dmarc_walk *w = walk_of(l, l->from);
+	int k = dmarc_walk_policy(w);
+
+	*where = NULL;
+	if (w->org != NULL)
+		copy_str(out->org_domain, sizeof(out->org_domain), w->org);
+	if (k == -2) {
+		out->result = AUTH_TEMPERROR;
+		snprintf(out->reason, sizeof(out->reason), "DNS %s", w->why);
+		snprintf(out->failed, sizeof(out->failed), "_dmarc.%s/TXT",
+		    w->names[w->failed]);
+		return DMARC_REC_NOT_DMARC;
+	}
+	if (k < 0) {
+		copy_str(out->reason, sizeof(out->reason), "no DMARC record");
+		return DMARC_REC_NOT_DMARC;
+	}
+	*where = w->names[k];
+	record_copy(rec, &w->rec[k]);
+	return w->usable[k] ? DMARC_REC_OK : DMARC_REC_UNUSABLE;
 }
 
 /* dmarc_evaluate - wait for the lookup and judge */
 void
-dmarc_evaluate(struct dmarc_lookup *l, const psl_ctx_t *psl,
-    const struct spf_verdict *spf, const struct dkim_verdict *dkim, size_t n_dkim,
-    unsigned random_pct, struct dmarc_verdict *out)
+dmarc_evaluate(struct dmarc_lookup *l, const struct spf_verdict *spf,
+    const struct dkim_verdict *dkim, size_t n_dkim, struct dmarc_verdict *out)
 {
 	struct dmarc_record rec;
-	const char *where;
-	enum pick pk;
-	char why[128] = "";
+	enum dmarc_record_kind kind;
+	const struct dns_answer *ex = NULL;
+	const char *where = NULL;
 
 	memset(out, 0, sizeof(*out));
 	record_defaults(&out->record);
@@ -514,90 +706,141 @@ dmarc_evaluate(struct dmarc_lookup *l, const psl_ctx_t *psl,
 		copy_str(out->reason, sizeof(out->reason), "no usable From domain");
 		return;
 	}
+	out->discovery = l->mode;
 	copy_str(out->from_domain, sizeof(out->from_domain), l->from);
-	copy_str(out->org_domain, sizeof(out->org_domain), l->org);
-	where = l->from;
-	pk = pick_record(l->from_txt, &rec, why, sizeof(why));
-	if (pk == PICK_NONE && l->org_txt != NULL) {
-		where = l->org;
-		pk = pick_record(l->org_txt, &rec, why, sizeof(why));
-	}
-	switch (pk) {
-	case PICK_OK:
-		dmarc_judge(&rec, psl, l->from, where, where != l->from && nonexistent(l),
-		    spf, dkim, n_dkim, random_pct, out);
+	kind = l->mode == DMARC_DISCOVERY_PSL ? discover_psl(l, &rec, &where, out) :
+	    discover_walk(l, &rec, &where, out);
+	if (where != NULL)
+		copy_str(out->record_domain, sizeof(out->record_domain), where);
+	if (kind == DMARC_REC_NOT_DMARC)
+		return;
+	if (kind == DMARC_REC_UNUSABLE) {
+		snprintf(out->reason, sizeof(out->reason), "record at _dmarc.%s has no valid "
+		    "policy and no valid rua: DMARC does not apply", where);
 		dmarc_record_clear(&rec);
 		return;
-	case PICK_NONE:
-		copy_str(out->reason, sizeof(out->reason), "no DMARC record");
-		return;
-	case PICK_MULTI:
-		out->result = AUTH_NONE;
-		break;
-	case PICK_INVALID:
-		out->result = AUTH_PERMERROR;
-		break;
-	case PICK_TEMP:
-		out->result = AUTH_TEMPERROR;
-		break;
 	}
-	copy_str(out->record_domain, sizeof(out->record_domain), where);
-	snprintf(out->reason, sizeof(out->reason), "%s at _dmarc.%s", why, where);
+	/* np decides only for a record inherited by a subdomain */
+	if (strcmp(where, l->from) != 0 && rec.np != DMARC_POLICY_UNSET) {
+		ex = dns_query_wait(l->exists);
+		if (ex->status == DNS_TEMPFAIL) {
+			out->result = AUTH_TEMPERROR;
+			snprintf(out->reason, sizeof(out->reason), "DNS %s at %s A (does it "
+			    "exist, for np)", ex->why ? ex->why : "temporary failure", l->from);
+			snprintf(out->failed, sizeof(out->failed), "%s/A", l->from);
+			dmarc_record_clear(&rec);
+			return;
+		}
+	}
+	identifiers_prestart(l, &rec, spf, dkim, n_dkim);
+	dmarc_judge(&rec, l->from, where, ex != NULL && ex->status == DNS_NXDOMAIN, spf,
+	    dkim, n_dkim, org_lookup, l, out);
+	out->discovery = l->mode;
+	dmarc_record_clear(&rec);
 }
 
-/* aligned - domain d aligns with the From domain in mode m */
-static bool
-aligned(const psl_ctx_t *psl, const char *d, const char *from, const char *from_org,
-    enum dmarc_align m)
+/* how one identifier stands against the author domain */
+enum align_state { ALIGN_NO, ALIGN_YES, ALIGN_UNKNOWN };
+
+/* align - domain d against the From domain in mode m; on UNKNOWN why says which
+ * query failed */
+static enum align_state
+align(dmarc_org_fn org_of, void *ctx, const char *d, const char *from,
+    enum dmarc_align m, char *why, size_t whylen)
 {
-	char norm[256], org[256];
+	char norm[256], org_d[256], org_from[256];
+	enum dmarc_org_status s;
 
 	if (d == NULL || !rfc5322_domain_normalise(d, norm, sizeof(norm)))
-		return false;
+		return ALIGN_NO;
 	if (strcmp(norm, from) == 0)
-		return true;
+		return ALIGN_YES;
 	if (m == DMARC_ALIGN_STRICT)
-		return false;
-	return dmarc_org_domain(psl, norm, org, sizeof(org)) && strcmp(org, from_org) == 0;
+		return ALIGN_NO;
+	s = org_of(ctx, from, org_from, sizeof(org_from), why, whylen);
+	if (s == DMARC_ORG_OK && !below_org(norm, org_from))
+		return ALIGN_NO;	/* its org is itself or a parent: never org_from */
+	if (s == DMARC_ORG_OK)
+		s = org_of(ctx, norm, org_d, sizeof(org_d), why, whylen);
+	if (s == DMARC_ORG_TEMP)
+		return ALIGN_UNKNOWN;
+	return s == DMARC_ORG_OK && strcmp(org_d, org_from) == 0 ? ALIGN_YES : ALIGN_NO;
 }
 
-/* dmarc_unknown_yet - no aligned pass, but an aligned identifier's check failed
- * temporarily (a DKIM key or SPF lookup): the verdict is temperror, not fail, since
- * the retry may pass. Only asked when the policy would act (p=none changes nothing). */
+/* failed_from_why - the query named by a walk's "_dmarc.<name>: <error>" */
+static void
+failed_from_why(struct dmarc_verdict *out, const char *why)
+{
+	const char *colon = strchr(why, ':');
+	int n = colon != NULL ? (int)(colon - why) : (int)strlen(why);
+
+	snprintf(out->failed, sizeof(out->failed), "%.*s/TXT", n, why);
+}
+
+/* dmarc_unknown_yet - no aligned pass, but an identifier that might align could
+ * not be checked: an aligned DKIM key or SPF lookup failed temporarily, or the
+ * tree walk deciding a passing identifier's alignment did. The verdict is
+ * temperror, not fail, since the retry may pass. Only asked when the policy would
+ * act (p=none changes nothing). */
 static bool
-dmarc_unknown_yet(const psl_ctx_t *psl, const struct spf_verdict *spf,
-    const struct dkim_verdict *dkim, size_t n_dkim, const char *from, const char *org,
+dmarc_unknown_yet(dmarc_org_fn org_of, void *ctx, const struct spf_verdict *spf,
+    const struct dkim_verdict *dkim, size_t n_dkim, const char *from,
     const struct dmarc_record *rec, struct dmarc_verdict *out)
 {
+	char why[320] = "";
 	size_t i;
 
-	for (i = 0; dkim != NULL && i < n_dkim; i++)
-		if (dkim[i].result == AUTH_TEMPERROR &&
-		    aligned(psl, dkim[i].domain, from, org, rec->adkim)) {
+	for (i = 0; dkim != NULL && i < n_dkim; i++) {
+		if (dkim[i].result != AUTH_TEMPERROR && dkim[i].result != AUTH_PASS)
+			continue;
+		enum align_state a = align(org_of, ctx, dkim[i].domain, from, rec->adkim,
+		    why, sizeof(why));
+
+		if (a == ALIGN_UNKNOWN || (a == ALIGN_YES && dkim[i].result ==
+		    AUTH_TEMPERROR)) {
 			out->result = AUTH_TEMPERROR;
-			copy_str(out->reason, sizeof(out->reason),
-			    "an aligned DKIM key lookup failed temporarily");
+			snprintf(out->reason, sizeof(out->reason), a == ALIGN_UNKNOWN ?
+			    "alignment of DKIM d=%s unknown: DNS %s" :
+			    "an aligned DKIM key lookup failed temporarily%.0s%.0s",
+			    dkim[i].domain, why);
+			if (a == ALIGN_UNKNOWN)
+				failed_from_why(out, why);
 			return true;
 		}
-	if (spf != NULL && spf->result == AUTH_TEMPERROR &&
-	    aligned(psl, spf->domain, from, org, rec->aspf)) {
-		out->result = AUTH_TEMPERROR;
-		copy_str(out->reason, sizeof(out->reason),
-		    "the aligned SPF check failed temporarily");
-		return true;
+	}
+	if (spf != NULL && (spf->result == AUTH_TEMPERROR || spf->result == AUTH_PASS)) {
+		enum align_state a = align(org_of, ctx, spf->domain, from, rec->aspf, why,
+		    sizeof(why));
+
+		if (a == ALIGN_UNKNOWN || (a == ALIGN_YES && spf->result == AUTH_TEMPERROR)) {
+			out->result = AUTH_TEMPERROR;
+			snprintf(out->reason, sizeof(out->reason), a == ALIGN_UNKNOWN ?
+			    "alignment of SPF domain %s unknown: DNS %s" :
+			    "the aligned SPF check failed temporarily%.0s%.0s",
+			    spf->domain, why);
+			if (a == ALIGN_UNKNOWN)
+				failed_from_why(out, why);
+			return true;
+		}
 	}
 	return false;
 }
 
-/* dmarc_judge - policy, alignment and pct for a record already found */
-void
-dmarc_judge(const struct dmarc_record *rec, const psl_ctx_t *psl,
-    const char *from_domain, const char *record_domain, bool nonexistent,
-    const struct spf_verdict *spf, const struct dkim_verdict *dkim, size_t n_dkim,
-    unsigned random_pct, struct dmarc_verdict *out)
+/* lower - the policy one level less strict (t=y) */
+static enum dmarc_policy
+lower(enum dmarc_policy p)
 {
-	char from[256], org[256];
-	const char *tag = "p";
+	return p == DMARC_POLICY_REJECT ? DMARC_POLICY_QUARANTINE : DMARC_POLICY_NONE;
+}
+
+/* dmarc_judge - policy, t= and alignment for a record already found */
+void
+dmarc_judge(const struct dmarc_record *rec, const char *from_domain,
+    const char *record_domain, bool nonexistent, const struct spf_verdict *spf,
+    const struct dkim_verdict *dkim, size_t n_dkim, dmarc_org_fn org_of, void *ctx,
+    struct dmarc_verdict *out)
+{
+	char from[256], why[320];
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -607,34 +850,41 @@ dmarc_judge(const struct dmarc_record *rec, const psl_ctx_t *psl,
 		copy_str(out->reason, sizeof(out->reason), "invalid From domain");
 		return;
 	}
-	if (!dmarc_org_domain(psl, from, org, sizeof(org)))
-		copy_str(org, sizeof(org), from);
 	copy_str(out->from_domain, sizeof(out->from_domain), from);
-	copy_str(out->org_domain, sizeof(out->org_domain), org);
+	if (org_of(ctx, from, out->org_domain, sizeof(out->org_domain), why,
+	    sizeof(why)) != DMARC_ORG_OK)
+		out->org_domain[0] = '\0';
 	copy_str(out->record_domain, sizeof(out->record_domain), record_domain);
 
-	/* p for the domain that published, sp for its subdomains, np for the
-	 * subdomains that do not exist (DMARCbis), each falling back */
+	/* p for the domain that published, sp for its existing subdomains, np for
+	 * those that do not exist, each falling back (np to sp to p) */
 	out->policy = rec->p;
+	out->tag = "p";
 	if (strcasecmp(record_domain, from) != 0) {
 		if (nonexistent && rec->np != DMARC_POLICY_UNSET) {
 			out->policy = rec->np;
-			tag = "np";
+			out->tag = "np";
 		} else if (rec->sp != DMARC_POLICY_UNSET) {
 			out->policy = rec->sp;
-			tag = "sp";
+			out->tag = "sp";
 		}
 	}
 	if (out->policy == DMARC_POLICY_UNSET)
 		out->policy = DMARC_POLICY_NONE;
+	out->applied = out->policy;
+	if (rec->testing && out->policy != DMARC_POLICY_NONE) {
+		out->applied = lower(out->policy);
+		out->testing = true;
+	}
 
 	/* SPF aligns through the domain it evaluated, never a re-read of the
 	 * sender: a long MAIL FROM cut short once aligned a domain SPF never saw */
 	out->spf_aligned = spf != NULL && spf->result == AUTH_PASS &&
-	    aligned(psl, spf->domain, from, org, rec->aspf);
+	    align(org_of, ctx, spf->domain, from, rec->aspf, why, sizeof(why)) == ALIGN_YES;
 	for (i = 0; dkim != NULL && i < n_dkim && !out->dkim_aligned; i++)
 		out->dkim_aligned = dkim[i].result == AUTH_PASS &&
-		    aligned(psl, dkim[i].domain, from, org, rec->adkim);
+		    align(org_of, ctx, dkim[i].domain, from, rec->adkim, why,
+		    sizeof(why)) == ALIGN_YES;
 
 	if (out->spf_aligned || out->dkim_aligned) {
 		out->result = AUTH_PASS;
@@ -644,18 +894,13 @@ dmarc_judge(const struct dmarc_record *rec, const psl_ctx_t *psl,
 		    out->spf_aligned ? "spf" : "dkim");
 		return;
 	}
-	if (out->policy != DMARC_POLICY_NONE &&
-	    dmarc_unknown_yet(psl, spf, dkim, n_dkim, from, org, rec, out))
+	if (out->applied != DMARC_POLICY_NONE &&
+	    dmarc_unknown_yet(org_of, ctx, spf, dkim, n_dkim, from, rec, out))
 		return;
 	out->result = AUTH_FAIL;
-	out->disposition = out->policy;
-	if (random_pct >= rec->pct && out->policy != DMARC_POLICY_NONE) {
-		out->sampled_out = true;
-		out->disposition = out->policy == DMARC_POLICY_REJECT ?
-		    DMARC_POLICY_QUARANTINE : DMARC_POLICY_NONE;
-	}
-	snprintf(out->reason, sizeof(out->reason), "no aligned pass; %s=%s%s", tag,
-	    dmarc_policy_name(out->policy), out->sampled_out ? ", sampled out by pct" : "");
+	out->disposition = out->applied;
+	snprintf(out->reason, sizeof(out->reason), "no aligned pass; %s=%s%s", out->tag,
+	    dmarc_policy_name(out->policy), out->testing ? ", t=y" : "");
 }
 
 /* dmarc_verdict_clear - free the record copy; NULL is fine */

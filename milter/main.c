@@ -38,6 +38,7 @@
 #include "buf.h"
 #include "callbacks.h"
 #include "dkim_keycache.h"
+#include "dmarc.h"
 #include "generation.h"
 #include "log.h"
 #include "metrics.h"
@@ -383,6 +384,11 @@ main(int argc, char **argv)
 	}
 	if (check_only) {
 		printf("%s: configuration is valid\n", main_conf_path);
+		if (g->conf->dmarc.enable)
+			printf("dmarc: discovery %s (%s)\n",
+			    dmarc_discovery_name(g->conf->dmarc.discovery),
+			    g->conf->dmarc.discovery == DMARC_DISCOVERY_PSL ?
+			    "RFC 7489, Public Suffix List" : "RFC 9989 DNS tree walk");
 		generation_release(g);
 		return 0;
 	}

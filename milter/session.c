@@ -321,7 +321,7 @@ session_header(struct session *s, const char *name, const char *value)
 			}
 			if (!m->outbound && c->dmarc.enable && m->from.status == FROM_OK)
 				m->dmarc = dmarc_lookup_start(s->gen->dns, s->gen->psl,
-				    m->from.domain);
+				    c->dmarc.discovery, m->from.domain);
 		} else {
 			dmarc_lookup_free(m->dmarc);
 			m->dmarc = NULL;
@@ -533,10 +533,14 @@ session_collect(struct session *s, struct verdict *v, struct dmarc_verdict *dmv)
 			    v->dkim_ignored);
 	}
 	v->dmarc_checked = c->dmarc.enable;
+	v->dmarc_discovery = dmarc_discovery_name(c->dmarc.discovery);
 	if (m->dmarc != NULL) {
-		dmarc_evaluate(m->dmarc, s->gen->psl, v->spf_mailfrom, v->dkim, v->n_dkim,
-		    (unsigned)arc4random_uniform(100), dmv);
+		dmarc_evaluate(m->dmarc, v->spf_mailfrom, v->dkim, v->n_dkim, dmv);
 		v->dmarc = dmv;
+		if (dmarc_lookup_capped(m->dmarc))
+			log_msg(LOG_NOTICE, "%s: more than %d DMARC tree walks: the identifiers "
+			    "beyond them do not align", m->queue_id[0] ? m->queue_id : "NOQUEUE",
+			    DMARC_MAX_WALKS);
 	}
 	v->from_headers = m->from_headers;
 	v->from_status = m->from.status;

@@ -39,11 +39,20 @@ verdict_log_dmarc(const struct verdict *v, struct buf *line)
 	const struct dmarc_verdict *dm = v->dmarc;
 
 	if (dm != NULL) {
-		buf_printf(line, " dmarc=%s header.from=%s", auth_result_name(dm->result),
-		    dm->from_domain);
+		char safe[300];
+
+		buf_printf(line, " dmarc=%s header.from=%s discovery=%s",
+		    auth_result_name(dm->result), dm->from_domain,
+		    v->dmarc_discovery != NULL ? v->dmarc_discovery : "-");
+		if (dm->record_domain[0] != '\0')
+			buf_printf(line, " policy.domain=%s", dm->record_domain);
+		if (dm->failed[0] != '\0') {
+			log_safe(dm->failed, safe, sizeof(safe));
+			buf_printf(line, " dns-failed=%s", safe);
+		}
 		if (dm->result == AUTH_PASS || dm->result == AUTH_FAIL)
-			buf_printf(line, " p=%s%s", dmarc_policy_name(dm->policy),
-			    dm->sampled_out ? " pct-sampled-out" : "");
+			buf_printf(line, " p=%s%s policy.dmarc=%s", dmarc_policy_name(dm->policy),
+			    dm->testing ? " t=y" : "", dmarc_policy_name(dm->applied));
 	} else if (v->dmarc_checked && v->from_headers != 1) {
 		buf_printf(line, " from-headers=%u", v->from_headers);
 	} else if (v->dmarc_checked) {

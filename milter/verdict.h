@@ -29,6 +29,7 @@ struct verdict {
 	size_t		 n_dkim;
 	size_t		 dkim_ignored;	/* signatures beyond dkim.max_signatures */
 	bool		 dmarc_checked;	/* DMARC is enabled */
+	const char	*dmarc_discovery;	/* "treewalk" or "psl" */
 	const struct dmarc_verdict *dmarc;	/* NULL: not evaluated (see from_*) */
 	unsigned	 from_headers;	/* every From counted, past the caps too */
 	enum from_status from_status;	/* of the first From */

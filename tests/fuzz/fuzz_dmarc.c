@@ -73,14 +73,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(txt);
 	if (!ok && err[0] == '\0')
 		fz_fail("record refused without a reason", NULL);
-	if (ok && (rec.p == DMARC_POLICY_UNSET || rec.pct > 100 || rec.n_rua > DMARC_MAX_URIS ||
+	if (ok && (rec.p == DMARC_POLICY_UNSET || rec.n_rua > DMARC_MAX_URIS ||
 	    rec.n_ruf > DMARC_MAX_URIS))
 		fz_fail("accepted record out of range", NULL);
 	if (ok) {
 		memset(&v, 0xa5, sizeof(v));
-		dmarc_judge(&rec, fuzz_psl, from, recdom, (flags & 0x40) != 0,
+		dmarc_judge(&rec, from, recdom, (flags & 0x40) != 0,
 		    (flags & 0x80) ? NULL : &spf, dkim, (size_t)((flags >> 6) & 1) + 1,
-		    (unsigned)(flags * 7) % 100, &v);
+		    dmarc_org_psl, fuzz_psl, &v);
 		if (v.result == AUTH_PASS && !v.spf_aligned && !v.dkim_aligned)
 			fz_fail("DMARC pass without an aligned identifier", from);
 		if (v.result == AUTH_PASS && v.disposition > DMARC_POLICY_NONE)

@@ -55,7 +55,7 @@ EXPECT = {
                             "header.s": "sel1", "header.a": "rsa-sha256"}),
         ("dkim", "pass", {"header.d": "example.org", "header.s": "sel2",
                           "header.a": "ed25519-sha256"}),
-        ("dmarc", "pass", {"header.from": "example.org"}),
+        ("dmarc", "pass", {"header.from": "example.org", "policy.dmarc": "reject"}),
     ]),
     "escapes": ("mx.example.com", [
         ("spf", "pass", {"smtp.mailfrom": "example.net"}),

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """test_dmarc_dns - DMARC discovery (dmarc_lookup_start / dmarc_evaluate) against
-a real unbound on loopback: the From domain's record, the organizational
-domain's, sp= for existing and np= for non-existent subdomains, several records
-(none), an invalid one (permerror), none at all, REFUSED (temperror).
+a real unbound on loopback, under both dmarc.discovery modes (RFC 9989 tree walk,
+RFC 7489 with the PSL): the From domain's record, the organizational domain's,
+sp= for existing and np= for non-existent subdomains, several records (none),
+one with neither p nor rua (no DMARC), none at all, REFUSED (temperror).
 
 The cases and their expected verdicts are in tests/unit/test_dmarc.c
 (dns_cases); it runs them when DMARC_TEST_NS names the server.

@@ -210,7 +210,14 @@ def world(wd, inbound_ip="192.0.2.10", bad_ip="192.0.2.66"):
             D.txt("_dmarc.paypal.example", "v=DMARC1; p=reject"),
             # issue 11: the attacker's names, SPF published for the inbound client
             D.txt("paypal.example.evil.example", "v=spf1 ip4:%s -all" % inbound_ip),
-            D.txt("evil.example", "v=spf1 ip4:%s -all" % inbound_ip)]
+            D.txt("evil.example", "v=spf1 ip4:%s -all" % inbound_ip),
+            # issue 13: RFC 9989 records
+            D.txt("solo.example", "v=spf1 ip4:%s -all" % inbound_ip),
+            D.txt("_dmarc.mail.solo.example", "v=DMARC1; p=reject"),
+            D.txt("_dmarc.pct.example", "v=DMARC1; p=reject; pct=0"),
+            D.a("x.branch.big.example", "192.0.2.1"),
+            D.txt("_dmarc.branch.big.example", "v=DMARC1; p=none; psd=n"),
+            D.txt("_dmarc.big.example", "v=DMARC1; p=reject; sp=reject")]
     dns = D.DNSServer(recs, ptrs=[(inbound_ip, "mail.example.org"),
                                   (bad_ip, "ghost.example.org")])
     conf = {"authserv_id": AUTHSERV_ID, "internal_hosts": ["127.0.0.1/32"],
@@ -260,6 +267,43 @@ def spoof_cases(t, pf, sink, m):
            if h.lower().startswith("authentication-results:")]
     t.ok("postfix (authmilter): the forged A-R after 10,000 fields is deleted "
          "(only ours delivered)", len(ars) == 1 and "dmarc=pass" not in ars[0], ars)
+    sink.forget()
+
+
+def rfc9989_cases(t, pf, sink, m):
+    """rfc9989_cases - issue 13: verdicts that RFC 9989 changed, through Postfix."""
+    # a record only at mail.solo.example; SPF passes for solo.example: the two
+    # walks find different organizational domains, so SPF does not align
+    r = mta.smtp_send(pf.port, "x@solo.example", ["user@example.com"],
+                      msg("a@mail.solo.example", "user@example.com", "solo"),
+                      helo="mail.example.org", xclient=INBOUND)
+    t.ok("postfix (authmilter): RFC 9989 org domains: SPF solo.example does not align "
+         "with mail.solo.example -> %s" % r.final,
+         r.final.code == 550 and "DMARC" in r.final.text, r)
+    t.ok("postfix (authmilter): daemon logs discovery=treewalk, the policy domain",
+         m.wait_log(r"spf=pass smtp\.mailfrom=solo\.example.*dmarc=fail "
+                    r"header\.from=mail\.solo\.example discovery=treewalk "
+                    r"policy\.domain=mail\.solo\.example", 5), m.log_tail(3))
+    # pct=0 no longer samples
+    r = mta.smtp_send(pf.port, "x@evil.example", ["user@example.com"],
+                      msg("a@pct.example", "user@example.com", "pct"),
+                      helo="mail.example.org", xclient=INBOUND)
+    t.ok("postfix (authmilter): p=reject; pct=0 rejects (pct is gone) -> %s" % r.final,
+         r.final.code == 550, r)
+    # psd=n: branch.big.example's own p=none, not big.example's sp=reject
+    r = mta.smtp_send(pf.port, "x@evil.example", ["user@example.com"],
+                      msg("a@x.branch.big.example", "user@example.com", "psd"),
+                      helo="mail.example.org", xclient=INBOUND)
+    got = sink.new_messages(1, 20)
+    t.ok("postfix (authmilter): psd=n makes branch.big.example's p=none apply -> %s"
+         % r.final, r.accepted and got, r)
+    body = mta.split_sink_file(got[0][1])[1] if got else b""
+    ars = [h for h in mta.header_lines(body)
+           if h.lower().startswith("authentication-results:")]
+    ar = " ".join(ars[0].split()) if ars else ""
+    t.ok("postfix (authmilter): A-R dmarc=fail names the policy domain, policy.dmarc=none",
+         "dmarc=fail (p=none dis=none policy.domain=branch.big.example)" in ar and
+         "policy.dmarc=none" in ar, ar)
     sink.forget()
 
 
@@ -316,6 +360,7 @@ def daemon_cases(t):
         sink.forget()
 
         spoof_cases(t, pf, sink, m)
+        rfc9989_cases(t, pf, sink, m)
 
         # inbound that passes, carrying a forged A-R with our authserv-id
         text = msg("dave@example.org", "user@example.com", "inbound pass",

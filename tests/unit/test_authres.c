@@ -45,8 +45,9 @@ render_case(struct buf *b)
 		  .alg = "ed25519-sha256", .length = -1 },
 	};
 	static struct dmarc_verdict dm = { .result = AUTH_PASS,
-	    .policy = DMARC_POLICY_REJECT, .disposition = DMARC_POLICY_NONE,
-	    .from_domain = "example.org" };
+	    .policy = DMARC_POLICY_REJECT, .applied = DMARC_POLICY_REJECT,
+	    .disposition = DMARC_POLICY_NONE, .tag = "p", .from_domain = "example.org",
+	    .record_domain = "example.org" };
 	struct verdict v = { .iprev = &iv, .spf_mailfrom = &sm, .spf_helo = &sh,
 	    .dkim_checked = true, .dkim = dk, .n_dkim = 2, .dmarc_checked = true,
 	    .dmarc = &dm };
@@ -151,7 +152,8 @@ build_all(struct built *t, size_t max)
 	    "\tdkim=policy (l= covers 4 of 61 body bytes, l=4) header.d=example.org "
 	    "header.i=@example.org header.s=sel1 header.a=rsa-sha256;\r\n"
 	    "\tdkim=pass header.d=example.org header.s=sel2 header.a=ed25519-sha256;\r\n"
-	    "\tdmarc=pass (p=reject dis=none) header.from=example.org";
+	    "\tdmarc=pass (p=reject dis=none policy.domain=example.org) "
+	    "header.from=example.org policy.dmarc=reject";
 	return n;
 }
 

@@ -1,5 +1,5 @@
-/* test_dmarc - record parsing (table), organizational domains with the real
- * Public Suffix List, and dmarc_judge: alignment, p/sp/np, pct sampling.
+/* test_dmarc - record parsing (table, RFC 9989 tags), organizational domains with
+ * the real Public Suffix List, and dmarc_judge: alignment, p/sp/np, t=.
  * No DNS here: discovery is covered by the integration tests.
  */
 #include "config.h"
@@ -28,74 +28,80 @@ struct rec_case {
 	size_t	    len;	/* 0: strlen */
 	bool	    ok;
 	enum dmarc_policy p, sp, np;
-	unsigned    pct;
+	bool	    testing;		/* t=y */
 	int	    adkim, aspf;
 	size_t	    n_rua, n_ruf;
 	const char *fo;
-	unsigned long ri;
+	enum dmarc_psd psd;
 };
 
+#define NT	false	/* t=n */
+#define PU	DMARC_PSD_U
+
 static const struct rec_case rec_cases[] = {
-	{ "minimal", "v=DMARC1; p=reject", 0, true, R, U, U, 100, RL, RL, 0, 0, "0", 86400 },
-	{ "all tags", "v=DMARC1;p=quarantine;sp=none;np=reject;pct=50;adkim=s;aspf=s;"
-	    "rua=mailto:a@example.com;ruf=mailto:f@example.com;fo=1:d;ri=3600",
-	    0, true, Q, N, R, 50, ST, ST, 1, 1, "1:d", 3600 },
-	{ "spaces and case", "  v = DMARC1 ;  P = Reject ; SP=None ; ", 0, true, R, N, U,
-	    100, RL, RL, 0, 0, "0", 86400 },
-	{ "lower-case version", "v=dmarc1; p=none", 0, true, N, U, U, 100, RL, RL, 0, 0,
-	    "0", 86400 },
-	{ "v not first", "p=reject; v=DMARC1", 0, false, U, U, U, 100, RL, RL, 0, 0, "0",
-	    86400 },
-	{ "leading empty tag", "; v=DMARC1; p=reject", 0, false, U, U, U, 100, RL, RL, 0,
-	    0, "0", 86400 },
-	{ "other version", "v=DMARC2; p=reject", 0, false, U, U, U, 100, RL, RL, 0, 0, "0",
-	    86400 },
-	{ "no separator", "v=DMARC1p=reject", 0, false, U, U, U, 100, RL, RL, 0, 0, "0",
-	    86400 },
-	{ "empty", "", 0, false, U, U, U, 100, RL, RL, 0, 0, "0", 86400 },
-	{ "SPF record", "v=spf1 -all", 0, false, U, U, U, 100, RL, RL, 0, 0, "0", 86400 },
-	{ "no p", "v=DMARC1", 0, false, U, U, U, 100, RL, RL, 0, 0, "0", 86400 },
-	{ "invalid p", "v=DMARC1; p=bogus", 0, false, U, U, U, 100, RL, RL, 0, 0, "0", 86400 },
+	{ "minimal", "v=DMARC1; p=reject", 0, true, R, U, U, NT, RL, RL, 0, 0, "0", PU },
+	{ "all tags", "v=DMARC1;p=quarantine;sp=none;np=reject;t=y;psd=n;adkim=s;aspf=s;"
+	    "rua=mailto:a@example.com;ruf=mailto:f@example.com;fo=1:d",
+	    0, true, Q, N, R, true, ST, ST, 1, 1, "1:d", DMARC_PSD_N },
+	{ "any order after v", "v=DMARC1; psd=y; sp=none; t=n; p=reject", 0, true, R, N, U,
+	    NT, RL, RL, 0, 0, "0", DMARC_PSD_Y },
+	{ "spaces and case of names and values", "  v = DMARC1 ;  P = Reject ; SP=None ; "
+	    "T=Y; PSD=U", 0, true, R, N, U, true, RL, RL, 0, 0, "0", PU },
+	/* §4.7: the value DMARC1 is case-sensitive */
+	{ "v=dmarc1 is not DMARC", "v=dmarc1; p=none", 0, false, U, U, U, NT, RL, RL, 0, 0,
+	    "0", PU },
+	{ "v not first", "p=reject; v=DMARC1", 0, false, U, U, U, NT, RL, RL, 0, 0, "0", PU },
+	{ "leading empty tag", "; v=DMARC1; p=reject", 0, false, U, U, U, NT, RL, RL, 0, 0,
+	    "0", PU },
+	{ "other version", "v=DMARC2; p=reject", 0, false, U, U, U, NT, RL, RL, 0, 0, "0",
+	    PU },
+	{ "no separator", "v=DMARC1p=reject", 0, false, U, U, U, NT, RL, RL, 0, 0, "0", PU },
+	{ "empty", "", 0, false, U, U, U, NT, RL, RL, 0, 0, "0", PU },
+	{ "SPF record", "v=spf1 -all", 0, false, U, U, U, NT, RL, RL, 0, 0, "0", PU },
+	/* §4.10.1: no valid p (or a bad sp/np): p=none with a valid rua, else none */
+	{ "no p", "v=DMARC1", 0, false, U, U, U, NT, RL, RL, 0, 0, "0", PU },
+	{ "invalid p", "v=DMARC1; p=bogus", 0, false, U, U, U, NT, RL, RL, 0, 0, "0", PU },
 	{ "invalid p, valid rua", "v=DMARC1; p=bogus; rua=mailto:d@example.com", 0, true,
-	    N, U, U, 100, RL, RL, 1, 0, "0", 86400 },
+	    N, U, U, NT, RL, RL, 1, 0, "0", PU },
 	{ "no p, valid rua", "v=DMARC1; rua=mailto:d@example.com; sp=reject", 0, true,
-	    N, U, U, 100, RL, RL, 1, 0, "0", 86400 },
+	    N, U, U, NT, RL, RL, 1, 0, "0", PU },
 	{ "invalid p, invalid rua", "v=DMARC1; p=bogus; rua=nonsense", 0, false, U, U, U,
-	    100, RL, RL, 0, 0, "0", 86400 },
-	{ "invalid sp", "v=DMARC1; p=reject; sp=bogus", 0, false, U, U, U, 100, RL, RL, 0,
-	    0, "0", 86400 },
+	    NT, RL, RL, 0, 0, "0", PU },
+	{ "invalid sp", "v=DMARC1; p=reject; sp=bogus", 0, false, U, U, U, NT, RL, RL, 0,
+	    0, "0", PU },
 	{ "invalid sp, valid rua", "v=DMARC1; p=reject; sp=x; rua=mailto:d@example.com",
-	    0, true, N, U, U, 100, RL, RL, 1, 0, "0", 86400 },
-	{ "invalid np ignored", "v=DMARC1; p=reject; np=bogus", 0, true, R, U, U, 100, RL,
-	    RL, 0, 0, "0", 86400 },
-	{ "pct=0", "v=DMARC1; p=reject; pct=0", 0, true, R, U, U, 0, RL, RL, 0, 0, "0",
-	    86400 },
-	{ "pct=101", "v=DMARC1; p=reject; pct=101", 0, true, R, U, U, 100, RL, RL, 0, 0,
-	    "0", 86400 },
-	{ "pct=-1", "v=DMARC1; p=reject; pct=-1", 0, true, R, U, U, 100, RL, RL, 0, 0, "0",
-	    86400 },
-	{ "pct=abc", "v=DMARC1; p=reject; pct=5x", 0, true, R, U, U, 100, RL, RL, 0, 0, "0",
-	    86400 },
-	{ "duplicate p: last wins", "v=DMARC1; p=none; p=reject", 0, true, R, U, U, 100, RL,
-	    RL, 0, 0, "0", 86400 },
-	{ "duplicate pct: last wins", "v=DMARC1; p=none; pct=10; pct=20", 0, true, N, U, U,
-	    20, RL, RL, 0, 0, "0", 86400 },
-	{ "later v ignored", "v=DMARC1; p=none; v=DMARC2", 0, true, N, U, U, 100, RL, RL,
-	    0, 0, "0", 86400 },
-	{ "bad adkim/aspf/fo/ri", "v=DMARC1; p=none; adkim=x; aspf=; fo=2; "
-	    "ri=99999999999999999999999", 0, true, N, U, U, 100, RL, RL, 0, 0, "0", 86400 },
+	    0, true, N, U, U, NT, RL, RL, 1, 0, "0", PU },
+	{ "invalid np", "v=DMARC1; p=reject; np=bogus", 0, false, U, U, U, NT, RL, RL, 0,
+	    0, "0", PU },
+	{ "invalid np, valid rua", "v=DMARC1; p=reject; np=x; rua=mailto:d@example.com",
+	    0, true, N, U, U, NT, RL, RL, 1, 0, "0", PU },
+	/* pct, rf and ri are gone: ignored like unknown tags */
+	{ "pct=0 ignored", "v=DMARC1; p=reject; pct=0", 0, true, R, U, U, NT, RL, RL, 0, 0,
+	    "0", PU },
+	{ "pct=bogus, rf, ri ignored", "v=DMARC1; p=reject; pct=x; rf=afrf; ri=nope", 0,
+	    true, R, U, U, NT, RL, RL, 0, 0, "0", PU },
+	{ "bad t, bad psd: defaults", "v=DMARC1; p=reject; t=maybe; psd=x", 0, true, R, U,
+	    U, NT, RL, RL, 0, 0, "0", PU },
+	{ "duplicate p: last wins", "v=DMARC1; p=none; p=reject", 0, true, R, U, U, NT, RL,
+	    RL, 0, 0, "0", PU },
+	{ "later v ignored", "v=DMARC1; p=none; v=DMARC2", 0, true, N, U, U, NT, RL, RL,
+	    0, 0, "0", PU },
+	{ "bad adkim/aspf/fo", "v=DMARC1; p=none; adkim=x; aspf=; fo=2", 0, true, N, U, U,
+	    NT, RL, RL, 0, 0, "0", PU },
 	{ "rua trimmed, bad dropped", "v=DMARC1; p=none; rua= mailto:a@x.example , bogus ,"
-	    "mailto:b@x.example,,", 0, true, N, U, U, 100, RL, RL, 2, 0, "0", 86400 },
+	    "mailto:b@x.example,,", 0, true, N, U, U, NT, RL, RL, 2, 0, "0", PU },
+	{ "rua !size parsed and ignored", "v=DMARC1; p=none; rua=mailto:a@x.example!10m,"
+	    "mailto:b@x.example!50", 0, true, N, U, U, NT, RL, RL, 2, 0, "0", PU },
 	{ "unknown tags, no =", "v=DMARC1; foo=bar; junk; p=quarantine; x", 0, true, Q, U,
-	    U, 100, RL, RL, 0, 0, "0", 86400 },
-	{ "non-ASCII", "v=DMARC1; p=r\xc3\xa9ject; rua=mailto:\xc3\xa9@x.example", 0, false,
-	    U, U, U, 100, RL, RL, 0, 0, "0", 86400 },
-	{ "8-bit junk tag", "v=DMARC1; \xff\xfe=\x80; p=none", 0, true, N, U, U, 100, RL,
-	    RL, 0, 0, "0", 86400 },
+	    U, NT, RL, RL, 0, 0, "0", PU },
+	{ "non-ASCII", "v=DMARC1; p=r\xc3\xa9ject; rua=mailto:\xc3\xa9@x.example", 0,
+	    false, U, U, U, NT, RL, RL, 0, 0, "0", PU },
+	{ "8-bit junk tag", "v=DMARC1; \xff\xfe=\x80; p=none", 0, true, N, U, U, NT, RL,
+	    RL, 0, 0, "0", PU },
 	{ "embedded NUL", "v=DMARC1; p=none\0; rua=mailto:a@b.example", 41, true, N, U, U,
-	    100, RL, RL, 1, 0, "0", 86400 },
-	{ "embedded NUL, no rua", "v=DMARC1; p=none\0", 17, false, U, U, U, 100, RL, RL, 0,
-	    0, "0", 86400 },
+	    NT, RL, RL, 1, 0, "0", PU },
+	{ "embedded NUL, no rua", "v=DMARC1; p=none\0", 17, false, U, U, U, NT, RL, RL, 0,
+	    0, "0", PU },
 };
 
 /* record_table - every row of rec_cases, field by field */
@@ -121,13 +127,13 @@ record_table(void)
 			CHECK(r.p == c->p && r.sp == c->sp && r.np == c->np,
 			    "%s: p=%s sp=%s np=%s", c->name, dmarc_policy_name(r.p),
 			    dmarc_policy_name(r.sp), dmarc_policy_name(r.np));
-			CHECK(r.pct == c->pct, "%s: pct=%u", c->name, r.pct);
+			CHECK(r.testing == c->testing && r.psd == c->psd, "%s: t=%d psd=%d",
+			    c->name, r.testing, (int)r.psd);
 			CHECK((int)r.adkim == c->adkim && (int)r.aspf == c->aspf,
 			    "%s: adkim/aspf", c->name);
 			CHECK(r.n_rua == c->n_rua && r.n_ruf == c->n_ruf, "%s: %zu rua %zu ruf",
 			    c->name, r.n_rua, r.n_ruf);
 			CHECK_STR(r.fo, c->fo, "%s: fo", c->name);
-			CHECK(r.ri == c->ri, "%s: ri=%lu", c->name, r.ri);
 		}
 		if (!ok)
 			CHECK(err[0] != '\0', "%s: a reason is given", c->name);
@@ -153,20 +159,20 @@ record_uris(void)
 	CHECK(r.n_rua == 2, "rua list: 2 kept");
 	if (r.n_rua == 2) {
 		CHECK_STR(r.rua[0], "mailto:a@x.example", "rua[0] trimmed");
-		CHECK_STR(r.rua[1], "mailto:b@x.example!10m", "rua[1] with size limit");
+		CHECK_STR(r.rua[1], "mailto:b@x.example", "rua[1]: !10m parsed and dropped");
 	}
 	dmarc_record_clear(&r);
 
 	buf_puts(&b, "v=DMARC1; p=reject; rua=");
 	for (i = 0; i < 1000; i++)
 		buf_printf(&b, "%smailto:r%zu@example.com", i ? "," : "", i);
-	buf_puts(&b, "; pct=30");
+	buf_puts(&b, "; t=y");
 	CHECK(dmarc_record_parse(b.data, b.len, &r, err, sizeof(err)),
 	    "1000 rua URIs: parses");
 	CHECK(r.n_rua == DMARC_MAX_URIS, "1000 rua URIs: %zu kept", r.n_rua);
 	CHECK_STR(r.n_rua ? r.rua[r.n_rua - 1] : NULL, "mailto:r31@example.com",
 	    "1000 rua URIs: the first ones kept");
-	CHECK(r.pct == 30 && r.p == R, "1000 rua URIs: tags after them still read");
+	CHECK(r.testing && r.p == R, "1000 rua URIs: tags after them still read");
 	dmarc_record_clear(&r);
 	dmarc_record_clear(NULL);
 	buf_free(&b);
@@ -242,94 +248,99 @@ struct judge_case {
 	const char *spf_sender;
 	enum auth_result dkim_r[2];
 	const char *dkim_d[2];		/* NULL: fewer verdicts */
-	unsigned    random_pct;
 	/* expected */
 	enum auth_result result;
 	bool	    spf_aligned, dkim_aligned;
 	enum dmarc_policy policy, disposition;
-	bool	    sampled_out;
+	bool	    testing;		/* t=y lowered the policy */
 };
 
 #define NODKIM	{ AUTH_NONE, AUTH_NONE }, { NULL, NULL }
 
 static const struct judge_case judge_cases[] = {
 	{ "spf exact", "v=DMARC1; p=reject", "example.com", "example.com", false,
-	    AUTH_PASS, "u@example.com", NODKIM, 0,
-	    AUTH_PASS, true, false, R, N, false },
+	    AUTH_PASS, "u@example.com", NODKIM, AUTH_PASS, true, false, R, N, false },
 	{ "spf relaxed subdomain", "v=DMARC1; p=reject", "example.com", "example.com",
-	    false, AUTH_PASS, "bounce@mail.Example.COM", NODKIM, 0,
-	    AUTH_PASS, true, false, R, N, false },
+	    false, AUTH_PASS, "bounce@mail.Example.COM", NODKIM, AUTH_PASS, true, false,
+	    R, N, false },
 	{ "spf strict subdomain", "v=DMARC1; p=reject; aspf=s", "example.com",
-	    "example.com", false, AUTH_PASS, "bounce@mail.example.com", NODKIM, 0,
+	    "example.com", false, AUTH_PASS, "bounce@mail.example.com", NODKIM,
 	    AUTH_FAIL, false, false, R, R, false },
-	{ "spf helo identity", "v=DMARC1; p=reject", "example.com", "example.com", false,
-	    AUTH_PASS, "mx1.example.com", NODKIM, 0,
-	    AUTH_PASS, true, false, R, N, false },
+	{ "spf helo identity", "v=DMARC1; p=reject", "example.com", "example.com",
+	    false, AUTH_PASS, "mx1.example.com", NODKIM, AUTH_PASS, true, false, R, N,
+	    false },
 	{ "spf softfail", "v=DMARC1; p=quarantine", "example.com", "example.com", false,
-	    AUTH_SOFTFAIL, "u@example.com", NODKIM, 0,
-	    AUTH_FAIL, false, false, Q, Q, false },
-	{ "spf other org", "v=DMARC1; p=reject", "example.co.uk", "example.co.uk", false,
-	    AUTH_PASS, "u@other.co.uk", NODKIM, 0,
-	    AUTH_FAIL, false, false, R, R, false },
+	    AUTH_SOFTFAIL, "u@example.com", NODKIM, AUTH_FAIL, false, false, Q, Q,
+	    false },
+	{ "spf other org", "v=DMARC1; p=reject", "example.co.uk", "example.co.uk",
+	    false, AUTH_PASS, "u@other.co.uk", NODKIM, AUTH_FAIL, false, false, R, R,
+	    false },
 	{ "no spf run", "v=DMARC1; p=reject", "example.com", "example.com", false,
-	    AUTH_SKIPPED, "", NODKIM, 0,
-	    AUTH_FAIL, false, false, R, R, false },
-	{ "dkim relaxed", "v=DMARC1; p=reject", "news.example.com", "example.com", false,
-	    AUTH_FAIL, "u@bulk.example", { AUTH_PASS, AUTH_NONE }, { "example.com", NULL },
-	    0, AUTH_PASS, false, true, R, N, false },
-	{ "dkim strict", "v=DMARC1; p=reject; adkim=s", "news.example.com", "example.com",
+	    AUTH_SKIPPED, "", NODKIM, AUTH_FAIL, false, false, R, R, false },
+	{ "dkim relaxed", "v=DMARC1; p=reject", "news.example.com", "example.com",
 	    false, AUTH_FAIL, "u@bulk.example", { AUTH_PASS, AUTH_NONE },
-	    { "example.com", NULL }, 0, AUTH_FAIL, false, false, R, R, false },
-	{ "dkim strict exact", "v=DMARC1; p=reject; adkim=s", "example.com", "example.com",
-	    false, AUTH_FAIL, "u@bulk.example", { AUTH_PASS, AUTH_NONE },
-	    { "EXAMPLE.com", NULL }, 0, AUTH_PASS, false, true, R, N, false },
-	{ "dkim fail aligned d", "v=DMARC1; p=reject", "example.com", "example.com", false,
-	    AUTH_NONE, "", { AUTH_FAIL, AUTH_NONE }, { "example.com", NULL }, 0,
+	    { "example.com", NULL }, AUTH_PASS, false, true, R, N, false },
+	{ "dkim strict", "v=DMARC1; p=reject; adkim=s", "news.example.com",
+	    "example.com", false, AUTH_FAIL, "u@bulk.example", { AUTH_PASS, AUTH_NONE },
+	    { "example.com", NULL }, AUTH_FAIL, false, false, R, R, false },
+	{ "dkim strict exact", "v=DMARC1; p=reject; adkim=s", "example.com",
+	    "example.com", false, AUTH_FAIL, "u@bulk.example", { AUTH_PASS, AUTH_NONE },
+	    { "EXAMPLE.com", NULL }, AUTH_PASS, false, true, R, N, false },
+	{ "dkim fail aligned d", "v=DMARC1; p=reject", "example.com", "example.com",
+	    false, AUTH_NONE, "", { AUTH_FAIL, AUTH_NONE }, { "example.com", NULL },
 	    AUTH_FAIL, false, false, R, R, false },
 	{ "dkim pass other domain", "v=DMARC1; p=reject", "example.com", "example.com",
-	    false, AUTH_NONE, "", { AUTH_PASS, AUTH_NONE }, { "example.net", NULL }, 0,
+	    false, AUTH_NONE, "", { AUTH_PASS, AUTH_NONE }, { "example.net", NULL },
 	    AUTH_FAIL, false, false, R, R, false },
 	{ "dkim second signature aligned", "v=DMARC1; p=reject", "example.com",
 	    "example.com", false, AUTH_NONE, "", { AUTH_PASS, AUTH_PASS },
-	    { "esp.example", "s.example.com" }, 0, AUTH_PASS, false, true, R, N, false },
+	    { "esp.example", "s.example.com" }, AUTH_PASS, false, true, R, N, false },
 	{ "both aligned", "v=DMARC1; p=reject", "example.com", "example.com", false,
-	    AUTH_PASS, "u@example.com", { AUTH_PASS, AUTH_NONE }, { "example.com", NULL },
-	    0, AUTH_PASS, true, true, R, N, false },
+	    AUTH_PASS, "u@example.com", { AUTH_PASS, AUTH_NONE },
+	    { "example.com", NULL }, AUTH_PASS, true, true, R, N, false },
 	{ "sp for subdomain", "v=DMARC1; p=reject; sp=quarantine", "a.example.com",
-	    "example.com", false, AUTH_NONE, "", NODKIM, 0,
-	    AUTH_FAIL, false, false, Q, Q, false },
-	{ "no sp: p for subdomain", "v=DMARC1; p=reject", "a.example.com", "example.com",
-	    false, AUTH_NONE, "", NODKIM, 0, AUTH_FAIL, false, false, R, R, false },
+	    "example.com", false, AUTH_NONE, "", NODKIM, AUTH_FAIL, false, false, Q, Q,
+	    false },
+	{ "no sp: p for subdomain", "v=DMARC1; p=reject", "a.example.com",
+	    "example.com", false, AUTH_NONE, "", NODKIM, AUTH_FAIL, false, false, R, R,
+	    false },
 	{ "own record: p, not sp", "v=DMARC1; p=none; sp=reject", "a.example.com",
-	    "a.example.com", false, AUTH_NONE, "", NODKIM, 0,
-	    AUTH_FAIL, false, false, N, N, false },
+	    "a.example.com", false, AUTH_NONE, "", NODKIM, AUTH_FAIL, false, false, N,
+	    N, false },
 	{ "np for non-existent", "v=DMARC1; p=none; sp=quarantine; np=reject",
-	    "nx.example.com", "example.com", true, AUTH_NONE, "", NODKIM, 0,
-	    AUTH_FAIL, false, false, R, R, false },
+	    "nx.example.com", "example.com", true, AUTH_NONE, "", NODKIM, AUTH_FAIL,
+	    false, false, R, R, false },
 	{ "np not for existing", "v=DMARC1; p=none; sp=quarantine; np=reject",
-	    "a.example.com", "example.com", false, AUTH_NONE, "", NODKIM, 0,
-	    AUTH_FAIL, false, false, Q, Q, false },
+	    "a.example.com", "example.com", false, AUTH_NONE, "", NODKIM, AUTH_FAIL,
+	    false, false, Q, Q, false },
 	{ "no np: sp", "v=DMARC1; p=none; sp=quarantine", "nx.example.com",
-	    "example.com", true, AUTH_NONE, "", NODKIM, 0,
-	    AUTH_FAIL, false, false, Q, Q, false },
-	{ "no np, no sp: p", "v=DMARC1; p=reject", "nx.example.com", "example.com", true,
-	    AUTH_NONE, "", NODKIM, 0, AUTH_FAIL, false, false, R, R, false },
+	    "example.com", true, AUTH_NONE, "", NODKIM, AUTH_FAIL, false, false, Q, Q,
+	    false },
+	{ "no np, no sp: p", "v=DMARC1; p=reject", "nx.example.com", "example.com",
+	    true, AUTH_NONE, "", NODKIM, AUTH_FAIL, false, false, R, R, false },
 	{ "np not for the org itself", "v=DMARC1; p=none; np=reject", "example.com",
-	    "example.com", true, AUTH_NONE, "", NODKIM, 0,
-	    AUTH_FAIL, false, false, N, N, false },
-	{ "pct in sample", "v=DMARC1; p=reject; pct=50", "example.com", "example.com",
-	    false, AUTH_NONE, "", NODKIM, 49, AUTH_FAIL, false, false, R, R, false },
-	{ "pct out of sample", "v=DMARC1; p=reject; pct=50", "example.com", "example.com",
-	    false, AUTH_NONE, "", NODKIM, 50, AUTH_FAIL, false, false, R, Q, true },
-	{ "pct=0 quarantine", "v=DMARC1; p=quarantine; pct=0", "example.com",
-	    "example.com", false, AUTH_NONE, "", NODKIM, 0,
-	    AUTH_FAIL, false, false, Q, N, true },
-	{ "pct=100 sample 99", "v=DMARC1; p=quarantine", "example.com", "example.com",
-	    false, AUTH_NONE, "", NODKIM, 99, AUTH_FAIL, false, false, Q, Q, false },
-	{ "pct on none", "v=DMARC1; p=none; pct=0", "example.com", "example.com", false,
-	    AUTH_NONE, "", NODKIM, 0, AUTH_FAIL, false, false, N, N, false },
-	{ "pct on pass", "v=DMARC1; p=reject; pct=0", "example.com", "example.com", false,
-	    AUTH_PASS, "u@example.com", NODKIM, 0, AUTH_PASS, true, false, R, N, false },
+	    "example.com", true, AUTH_NONE, "", NODKIM, AUTH_FAIL, false, false, N, N,
+	    false },
+	{ "t=y: reject applies as quarantine", "v=DMARC1; p=reject; t=y", "example.com",
+	    "example.com", false, AUTH_NONE, "", NODKIM, AUTH_FAIL, false, false, R, Q,
+	    true },
+	{ "t=y: quarantine applies as none", "v=DMARC1; p=quarantine; t=y",
+	    "example.com", "example.com", false, AUTH_NONE, "", NODKIM, AUTH_FAIL,
+	    false, false, Q, N, true },
+	{ "t=y on none: nothing to lower", "v=DMARC1; p=none; t=y", "example.com",
+	    "example.com", false, AUTH_NONE, "", NODKIM, AUTH_FAIL, false, false, N, N,
+	    false },
+	{ "t=y lowers sp too", "v=DMARC1; p=none; sp=reject; t=y", "a.example.com",
+	    "example.com", false, AUTH_NONE, "", NODKIM, AUTH_FAIL, false, false, R, Q,
+	    true },
+	{ "t=y lowers np too", "v=DMARC1; p=none; np=quarantine; t=y", "nx.example.com",
+	    "example.com", true, AUTH_NONE, "", NODKIM, AUTH_FAIL, false, false, Q, N,
+	    true },
+	{ "t=y on pass", "v=DMARC1; p=reject; t=y", "example.com", "example.com", false,
+	    AUTH_PASS, "u@example.com", NODKIM, AUTH_PASS, true, false, R, N, true },
+	{ "pct=0 no longer samples: reject", "v=DMARC1; p=reject; pct=0", "example.com",
+	    "example.com", false, AUTH_NONE, "", NODKIM, AUTH_FAIL, false, false, R, R,
+	    false },
 };
 
 /* judge_table - dmarc_judge over judge_cases */
@@ -354,8 +365,9 @@ judge_table(const psl_ctx_t *psl)
 			CHECK(0, "%s: record parses (%s)", c->name, err);
 			continue;
 		}
-		dmarc_judge(&rec, psl, c->from, c->record_domain, c->nonexistent,
-		    c->spf_r == AUTH_SKIPPED ? NULL : &spf, dkim, n_dkim, c->random_pct, &v);
+		dmarc_judge(&rec, c->from, c->record_domain, c->nonexistent,
+		    c->spf_r == AUTH_SKIPPED ? NULL : &spf, dkim, n_dkim, dmarc_org_psl,
+		    (void *)psl, &v);
 		CHECK(v.result == c->result, "%s: dmarc=%s", c->name,
 		    auth_result_name(v.result));
 		CHECK(v.spf_aligned == c->spf_aligned && v.dkim_aligned == c->dkim_aligned,
@@ -364,8 +376,9 @@ judge_table(const psl_ctx_t *psl)
 		CHECK(v.policy == c->policy && v.disposition == c->disposition,
 		    "%s: policy %s, disposition %s", c->name, dmarc_policy_name(v.policy),
 		    dmarc_policy_name(v.disposition));
-		CHECK(v.sampled_out == c->sampled_out, "%s: sampled_out %d", c->name,
-		    v.sampled_out);
+		CHECK(v.testing == c->testing, "%s: t=y applied %d", c->name, v.testing);
+		CHECK(v.result != AUTH_FAIL || v.disposition == v.applied,
+		    "%s: policy.dmarc is the disposition", c->name);
 		CHECK(strpbrk(v.reason, "()\\\r\n") == NULL && v.reason[0] != '\0',
 		    "%s: reason comment-safe: %s", c->name, v.reason);
 		CHECK_STR(v.record_domain, c->record_domain, "%s: record domain", c->name);
@@ -384,7 +397,8 @@ verdict_copy(const psl_ctx_t *psl)
 
 	CHECK(dmarc_record_parse("v=DMARC1; p=reject; rua=mailto:a@example.com", 44, &rec,
 	    err, sizeof(err)), "copy: parses");
-	dmarc_judge(&rec, psl, "Example.COM.", "example.com", false, NULL, NULL, 0, 0, &v);
+	dmarc_judge(&rec, "Example.COM.", "example.com", false, NULL, NULL, 0, dmarc_org_psl,
+	    (void *)psl, &v);
 	dmarc_record_clear(&rec);
 	CHECK(v.record.n_rua == 1 && strcmp(v.record.rua[0], "mailto:a@example.com") == 0,
 	    "copy: rua survives the original");
@@ -395,38 +409,43 @@ verdict_copy(const psl_ctx_t *psl)
 	dmarc_verdict_clear(NULL);
 }
 
-/* one discovery case against the test DNS server (see test_dmarc_dns.py) */
+/* one discovery case against the test DNS server (see test_dmarc_dns.py), with
+ * what each discovery gives; a "" record domain when none was used */
 struct dns_case {
 	const char	*from;
-	enum auth_result result;
+	enum auth_result result_psl, result_walk;
 	enum dmarc_policy policy;
-	const char	*record_domain;	/* "" when none was used */
+	const char	*record_psl, *record_walk;
 };
 
 static const struct dns_case dns_cases[] = {
-	{ "example.com", AUTH_FAIL, N, "example.com" },		/* p */
-	{ "a.example.com", AUTH_FAIL, Q, "example.com" },	/* sp: it exists */
-	{ "nx.example.com", AUTH_FAIL, R, "example.com" },	/* np: NXDOMAIN */
-	{ "own.example.com", AUTH_FAIL, R, "own.example.com" },	/* its own record */
-	{ "multi.example", AUTH_NONE, U, "multi.example" },
-	{ "sub.multi.example", AUTH_NONE, U, "multi.example" },
-	{ "bad.example", AUTH_PERMERROR, U, "bad.example" },
-	{ "nothing.example", AUTH_NONE, U, "" },
-	{ "a.nothing.example", AUTH_NONE, U, "" },
-	{ "temp.example", AUTH_TEMPERROR, U, "temp.example" },
-	{ "x.temp.example", AUTH_TEMPERROR, U, "x.temp.example" },
-	{ "pass.example", AUTH_PASS, R, "pass.example" },
+	{ "example.com", AUTH_FAIL, AUTH_FAIL, N, "example.com", "example.com" },	/* p */
+	{ "a.example.com", AUTH_FAIL, AUTH_FAIL, Q, "example.com", "example.com" }, /* sp */
+	{ "nx.example.com", AUTH_FAIL, AUTH_FAIL, R, "example.com", "example.com" }, /* np */
+	{ "own.example.com", AUTH_FAIL, AUTH_FAIL, R, "own.example.com",
+	  "own.example.com" },
+	/* several records: RFC 7489 stops (none); RFC 9989 discards them and walks on */
+	{ "multi.example", AUTH_NONE, AUTH_NONE, U, "multi.example", "" },
+	{ "sub.multi.example", AUTH_NONE, AUTH_NONE, U, "multi.example", "" },
+	/* neither a valid p nor a rua: no DMARC (RFC 9989 §4.10.1) */
+	{ "bad.example", AUTH_NONE, AUTH_NONE, U, "bad.example", "bad.example" },
+	{ "nothing.example", AUTH_NONE, AUTH_NONE, U, "", "" },
+	{ "a.nothing.example", AUTH_NONE, AUTH_NONE, U, "", "" },
+	{ "temp.example", AUTH_TEMPERROR, AUTH_TEMPERROR, U, "", "" },
+	{ "x.temp.example", AUTH_TEMPERROR, AUTH_TEMPERROR, U, "", "" },
+	{ "pass.example", AUTH_PASS, AUTH_PASS, R, "pass.example", "pass.example" },
 };
 
 /* discovery - dmarc_lookup_start/dmarc_evaluate against a real server at ns */
 static void
-discovery(const psl_ctx_t *psl, const char *ns)
+discovery(const psl_ctx_t *psl, const char *ns, enum dmarc_discovery mode)
 {
 	struct dns_options o;
 	struct dns_resolver *r;
 	struct dmarc_lookup *l[sizeof(dns_cases) / sizeof(dns_cases[0])];
 	struct spf_verdict spf = spf_of(AUTH_PASS, "bounce@mail.pass.example");
 	char *servers[1] = { (char *)ns }, err[256];
+	const char *mname = dmarc_discovery_name(mode);
 	size_t i, n = sizeof(dns_cases) / sizeof(dns_cases[0]);
 
 	memset(&o, 0, sizeof(o));
@@ -439,24 +458,31 @@ discovery(const psl_ctx_t *psl, const char *ns)
 		return;
 	/* all started first: the lookups of several messages run side by side */
 	for (i = 0; i < n; i++)
-		l[i] = dmarc_lookup_start(r, psl, dns_cases[i].from);
+		l[i] = dmarc_lookup_start(r, psl, mode, dns_cases[i].from);
 	for (i = 0; i < n; i++) {
 		const struct dns_case *c = &dns_cases[i];
+		enum auth_result want = mode == DMARC_DISCOVERY_PSL ? c->result_psl :
+		    c->result_walk;
 		struct dmarc_verdict v;
 
-		dmarc_evaluate(l[i], psl, &spf, NULL, 0, 0, &v);
-		CHECK(v.result == c->result, "dns %s: dmarc=%s (%s)", c->from,
+		dmarc_evaluate(l[i], &spf, NULL, 0, &v);
+		CHECK(v.result == want, "dns %s %s: dmarc=%s (%s)", mname, c->from,
 		    auth_result_name(v.result), v.reason);
-		CHECK(v.result != AUTH_FAIL || v.policy == c->policy, "dns %s: policy %s",
-		    c->from, dmarc_policy_name(v.policy));
-		CHECK_STR(v.record_domain, c->record_domain, "dns %s: record domain", c->from);
-		CHECK_STR(v.from_domain, c->from, "dns %s: from domain", c->from);
-		CHECK(strpbrk(v.reason, "()\\\r\n") == NULL, "dns %s: reason safe", c->from);
+		CHECK(v.result != AUTH_FAIL || v.policy == c->policy, "dns %s %s: policy %s",
+		    mname, c->from, dmarc_policy_name(v.policy));
+		CHECK_STR(v.record_domain, mode == DMARC_DISCOVERY_PSL ? c->record_psl :
+		    c->record_walk, "dns %s %s: record domain", mname, c->from);
+		CHECK_STR(v.from_domain, c->from, "dns %s %s: from domain", mname, c->from);
+		CHECK(strpbrk(v.reason, "()\\\r\n") == NULL, "dns %s %s: reason safe", mname,
+		    c->from);
+		if (v.result == AUTH_TEMPERROR)
+			CHECK(strstr(v.reason, "_dmarc.") != NULL, "dns %s %s: temperror names "
+			    "the query: %s", mname, c->from, v.reason);
 		dmarc_verdict_clear(&v);
 		dmarc_lookup_free(l[i]);
 	}
 	/* a lookup freed before it is evaluated */
-	dmarc_lookup_free(dmarc_lookup_start(r, psl, "a.example.com"));
+	dmarc_lookup_free(dmarc_lookup_start(r, psl, mode, "a.example.com"));
 	dns_resolver_free(r);
 }
 
@@ -489,8 +515,10 @@ main(void)
 		org_domains(psl);
 		judge_table(psl);
 		verdict_copy(psl);
-		if (ns != NULL && ns[0] != '\0')
-			discovery(psl, ns);
+		if (ns != NULL && ns[0] != '\0') {
+			discovery(psl, ns, DMARC_DISCOVERY_PSL);
+			discovery(psl, ns, DMARC_DISCOVERY_TREEWALK);
+		}
 		psl_free(psl);
 	}
 	CHECK_STR(dmarc_policy_name(DMARC_POLICY_QUARANTINE), "quarantine", "policy name");

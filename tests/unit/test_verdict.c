@@ -33,16 +33,19 @@ main(void)
 		  .reason = "key lookup failed" },
 	};
 	struct dmarc_verdict dm = { .result = AUTH_FAIL, .policy = DMARC_POLICY_REJECT,
-	    .from_domain = "example.org" };
+	    .applied = DMARC_POLICY_QUARANTINE, .testing = true, .tag = "sp",
+	    .from_domain = "a.example.org", .record_domain = "example.org" };
 	struct verdict v = { .helo = "mail.example.org", .iprev = &iv,
 	    .spf_mailfrom = &sm, .spf_helo = &sh, .dkim_checked = true, .dkim = dk,
-	    .n_dkim = 2, .dkim_ignored = 3, .dmarc_checked = true, .dmarc = &dm };
+	    .n_dkim = 2, .dkim_ignored = 3, .dmarc_checked = true,
+	    .dmarc_discovery = "treewalk", .dmarc = &dm };
 
 	CHECK_STR(log_of(&v, &b), " helo=mail.example.org iprev=fail spf=pass "
 	    "smtp.mailfrom=example.org spf-helo=none dkim=pass header.d=example.org "
 	    "header.s=s1 dkim=temperror (key lookup failed) header.d=other.example header.s=s2 "
 	    "dkim-ignored=3 "
-	    "dmarc=fail header.from=example.org p=reject", "every check");
+	    "dmarc=fail header.from=a.example.org discovery=treewalk policy.domain=example.org "
+	    "p=reject t=y policy.dmarc=quarantine", "every check");
 
 	struct verdict none = { .helo = NULL, .dkim_checked = true, .dmarc_checked = true,
 	    .from_headers = 2, .headers_truncated = true };
