@@ -656,10 +656,11 @@ struct check_dmarc {
 	char	 err[128];		/* FOUND_INVALID, FOUND_TEMP */
 };
 
-/* check_dmarc_is_record - does a TXT record start with the v=DMARC1 tag (in
- * any case; *exact: as RFC 7489 §6.4 spells it)? */
+/* check_dmarc_is_record - does a TXT record start with the v=DMARC1 tag, in any
+ * case? A wrong case is then reported by dmarc_record_parse (RFC 9989 §4.7: the
+ * version is case-sensitive), not taken for no record at all. */
 static bool
-check_dmarc_is_record(const char *t, bool *exact)
+check_dmarc_is_record(const char *t)
 {
 	t += strspn(t, " \t");
 	if (*t != 'v' && *t != 'V')
@@ -668,7 +669,6 @@ check_dmarc_is_record(const char *t, bool *exact)
 	if (*t != '=')
 		return false;
 	t += 1 + strspn(t + 1, " \t");
-	*exact = strncmp(t, "DMARC1", 6) == 0;
 	return strncasecmp(t, "DMARC1", 6) == 0 && strchr("; \t", t[6]) != NULL;
 }
 
@@ -679,7 +679,6 @@ check_dmarc_at(struct check *c, const char *domain, struct check_dmarc *d)
 {
 	struct buf name = BUF_INIT;
 	size_t n = 0;
-	bool exact;
 
 	buf_printf(&name, "_dmarc.%s", domain);
 	struct dns_query *q = dns_query_start(c->gen->dns, buf_cstr(&name), DNS_T_TXT);
@@ -691,7 +690,7 @@ check_dmarc_at(struct check *c, const char *domain, struct check_dmarc *d)
 		snprintf(d->err, sizeof(d->err), "%s", a->why ? a->why : "temporary failure");
 	}
 	for (size_t i = 0; a->status == DNS_OK && i < a->count; i++) {
-		if (!check_dmarc_is_record(a->rr[i].txt, &exact) || n++ > 0)
+		if (!check_dmarc_is_record(a->rr[i].txt) || n++ > 0)
 			continue;
 		buf_append(&d->text, a->rr[i].txt, a->rr[i].txt_len);
 		d->found = dmarc_record_parse(a->rr[i].txt, a->rr[i].txt_len, &d->rec,
@@ -760,10 +759,10 @@ check_dmarc_rua(struct check *c, const struct check_dmarc *d, const char *uri)
 	buf_printf(&name, "%s._report._dmarc.%s", d->where, dest);
 	struct dns_query *q = dns_query_start(c->gen->dns, buf_cstr(&name), DNS_T_TXT);
 	const struct dns_answer *a = check_wait(c, q, buf_cstr(&name), "TXT");
-	bool ok = false, exact;
+	bool ok = false;
 
 	for (size_t i = 0; a != NULL && a->status == DNS_OK && i < a->count; i++)
-		if (check_dmarc_is_record(a->rr[i].txt, &exact))
+		if (check_dmarc_is_record(a->rr[i].txt))
 			ok = true;
 	if (a == NULL)
 		;
@@ -832,7 +831,6 @@ check_dmarc(struct check *c)
 {
 	struct check_dmarc d = { .found = FOUND_NONE };
 	enum dmarc_policy pol;
-	bool exact = true;
 
 	check_dmarc_find(c, &d);
 	switch (d.found) {
@@ -863,13 +861,6 @@ check_dmarc(struct check *c)
 	check_say(c, CHECK_OK, "dmarc %s: %s at _dmarc.%s: \"%s\"", c->domain,
 	    d.inherited ? "inherited from the organizational domain" : "own record",
 	    d.where, buf_cstr(&d.text));
-	check_dmarc_is_record(buf_cstr(&d.text), &exact);
-	if (!exact) {
-		check_say(c, CHECK_WARN, "dmarc _dmarc.%s: the version is not spelled "
-		    "\"v=DMARC1\" (RFC 7489 §6.4); some receivers ignore the record",
-		    d.where);
-		check_fix("change: begin the record with v=DMARC1");
-	}
 
 	pol = d.rec.p;
 	if (d.inherited && d.rec.sp != DMARC_POLICY_UNSET)

@@ -320,11 +320,11 @@ def run(tmp):
         r"FAIL dmarc example\.com: no DMARC record at _dmarc\.example\.com",
         r'     publish: _dmarc\.example\.com\. IN TXT "v=DMARC1; p=none; '
         r'rua=mailto:dmarc-reports@example\.com"'])
+    # RFC 9989 §4.7: the version is case-sensitive; v=dmarc1 is no DMARC record
     run_case(tmp, keys, "DMARC v=dmarc1",
              replace(good, dm, txt("_dmarc." + DOMAIN, DMARC.replace("DMARC1", "dmarc1"))),
-             0, [r"ok   dmarc example\.com: own record at _dmarc\.example\.com: .*",
-                 r'warn dmarc _dmarc\.example\.com: the version is not spelled '
-                 r'"v=DMARC1" \(RFC 7489 §6\.4\); some receivers ignore the record'])
+             1, [r'FAIL dmarc example\.com: the record at _dmarc\.example\.com is invalid: '
+                 r'not a DMARC record \(no v=DMARC1 first\): "v=dmarc1; .*"'])
     out = run_case(tmp, keys, "control bytes from DNS",
                    replace(good, dm, txt("_dmarc." + DOMAIN, DMARC + "; x=\x1b[2J")),
                    0, [r'ok   dmarc example\.com: own record at _dmarc\.example\.com: '
