@@ -18,6 +18,7 @@ Prints "ok - NAME" / "not ok - NAME" per check."""
 import os
 import pwd
 import re
+import signal
 import stat
 import subprocess
 import sys
@@ -241,7 +242,7 @@ def check_socket_symlink():
     log = open(os.path.join(d, "stderr.log"), "wb")
     p = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=bind",
                           "-e", "inject=bind:delay_exit=2000000", AUTHMILTER, "-c", conf],
-                         stdout=log, stderr=subprocess.STDOUT)
+                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     swapped = False
     try:
         deadline = time.monotonic() + 10
@@ -260,9 +261,12 @@ def check_socket_symlink():
         except subprocess.TimeoutExpired:
             pass
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        # the group: a daemon strace leaves behind when killed goes too
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
         log.close()
     st = os.stat(victim)
     out = open(os.path.join(d, "stderr.log"), "rb").read().decode("utf-8", "replace")
