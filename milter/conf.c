@@ -190,9 +190,11 @@ static cfg_opt_t conf_metrics_opts[] = {
 static cfg_opt_t conf_opts[] = {
 	CFG_STR("socket", "unix:/run/authmilter/authmilter.sock", CFGF_NONE),
 	CFG_STR("socket_mode", "0660", CFGF_NONE),
+	CFG_BOOL("socket_allow_remote", cfg_false, CFGF_NONE),
 	CFG_STR("user", "authmilter", CFGF_NONE),
 	CFG_STR("authserv_id", "", CFGF_NONE),
 	CFG_STR_LIST("internal_hosts", "{127.0.0.0/8,::1/128}", CFGF_NONE),
+	CFG_STR("local_submission", "", CFGF_NONE),
 	CFG_STR("on_internal_error", "tempfail", CFGF_NONE),
 	CFG_BOOL("dry_run", cfg_false, CFGF_NONE),
 	CFG_SEC("log", conf_log_opts, CFGF_NONE),
@@ -305,6 +307,33 @@ conf_check_socket(const char *s)
 	return strcspn(at, " \t") == strlen(at);
 }
 
+/* conf_socket_loopback - an inet:/inet6: socket bound to a literal loopback address
+ * (127.0.0.0/8, ::1); a host name or no host (every interface) is not */
+static bool
+conf_socket_loopback(const char *s)
+{
+	static const unsigned char v6_loopback[16] = { [15] = 1 };
+	const char *at = strchr(s, '@');
+	size_t len;
+	char *host;
+	struct cidr c;
+	bool ok;
+
+	if (at == NULL)
+		return false;
+	at++;
+	len = strlen(at);
+	if (len >= 2 && at[0] == '[' && at[len - 1] == ']')
+		host = xstrndup(at + 1, len - 2);
+	else
+		host = xstrdup(at);
+	ok = strchr(host, '/') == NULL && cidr_parse(host, &c) &&
+	    ((c.family == AF_INET && c.addr[0] == 127) ||
+	    (c.family == AF_INET6 && memcmp(c.addr, v6_loopback, 16) == 0));
+	free(host);
+	return ok;
+}
+
 /* conf_check_nameserver - "ADDR" or "ADDR@PORT" with a numeric address */
 static bool
 conf_check_nameserver(const char *s)
@@ -354,7 +383,7 @@ conf_general(cfg_t *cfg, struct conf *c)
 {
 	size_t n;
 	char **hosts;
-	const char *mode;
+	const char *mode, *local;
 	char *end;
 	cfg_t *log = cfg_getsec(cfg, "log");
 
@@ -362,6 +391,23 @@ conf_general(cfg_t *cfg, struct conf *c)
 	if (!conf_check_socket(c->socket))
 		conf_error(conf_line(cfg, "socket"), "socket", "\"%s\" is not valid; use "
 		    "unix:/path, inet:PORT@HOST or inet6:PORT@[ADDR]", c->socket);
+	c->socket_inet = strncmp(c->socket, "inet", 4) == 0;
+	/* Anyone who reaches a milter socket gets mail signed and judged as the
+	 * client it claims to be: a TCP socket beyond loopback is an explicit choice. */
+	if (c->socket_inet && !cfg_getbool(cfg, "socket_allow_remote") &&
+	    conf_check_socket(c->socket) && !conf_socket_loopback(c->socket))
+		conf_error(conf_line(cfg, "socket"), "socket", "\"%s\" listens beyond "
+		    "loopback, where every host that reaches it can have mail signed; use "
+		    "a unix socket, inet:PORT@127.0.0.1 or inet6:PORT@[::1], or set "
+		    "socket_allow_remote = true", c->socket);
+	local = cfg_getstr(cfg, "local_submission");
+	if (local[0] == '\0')	/* only the MTA reaches a unix socket */
+		c->local_submission_sign = !c->socket_inet;
+	else if (strcmp(local, "sign") == 0 || strcmp(local, "inbound") == 0)
+		c->local_submission_sign = strcmp(local, "sign") == 0;
+	else
+		conf_error(conf_line(cfg, "local_submission"), "local_submission",
+		    "\"%s\" is not valid; use sign or inbound", local);
 	mode = cfg_getstr(cfg, "socket_mode");
 	c->socket_mode = (unsigned)strtoul(mode, &end, 8);
 	if (*mode == '\0' || *end != '\0' || c->socket_mode > 0777)

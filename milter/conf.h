@@ -46,10 +46,12 @@ struct conf {
 	char	*path;			/* the file this was loaded from */
 
 	char	*socket;		/* unix:/path, inet:PORT@HOST, inet6:PORT@[ADDR] */
+	bool	 socket_inet;		/* inet: or inet6: (any local user can connect) */
 	unsigned socket_mode;		/* for a unix socket */
 	char	*user;			/* drop to this user after binding; "" keeps root */
 	char	*authserv_id;		/* our name in Authentication-Results */
 	struct cidr_list internal_hosts;	/* these clients are outbound */
+	bool	 local_submission_sign;	/* a client without an address is outbound */
 	enum action on_internal_error;	/* ACTION_TEMPFAIL or ACTION_ACCEPT */
 	bool	 dry_run;		/* log rejects and tempfails, accept instead */
 

@@ -6,6 +6,7 @@
  * to their queries.
  * dns_query_start: begin a lookup; dns_query_wait: its answer, by the deadline;
  * dns_query_done: would wait block; dns_query_free: cancel and release.
+ * dns_deadline, dns_query_wait_until: one deadline for several lookups in a row.
  * The answer (dns_answer.h: its types, and the pure parsing of libunbound's
  * result) and every string in it belong to the query and die with it.
  *
@@ -376,6 +377,23 @@ dns_add_ms(struct timespec ts, unsigned ms)
 	return ts;
 }
 
+/* dns_deadline - now plus n_timeouts lookup timeouts */
+struct timespec
+dns_deadline(const struct dns_resolver *r, unsigned n_timeouts)
+{
+	return dns_add_ms(dns_now(), r->timeout_ms * n_timeouts);
+}
+
+/* dns_deadline_passed - is the monotonic clock past deadline */
+bool
+dns_deadline_passed(const struct timespec *deadline)
+{
+	struct timespec now = dns_now();
+
+	return now.tv_sec > deadline->tv_sec ||
+	    (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
 /* dns_query_new - a query holding only its owner's reference */
 static struct dns_query *
 dns_query_new(struct dns_resolver *r, int rrtype)
@@ -499,6 +517,18 @@ dns_query_wait(struct dns_query *q)
 	fatal_check(pthread_cond_broadcast(&q->cond), "pthread_cond_broadcast");
 	lock_release(&q->lock);
 	return &q->ans;
+}
+
+/* dns_query_wait_until - wait no later than deadline (nor the lookup's timeout) */
+const struct dns_answer *
+dns_query_wait_until(struct dns_query *q, const struct timespec *deadline)
+{
+	lock_take(&q->lock);
+	if (deadline->tv_sec < q->deadline.tv_sec || (deadline->tv_sec ==
+	    q->deadline.tv_sec && deadline->tv_nsec < q->deadline.tv_nsec))
+		q->deadline = *deadline;
+	lock_release(&q->lock);
+	return dns_query_wait(q);
 }
 
 /* dns_query_done - true when wait would not block */

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "dns_answer.h"
 
@@ -45,6 +46,15 @@ struct dns_query *dns_query_start_flags(struct dns_resolver *r, const char *name
 	    int rrtype, unsigned flags);
 /* dns_query_wait - block until the answer or the deadline; the answer belongs to q */
 const struct dns_answer *dns_query_wait(struct dns_query *q);
+/* dns_deadline - a CLOCK_MONOTONIC time n_timeouts lookup timeouts from now, for
+ * a task of several lookups in a row that must end in bounded time */
+struct timespec dns_deadline(const struct dns_resolver *r, unsigned n_timeouts);
+/* dns_deadline_passed - is it past the deadline now */
+bool	 dns_deadline_passed(const struct timespec *deadline);
+/* dns_query_wait_until - dns_query_wait, ending as a timeout at deadline if that
+ * comes before the lookup's own timeout */
+const struct dns_answer *dns_query_wait_until(struct dns_query *q,
+	    const struct timespec *deadline);
 /* dns_query_done - true when wait would not block */
 bool	 dns_query_done(struct dns_query *q);
 /* dns_query_free - cancel if still running, release; NULL is fine */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <syslog.h>
 
+#include "buf.h"
 #include "log.h"
 
 static atomic_int log_level = LOG_INFO;
@@ -33,6 +34,13 @@ log_configure(int facility, int level, bool to_stderr)
 	atomic_store(&log_stderr, to_stderr);
 }
 
+/* log_safe_char - one byte of untrusted text as a log field shows it */
+static char
+log_safe_char(unsigned char c)
+{
+	return (c > 0x20 && c < 0x7f && c != '=') ? (char)c : '?';
+}
+
 /* log_safe - untrusted text made safe for a "key=value" log field */
 void
 log_safe(const char *in, char *out, size_t outlen)
@@ -41,12 +49,17 @@ log_safe(const char *in, char *out, size_t outlen)
 
 	if (outlen == 0)
 		return;
-	for (; *in != '\0' && i + 1 < outlen; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		out[i++] = (c > 0x20 && c < 0x7f && c != '=') ? (char)c : '?';
-	}
+	for (; *in != '\0' && i + 1 < outlen; in++)
+		out[i++] = log_safe_char((unsigned char)*in);
 	out[i] = '\0';
+}
+
+/* log_safe_append - all of untrusted text, made safe as log_safe does, onto line */
+void
+log_safe_append(struct buf *line, const char *in)
+{
+	for (; *in != '\0'; in++)
+		buf_putc(line, log_safe_char((unsigned char)*in));
 }
 
 /* log_msg - syslog one line; with log.stderr also print it, whole, to stderr */

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <syslog.h>
 
+struct buf;
+
 /* log_open - open syslog as "authmilter" before any config is known */
 void	 log_open(void);
 /* log_configure - syslog facility (LOG_MAIL, ...), the least urgent level logged
@@ -19,6 +21,9 @@ void	 log_configure(int facility, int level, bool to_stderr);
  * printable ASCII other than space and '=' kept, everything else '?', so that a
  * peer's value cannot forge another "key=value" field */
 void	 log_safe(const char *in, char *out, size_t outlen);
+/* log_safe_append - the same for a value of any length, appended to line whole
+ * (a login or address is never cut: a cut value could read as another one) */
+void	 log_safe_append(struct buf *line, const char *in);
 /* log_msg - one line at priority prio (LOG_ERR, LOG_INFO, ...) */
 void	 log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

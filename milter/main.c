@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -280,9 +281,48 @@ main_metrics(const struct conf *c)
 	log_msg(LOG_INFO, "metrics on http://%s/metrics", c->metrics.listen);
 }
 
+/* main_open_socket - bind the milter socket with its mode already set, then give
+ * a unix socket to the configured user. Nothing is changed through the socket's
+ * name: a name in a directory others can write may be swapped for a symlink to
+ * any file between bind and a chmod/chown, which would then follow it. So the
+ * mode comes from the umask at bind, and the owner is set on the inode opened
+ * without following links, after checking it is a socket. */
+static void
+main_open_socket(const struct conf *c, const char *sockpath)
+{
+	mode_t old_mask = umask(~c->socket_mode & 0777);
+	bool opened = smfi_opensocket(true) == MI_SUCCESS;	/* true: remove a stale socket */
+	struct passwd *pw;
+	struct stat st;
+	int fd;
+
+	(void)umask(old_mask);
+	if (!opened) {
+		log_msg(LOG_ERR, "cannot open socket %s", c->socket);
+		exit(1);
+	}
+	if (sockpath == NULL)
+		return;
+	if ((fd = open(sockpath, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+		log_msg(LOG_ERR, "socket %s: %m", sockpath);
+		exit(1);
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_msg(LOG_ERR, "socket %s was replaced by something else after bind; "
+		    "refusing to touch it (is its directory writable by others?)", sockpath);
+		exit(1);
+	}
+	if (geteuid() == 0 && c->user[0] != '\0' && (pw = getpwnam(c->user)) != NULL &&
+	    fchownat(fd, "", pw->pw_uid, pw->pw_gid, AT_EMPTY_PATH) != 0) {
+		log_msg(LOG_ERR, "chown %s: %m", sockpath);
+		exit(1);
+	}
+	(void)close(fd);	/* O_PATH: nothing to flush */
+}
+
 /* main_drop - become user (and its groups), each step checked */
 static void
-main_drop(const char *user, const char *sockpath)
+main_drop(const char *user)
 {
 	struct passwd *pw;
 
@@ -295,10 +335,6 @@ main_drop(const char *user, const char *sockpath)
 	}
 	if ((pw = getpwnam(user)) == NULL) {
 		log_msg(LOG_ERR, "user \"%s\" does not exist; refusing to run as root", user);
-		exit(1);
-	}
-	if (sockpath != NULL && chown(sockpath, pw->pw_uid, pw->pw_gid) != 0) {
-		log_msg(LOG_ERR, "chown %s: %m", sockpath);
 		exit(1);
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
@@ -409,21 +445,17 @@ main(int argc, char **argv)
 		log_msg(LOG_ERR, "libmilter refused socket %s", c->socket);
 		return 1;
 	}
-	/* true: remove a stale unix socket left by a previous run */
-	if (smfi_opensocket(true) != MI_SUCCESS) {
-		log_msg(LOG_ERR, "cannot open socket %s", c->socket);
-		return 1;
-	}
+	main_open_socket(c, sockpath);
 	main_tcp_nodelay(spec);
-	if (sockpath != NULL && chmod(sockpath, c->socket_mode) != 0) {
-		log_msg(LOG_ERR, "chmod %s: %m", sockpath);
-		return 1;
-	}
-	main_drop(c->user, sockpath);
+	main_drop(c->user);
 	if (!stop_watch_start(c->socket))
 		log_msg(LOG_WARNING, "no stop watcher: a stop may take 5 s");
 	log_msg(LOG_INFO, "started %s on %s (config %s)", PACKAGE_VERSION, c->socket,
 	    main_conf_path);
+	if (c->socket_inet)
+		log_msg(LOG_WARNING, "socket %s is TCP: every local user (and every host "
+		    "that reaches it) can have mail signed as any client it claims to be; "
+		    "prefer a unix socket the MTA alone can open", c->socket);
 	rc = smfi_main();
 	main_finish_sessions();
 	log_msg(LOG_INFO, "stopped");

@@ -193,12 +193,14 @@ session_connect(struct session *s, const char *hostname, const struct sockaddr *
 		    s->client_addr, sizeof(s->client_addr));
 		s->has_addr = true;
 	}
-	/* No address: sendmail -bs, pickup, a unix socket - local submission. */
-	s->internal = !s->has_addr ||
-	    cidr_list_match(&c->internal_hosts, (const struct sockaddr *)&s->sa);
+	/* No address (sendmail -bs, a unix-socket client): outbound only as
+	 * local_submission says; on a TCP milter socket anyone may claim it. */
+	s->internal = s->has_addr ?
+	    cidr_list_match(&c->internal_hosts, (const struct sockaddr *)&s->sa) :
+	    c->local_submission_sign;
 	iprev_free(s->iprev);
 	s->iprev = NULL;
-	if (s->internal || !c->iprev.enable)
+	if (s->internal || !s->has_addr || !c->iprev.enable)
 		return STEP_CONTINUE;
 	s->iprev = iprev_start(s->gen->dns, (const struct sockaddr *)&s->sa);
 	if (c->iprev.on_fail == ACTION_NONE && c->iprev.on_temperror == ACTION_NONE)
@@ -450,7 +452,8 @@ session_eom_outbound(struct session *s, struct buf *line)
 	size_t n_sigs = 0;
 	time_t now = time(NULL);
 
-	buf_printf(line, " auth=%s", m->auth ? m->auth : "-");
+	buf_puts(line, " auth=");
+	log_safe_append(line, m->auth ? m->auth : "-");
 	/* A-R naming us come from us only, on this path too: an authenticated
 	 * user must not hand a colleague a forged dmarc=pass under our name */
 	session_delete_forged(s);

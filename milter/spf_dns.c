@@ -2,7 +2,7 @@
  * screens hostile SPF records before libspf2 compiles or expands them.
  *
  * spf_dns_new       a layer for one check (freed with its SPF_server_t)
- * spf_dns_begin     reset the per-evaluation counters
+ * spf_dns_begin     reset the per-evaluation counters, start its deadline
  * spf_dns_refused   did the evaluation break a limit or meet a refused record
  * spf_dns_tempfail  did a lookup fail temporarily
  * spf_dns_counts    the lookups and void lookups an evaluation used
@@ -20,7 +20,9 @@
  *   - more than SPF_DNS_MAX_MX names from one MX lookup is permerror before any of
  *     them is looked up (libspf2 looks up ten first and may pass on one);
  *   - PTR answers beyond SPF_DNS_MAX_PTR names are dropped (libspf2 permerrors);
- *   - §7.3: names longer than 253 bytes lose left labels before the lookup.
+ *   - §7.3: names longer than 253 bytes lose left labels before the lookup;
+ *   - one deadline for the whole evaluation (§4.6.4 asks for one, "at least 20
+ *     seconds" is its example; ours is SPF_DNS_DEADLINE_TIMEOUTS x dns.timeout).
  * A term that queries DNS is recognised by its lookup: a lookup that is not one
  * of the address lookups for the names of the MX or PTR answer just given is a
  * new term. (A %{p} macro therefore costs one term of its own.)
@@ -89,6 +91,13 @@
 							 * fetches: the first and
 							 * one per include/redirect */
 
+/* One evaluation may take this many dns.timeout periods in all. Its lookups run
+ * one after another (each needs the one before), so without a deadline of its own
+ * a slow DNS that answers just inside dns.timeout holds the thread for every
+ * lookup in turn: 10 terms, an MX term 11 lookups each, minutes in all. Once it
+ * passes, every further lookup is a temporary failure: spf=temperror. */
+#define SPF_DNS_DEADLINE_TIMEOUTS	2
+
 /* Per-evaluation state of one layer; reset by spf_dns_begin. One thread only. */
 struct spf_dns_state {
 	/* the exp= of each fetched record that has one: its domain (the current
@@ -103,6 +112,7 @@ struct spf_dns_state {
 	unsigned	 voids;		/* void lookups so far */
 	unsigned	 fetches;	/* get_spf calls so far */
 	bool		 tempfail;	/* some lookup failed temporarily */
+	struct timespec	 deadline;	/* CLOCK_MONOTONIC end of the evaluation */
 	const char	*refused;	/* non-NULL: why the evaluation is permerror */
 	/* names of the last MX/PTR answer whose address lookups are still due */
 	char		*pending[SPF_DNS_MAX_MX];
@@ -111,6 +121,16 @@ struct spf_dns_state {
 	bool		 pending_ptr;	/* they came from a PTR answer */
 	bool		 zero4, zero6;	/* the current term has a /0 CIDR */
 };
+
+/* spf_dns_expired - is the evaluation's deadline past (a temporary failure) */
+static bool
+spf_dns_expired(struct spf_dns_state *st)
+{
+	if (!dns_deadline_passed(&st->deadline))
+		return false;
+	st->tempfail = true;
+	return true;
+}
 
 /* spf_dns_clear_pending - forget the names of the last MX/PTR answer */
 static void
@@ -752,7 +772,7 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 	(void)should_cache;
 	if (domain == NULL)
 		domain = "";
-	if (st->refused != NULL)
+	if (st->refused != NULL || spf_dns_expired(st))
 		return spf_dns_rr_status(layer, domain, type, TRY_AGAIN);
 
 	switch (type) {
@@ -791,10 +811,10 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 	}
 
 	q = dns_query_start_flags(st->resolver, name, rrtype, DNS_NAME_MACRO);
-	a = dns_query_wait(q);
+	a = dns_query_wait_until(q, &st->deadline);
 	switch (a->status) {
 	case DNS_TEMPFAIL:
-		if (sub && st->pending_ptr) {
+		if (sub && st->pending_ptr && !spf_dns_expired(st)) {
 			/* §5.5: a failing address lookup of a PTR name skips it */
 			out = spf_dns_rr_status(layer, domain, type, HOST_NOT_FOUND);
 			break;
@@ -941,7 +961,7 @@ spf_dns_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 	bool top;
 
 	*recp = NULL;
-	if (st->refused != NULL)
+	if (st->refused != NULL || spf_dns_expired(st))
 		return spf_dns_set(resp, SPF_RESULT_TEMPERROR, SPF_E_DNS_ERROR);
 	top = st->fetches++ == 0;
 	spf_dns_clear_pending(st);
@@ -958,7 +978,7 @@ spf_dns_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 	}
 
 	q = dns_query_start_flags(st->resolver, name, DNS_T_TXT, DNS_NAME_MACRO);
-	a = dns_query_wait(q);
+	a = dns_query_wait_until(q, &st->deadline);
 	switch (a->status) {
 	case DNS_TEMPFAIL:
 		st->tempfail = true;
@@ -1086,6 +1106,7 @@ spf_dns_begin(SPF_dns_server_t *layer)
 	st->fetches = 0;
 	st->tempfail = false;
 	st->refused = NULL;
+	st->deadline = dns_deadline(st->resolver, SPF_DNS_DEADLINE_TIMEOUTS);
 }
 
 /* spf_dns_refused - did the last evaluation break a limit */

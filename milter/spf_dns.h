@@ -36,7 +36,8 @@
 /* spf_dns_new - a layer for one check; SPF_dns_free frees it (SPF_server_free
  * does not: a layer given to SPF_server_new_dns stays the caller's) */
 SPF_dns_server_t *spf_dns_new(struct dns_resolver *r);
-/* spf_dns_begin - reset the per-evaluation counters and the refusal */
+/* spf_dns_begin - reset the per-evaluation counters and the refusal; the
+ * evaluation must end within 2 x dns.timeout from here (then temperror) */
 void	 spf_dns_begin(SPF_dns_server_t *layer);
 /* spf_dns_refused - true when the last evaluation broke a limit or met a refused
  * record; *why (may be NULL) gets a short comment-safe text */

@@ -12,8 +12,8 @@ import subprocess
 import sys
 import tempfile
 
-HARNESSES = ["from", "dkim_sig", "dkim_keyrec", "canon", "dmarc", "authres", "dns", "spf",
-             "spf_macro", "message"]
+HARNESSES = ["from", "dkim_sig", "dkim_keyrec", "canon", "canon_diff", "dmarc", "align",
+             "authres", "dns", "spf", "spf_macro", "message"]
 RUNS = 20000
 SECONDS = int(os.environ.get("FUZZ_SMOKE_SECONDS", "10"))
 
