@@ -38,6 +38,7 @@
 #include "dkim_keycheck.h"
 #include "dmarc.h"
 #include "dns.h"
+#include "fatal.h"
 #include "generation.h"
 #include "iprev.h"
 #include "result.h"
@@ -424,7 +425,7 @@ check_spf_cost(struct check *c)
 	struct spf_check *sc;
 
 	if (inet_pton(AF_INET, CHECK_SPF_PROBE, &probe.sin_addr) != 1)
-		abort();	/* our bug: the constant is an address */
+		fatal_bug("CHECK_SPF_PROBE is not an IPv4 address");
 	sc = check_spf_eval(c, (const struct sockaddr *)&probe, &v);
 	if (v->result == AUTH_TEMPERROR)
 		check_stop(c, c->domain, "SPF term", v->reason);

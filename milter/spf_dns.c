@@ -69,6 +69,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "fatal.h"
 #include "spf_dns.h"
 #include "xalloc.h"
 
@@ -405,7 +406,7 @@ spf_dns_check_mech(const char *t, size_t len, bool *has_all, struct buf *out)
 	    "ip6", "exists" };
 	char qual = '+';
 	size_t i = 0, n = 0, k, macros = 0;
-	const char *why;
+	const char *why = NULL;
 	int v4, v6;
 
 	if (strchr("+-?~", t[0]) != NULL) {
@@ -863,7 +864,7 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 		out = spf_dns_rr_status(layer, domain, type, TRY_AGAIN);
 	if (out == NULL) {
 		/* libspf2 dereferences the answer; it cannot take NULL */
-		abort();
+		fatal_exit("out of memory in libspf2's allocator");
 	}
 	return out;
 }
