@@ -394,7 +394,8 @@ def run_miltc(socket, message, check=True, client_addr=None, client_name=None,
 
 
 class Results:
-    """Collects checks; prints "ok - NAME" or "not ok - NAME: DETAIL" at once.
+    """Collects checks; prints "ok - NAME" or "not ok - NAME: DETAIL" at once (a
+    detail's further lines as "#" lines).
 
     An expected difference from a peer (the peer's answer differs from ours, and
     the RFC section that decides it is named) is neither: difference() prints
@@ -411,8 +412,13 @@ class Results:
             print("ok - %s" % name, flush=True)
         else:
             self.failed += 1
-            print("not ok - %s%s" % (name, ": " + str(detail) if detail else ""),
-                  flush=True)
+            # a detail of several lines: the first after the name, the rest as
+            # "#" lines, so none of them can read as a result of its own
+            first, _, rest = str(detail).partition("\n") if detail else ("", "", "")
+            print("not ok - %s%s" % (name, ": " + first if first else ""))
+            for line in rest.splitlines():
+                print("#   %s" % line)
+            sys.stdout.flush()
         return bool(cond)
 
     def eq(self, name, got, want):

@@ -14,6 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Results  # noqa: E402
 from dnsserver import (DNSServer, a, aaaa, closed_port, mx,  # noqa: E402
                        refuse_zone, txt)
 
@@ -28,19 +29,8 @@ SPF = "v=spf1 ip4:%s ip6:%s include:_spf.example.net -all" % (IP4, IP6)
 DMARC = "v=DMARC1; p=reject; rua=mailto:dmarc@example.com,mailto:agg@reports.example.net"
 REPORT_AUTH = "example.com._report._dmarc.reports.example.net"
 
-failures = 0
-
-
-def report(name, good, detail=""):
-    global failures
-    if good:
-        print("ok - %s" % name)
-    else:
-        failures += 1
-        print("not ok - %s" % name)
-        for line in str(detail).splitlines():
-            print("#   %s" % line)
-    sys.stdout.flush()
+R = Results()
+report = R.ok
 
 
 def keygen(tmp, alg, sel, bits=None):
@@ -127,8 +117,8 @@ def main():
         run(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("# %d failed" % failures if failures else "# all passed")
-    return 1 if failures else 0
+    print("# %d failed" % R.failed if R.failed else "# all passed")
+    return 1 if R.failed else 0
 
 
 def run(tmp):

@@ -10,24 +10,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dnsserver import (DNSServer, DelayProxy, a, aaaa, closed_port, cname,  # noqa: E402
                        mx, refuse_zone, txt)
+from harness import Results  # noqa: E402
 
 BUILD = os.environ.get("AUTHMILTER_BUILDDIR", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DNSQ = os.path.join(BUILD, "tests", "lib", "dnsq")
 
-failures = 0
-
-
-def report(name, good, detail=""):
-    global failures
-    if good:
-        print("ok - %s" % name)
-    else:
-        failures += 1
-        print("not ok - %s" % name)
-        if detail:
-            for line in str(detail).splitlines():
-                print("#   %s" % line)
+R = Results()
+report = R.ok
 
 
 def dnsq(server, *args, timeout_ms=2000):
@@ -172,7 +162,7 @@ def main():
     report("closed port: tempfail within timeout + 1 s",
            out[:1] and out[0].startswith("tempfail") and took <= 2.0,
            "%r in %.2f s" % (out, took))
-    return 1 if failures else 0
+    return 1 if R.failed else 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Results  # noqa: E402
 from dnsserver import DNSServer, dkim_dnsfunc, txt  # noqa: E402
 
 import dkim  # noqa: E402
@@ -23,19 +24,8 @@ BUILD = os.environ.get("AUTHMILTER_BUILDDIR", os.path.join(
 KEYGEN = os.path.join(BUILD, "milter", "authmilter-keygen")
 DOMAIN = "keygen.example"
 
-failures = 0
-
-
-def report(name, good, detail=""):
-    global failures
-    if good:
-        print("ok - %s" % name)
-    else:
-        failures += 1
-        print("not ok - %s" % name)
-        for line in str(detail).splitlines():
-            print("#   %s" % line)
-    sys.stdout.flush()
+R = Results()
+report = R.ok
 
 
 def keygen(*args):
@@ -79,8 +69,8 @@ def main():
         run(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("# %d failed" % failures if failures else "# all passed")
-    return 1 if failures else 0
+    print("# %d failed" % R.failed if R.failed else "# all passed")
+    return 1 if R.failed else 0
 
 
 def run(tmp):
