@@ -37,6 +37,7 @@
 #include "dkim_key.h"
 #include "dkim_keycheck.h"
 #include "dmarc.h"
+#include "dmarc_walk.h"
 #include "dns.h"
 #include "fatal.h"
 #include "generation.h"
@@ -654,7 +655,7 @@ struct check_dmarc {
 	bool	 inherited;		/* where is not our domain */
 	struct buf text;		/* the record as published */
 	struct dmarc_record rec;	/* FOUND_OK */
-	char	 err[128];		/* FOUND_INVALID, FOUND_TEMP */
+	char	 err[320];		/* FOUND_INVALID, FOUND_TEMP (a walk's why fits) */
 };
 
 /* check_dmarc_is_record - does a TXT record start with the v=DMARC1 tag, in any
@@ -710,17 +711,55 @@ check_dmarc_at(struct check *c, const char *domain, struct check_dmarc *d)
 	return d->found != FOUND_NONE;
 }
 
-/* check_dmarc_find - DMARC discovery, kept in this one function so that the
- * RFC 9989 tree walk can replace it: the record at _dmarc.DOMAIN, else the one
- * at the organizational domain (Public Suffix List), as RFC 7489 §6.6.3 */
+/* The walk's lookups, made one after another (a one-shot tool need not start
+ * them in parallel as the daemon does); the queries live until the walk is done. */
+struct check_walk {
+	struct check	 *check;
+	struct dns_query *q[DMARC_WALK_MAX];
+	size_t		  n;
+};
+
+/* check_walk_lookup - a dmarc_walk_lookup: TXT at _dmarc.<name> */
+static const struct dns_answer *
+check_walk_lookup(void *ctx, const char *name)
+{
+	struct check_walk *cw = ctx;
+	struct buf qname = BUF_INIT;
+	struct dns_query *q;
+
+	if (cw->n == DMARC_WALK_MAX)
+		return NULL;
+	buf_printf(&qname, "_dmarc.%s", name);
+	q = dns_query_start(cw->check->gen->dns, buf_cstr(&qname), DNS_T_TXT);
+	buf_free(&qname);
+	cw->q[cw->n++] = q;
+	return dns_query_wait(q);
+}
+
+/* check_dmarc_find - DMARC discovery as the daemon does it (RFC 9989 §4.10): the
+ * record at _dmarc.DOMAIN, else the one the DNS tree walk finds (the
+ * organizational domain's, or a public suffix domain's); the walk also gives the
+ * organizational domain. A broken or doubled record of our own is reported as
+ * such, though the walk would pass over it. */
 static void
 check_dmarc_find(struct check *c, struct check_dmarc *d)
 {
-	if (!dmarc_org_domain(c->gen->psl, c->domain, d->org, sizeof(d->org)))
-		snprintf(d->org, sizeof(d->org), "%s", c->domain);
-	if (check_dmarc_at(c, c->domain, d) || strcmp(d->org, c->domain) == 0)
-		return;
-	d->inherited = check_dmarc_at(c, d->org, d);
+	struct check_walk cw = { .check = c };
+	struct dmarc_walk w;
+	int at;
+
+	dmarc_walk_run(&w, c->domain, check_walk_lookup, &cw);
+	snprintf(d->org, sizeof(d->org), "%s", w.org != NULL ? w.org : c->domain);
+	if (w.tempfail) {
+		d->found = FOUND_TEMP;
+		snprintf(d->where, sizeof(d->where), "_dmarc.%s", w.names[w.failed]);
+		snprintf(d->err, sizeof(d->err), "%s", w.why);
+	} else if (!check_dmarc_at(c, c->domain, d) &&
+	    (at = dmarc_walk_policy(&w)) > 0)
+		d->inherited = check_dmarc_at(c, w.names[at], d);
+	dmarc_walk_clear(&w);
+	for (size_t i = 0; i < cw.n; i++)
+		dns_query_free(cw.q[i]);
 }
 
 /* check_dmarc_rua - one rua destination; an external one must authorize
