@@ -3,9 +3,10 @@
  * session_new/free per connection; session_connect, _helo, _envfrom, _header, _eoh,
  * _body, _eom, _abort per step, as callbacks.c receives them. The checks start as
  * soon as their input is known (iprev at connect, SPF at MAIL FROM, DKIM key and
- * _dmarc lookups as their headers arrive) and are collected at end of message.
- * session_eom returns the edits and the action; it owns them until the next
- * message. Every message ends in exactly one log line (session_log_line).
+ * _dmarc lookups as their headers arrive) and are collected at end of message
+ * into one verdict record (session_collect, verdict.h) that the log line, the
+ * A-R and the policy read. session_eom returns the edits and the action; it owns
+ * them until the next message. Every message ends in exactly one log line.
  */
 #include "config.h"
 
