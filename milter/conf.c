@@ -24,6 +24,7 @@
 #include "lock.h"
 #include "metrics.h"
 #include "rfc5322.h"
+#include "sockspec.h"
 #include "xalloc.h"
 
 #define CONF_MAX_TIMEOUT	60	/* seconds: longer and the MTA's own timeout fires */
@@ -276,61 +277,21 @@ conf_strlist(cfg_t *sec, const char *name, size_t *n)
 	return v;
 }
 
-/* conf_check_socket - unix:/abs/path, inet:PORT@HOST, inet6:PORT@[ADDR] (or local:) */
-static bool
-conf_check_socket(const char *s)
-{
-	const char *rest, *at;
-	char *end;
-	long port;
-
-	if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) {
-		rest = strchr(s, ':') + 1;
-		return rest[0] == '/' && rest[1] != '\0';
-	}
-	if (strncmp(s, "inet:", 5) == 0)
-		rest = s + 5;
-	else if (strncmp(s, "inet6:", 6) == 0)
-		rest = s + 6;
-	else
-		return false;
-	if (!isdigit((unsigned char)rest[0]))
-		return false;
-	port = strtol(rest, &end, 10);
-	if (port < 1 || port > 65535)
-		return false;
-	if (*end == '\0')
-		return true;
-	if (*end != '@' || end[1] == '\0')
-		return false;
-	at = end + 1;
-	return strcspn(at, " \t") == strlen(at);
-}
-
 /* conf_socket_loopback - an inet:/inet6: socket bound to a literal loopback address
  * (127.0.0.0/8, ::1); a host name or no host (every interface) is not */
 static bool
 conf_socket_loopback(const char *s)
 {
 	static const unsigned char v6_loopback[16] = { [15] = 1 };
-	const char *at = strchr(s, '@');
-	size_t len;
-	char *host;
+	struct sockspec sp;
 	struct cidr c;
 	bool ok;
 
-	if (at == NULL)
-		return false;
-	at++;
-	len = strlen(at);
-	if (len >= 2 && at[0] == '[' && at[len - 1] == ']')
-		host = xstrndup(at + 1, len - 2);
-	else
-		host = xstrdup(at);
-	ok = strchr(host, '/') == NULL && cidr_parse(host, &c) &&
+	ok = sockspec_parse(s, &sp) && sp.host != NULL && strchr(sp.host, '/') == NULL &&
+	    cidr_parse(sp.host, &c) &&
 	    ((c.family == AF_INET && c.addr[0] == 127) ||
 	    (c.family == AF_INET6 && memcmp(c.addr, v6_loopback, 16) == 0));
-	free(host);
+	sockspec_clear(&sp);
 	return ok;
 }
 
@@ -388,14 +349,18 @@ conf_general(cfg_t *cfg, struct conf *c)
 	cfg_t *log = cfg_getsec(cfg, "log");
 
 	c->socket = xstrdup(cfg_getstr(cfg, "socket"));
-	if (!conf_check_socket(c->socket))
+	struct sockspec sp;
+	bool socket_ok = sockspec_parse(c->socket, &sp);
+
+	sockspec_clear(&sp);
+	if (!socket_ok)
 		conf_error(conf_line(cfg, "socket"), "socket", "\"%s\" is not valid; use "
 		    "unix:/path, inet:PORT@HOST or inet6:PORT@[ADDR]", c->socket);
 	c->socket_inet = strncmp(c->socket, "inet", 4) == 0;
 	/* Anyone who reaches a milter socket gets mail signed and judged as the
 	 * client it claims to be: a TCP socket beyond loopback is an explicit choice. */
 	if (c->socket_inet && !cfg_getbool(cfg, "socket_allow_remote") &&
-	    conf_check_socket(c->socket) && !conf_socket_loopback(c->socket))
+	    socket_ok && !conf_socket_loopback(c->socket))
 		conf_error(conf_line(cfg, "socket"), "socket", "\"%s\" listens beyond "
 		    "loopback, where every host that reaches it can have mail signed; use "
 		    "a unix socket, inet:PORT@127.0.0.1 or inet6:PORT@[::1], or set "

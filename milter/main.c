@@ -44,6 +44,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "sockspec.h"
 #include "stop.h"
 #include "xalloc.h"
 
@@ -150,17 +151,6 @@ main_reload_thread(void *arg)
 	return NULL;
 }
 
-/* main_socket_path - the file of a unix: or local: socket, or NULL */
-static const char *
-main_socket_path(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	return NULL;
-}
-
 /* main_libmilter_spec - libmilter writes inet6 addresses without brackets */
 static char *
 main_libmilter_spec(const char *spec)
@@ -201,8 +191,8 @@ main_inet_listener(int fd, int family, unsigned short port, const void *addr,
 	    (addr_len == 0 || memcmp(&sin6->sin6_addr, addr, addr_len) == 0);
 }
 
-/* main_tcp_nodelay - TCP_NODELAY on libmilter's listening socket for spec
- * ("inet:PORT@HOST", "inet6:PORT@HOST"; spec as libmilter got it, no brackets).
+/* main_tcp_nodelay - TCP_NODELAY on libmilter's listening socket for an inet:
+ * or inet6: socket (a unix one needs nothing).
  *
  * Why: libmilter writes each reply packet with its own writev. At the end of a
  * message we send one or more header changes and then the verdict: with Nagle's
@@ -217,27 +207,18 @@ main_inet_listener(int fd, int family, unsigned short port, const void *addr,
  * connection the kernel completed in the moment between libmilter's listen() and
  * this call keeps Nagle on; that is start-up only. */
 static void
-main_tcp_nodelay(const char *spec)
+main_tcp_nodelay(const struct sockspec *sp, const char *spec)
 {
 	unsigned char addr[sizeof(struct in6_addr)];
 	size_t addr_len = 0;
-	int family, found = -1, one = 1;
-	unsigned short port;
-	const char *rest, *at;
+	int family = sockspec_family(sp), found = -1, one = 1;
+	unsigned short port = (unsigned short)sp->port;
 	DIR *dir;
 	struct dirent *de;
 
-	if (strncmp(spec, "inet:", 5) == 0) {
-		family = AF_INET;
-		rest = spec + 5;
-	} else if (strncmp(spec, "inet6:", 6) == 0) {
-		family = AF_INET6;
-		rest = spec + 6;
-	} else {
+	if (sp->kind == SOCKSPEC_UNIX)
 		return;
-	}
-	port = (unsigned short)strtoul(rest, NULL, 10);	/* conf checked 1..65535 */
-	if ((at = strchr(rest, '@')) != NULL && inet_pton(family, at + 1, addr) == 1)
+	if (sp->host != NULL && inet_pton(family, sp->host, addr) == 1)
 		addr_len = family == AF_INET ? sizeof(struct in_addr) :
 		    sizeof(struct in6_addr);
 	if ((dir = opendir("/proc/self/fd")) == NULL) {
@@ -370,6 +351,7 @@ main(int argc, char **argv)
 	const struct conf *c;
 	const char *sockpath;
 	char *spec;
+	struct sockspec sp;
 	bool check_only = false;
 	sigset_t usr1, stops;
 	pthread_t reloader;
@@ -439,16 +421,17 @@ main(int argc, char **argv)
 
 	main_metrics(c);
 	spec = main_libmilter_spec(c->socket);
-	sockpath = main_socket_path(c->socket);
+	(void)sockspec_parse(c->socket, &sp);	/* conf_load checked it */
+	sockpath = sp.kind == SOCKSPEC_UNIX ? sp.path : NULL;
 	if (smfi_setconn(spec) != MI_SUCCESS || smfi_settimeout(MAIN_MTA_TIMEOUT) !=
 	    MI_SUCCESS || smfi_register(*callbacks_descriptor()) != MI_SUCCESS) {
 		log_msg(LOG_ERR, "libmilter refused socket %s", c->socket);
 		return 1;
 	}
 	main_open_socket(c, sockpath);
-	main_tcp_nodelay(spec);
+	main_tcp_nodelay(&sp, spec);
 	main_drop(c->user);
-	if (!stop_watch_start(c->socket))
+	if (!stop_watch_start(&sp))
 		log_msg(LOG_WARNING, "no stop watcher: a stop may take 5 s");
 	log_msg(LOG_INFO, "started %s on %s (config %s)", PACKAGE_VERSION, c->socket,
 	    main_conf_path);
@@ -463,5 +446,6 @@ main(int argc, char **argv)
 	generation_shutdown();
 	dkim_keycache_flush();
 	free(spec);
+	sockspec_clear(&sp);
 	return rc == MI_SUCCESS ? 0 : 1;
 }

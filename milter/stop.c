@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@
 #include <netdb.h>
 
 #include "log.h"
+#include "sockspec.h"
 #include "stop.h"
 #include "xalloc.h"
 
@@ -89,64 +91,59 @@ stop_connect_inet(const char *host, const char *port, int family)
 
 /* stop_wake - one connection to our own listening socket */
 static void
-stop_wake(const char *spec)
+stop_wake(const struct sockspec *sp)
 {
-	const char *at;
-	char *port, *host;
-	size_t hl;
+	char port[8];
 
-	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
-		stop_connect_unix(strchr(spec, ':') + 1);
+	if (sp->kind == SOCKSPEC_UNIX) {
+		stop_connect_unix(sp->path);
 		return;
 	}
-	bool v6 = strncmp(spec, "inet6:", 6) == 0;
-
-	if ((!v6 && strncmp(spec, "inet:", 5) != 0) || (at = strchr(spec, '@')) == NULL)
-		return;
-	port = xstrndup(strchr(spec, ':') + 1, (size_t)(at - strchr(spec, ':') - 1));
-	at++;
-	hl = strlen(at);
-	if (hl >= 2 && at[0] == '[' && at[hl - 1] == ']')
-		host = xstrndup(at + 1, hl - 2);
-	else
-		host = xstrdup(at);
-	stop_connect_inet(host, port, v6 ? AF_INET6 : AF_INET);
-	free(host);
-	free(port);
+	snprintf(port, sizeof(port), "%u", sp->port);
+	/* no host: bound to every address, loopback among them */
+	stop_connect_inet(sp->host != NULL ? sp->host : sp->kind == SOCKSPEC_INET ?
+	    "127.0.0.1" : "::1", port, sockspec_family(sp));
 }
 
 /* stop_watch - the watcher thread */
 static void *
 stop_watch(void *arg)
 {
-	char *spec = arg;
+	struct sockspec *sp = arg;
 
 	while (mi_stop() == 0)
 		stop_sleep_ms(STOP_POLL_MS);
 	/* the listener may be between two select()s: knock until it has gone */
 	for (int i = 0; i < 50 && mi_stop() != 0; i++) {
-		stop_wake(spec);
+		stop_wake(sp);
 		stop_sleep_ms(STOP_POLL_MS);
 	}
-	free(spec);
+	sockspec_clear(sp);
+	free(sp);
 	return NULL;
 }
 
 /* stop_watch_start - the watcher, detached */
 bool
-stop_watch_start(const char *socket)
+stop_watch_start(const struct sockspec *socket)
 {
 	pthread_t t;
 	pthread_attr_t attr;
-	char *spec = xstrdup(socket);
+	struct sockspec *sp = xcalloc(1, sizeof(*sp));
 	bool ok;
 
+	sp->kind = socket->kind;
+	sp->port = socket->port;
+	sp->path = socket->path != NULL ? xstrdup(socket->path) : NULL;
+	sp->host = socket->host != NULL ? xstrdup(socket->host) : NULL;
 	ok = pthread_attr_init(&attr) == 0 &&
 	    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-	    pthread_create(&t, &attr, stop_watch, spec) == 0;
+	    pthread_create(&t, &attr, stop_watch, sp) == 0;
 	(void)pthread_attr_destroy(&attr);
-	if (!ok)
-		free(spec);
+	if (!ok) {
+		sockspec_clear(sp);
+		free(sp);
+	}
 	return ok;
 }
 

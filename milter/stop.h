@@ -12,9 +12,10 @@
 
 #include <stdbool.h>
 
+struct sockspec;
 /* stop_watch_start - watch for a stop request and then wake the listener on
- * socket (the milter.conf spec: unix:/path, inet:PORT@HOST, inet6:PORT@[ADDR]) */
-bool	 stop_watch_start(const char *socket);
+ * the socket sp (copied: the caller may free it) */
+bool	 stop_watch_start(const struct sockspec *sp);
 /* stop_session_begin/end - a connection from the MTA opened / closed */
 void	 stop_session_begin(void);
 void	 stop_session_end(void);
