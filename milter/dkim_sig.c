@@ -15,12 +15,11 @@
 #include <strings.h>
 
 #include "dkim_sig.h"
+#include "dns_name.h"
 #include "xalloc.h"
 
 #define DKIM_SIG_MAX_L_DIGITS	76	/* RFC 6376 §3.5 l= */
 #define DKIM_SIG_MAX_T_DIGITS	12	/* RFC 6376 §3.5 t=, x= */
-#define DKIM_DOMAIN_MAX		253	/* RFC 1035 text form, no final dot */
-#define DKIM_LABEL_MAX		63
 
 /* seterr - copy a fixed message into err */
 static bool
@@ -133,29 +132,18 @@ parse_int(const struct taglist_tag *t, size_t maxdigits, int64_t *out)
 	return true;
 }
 
-/* domain_ok - a dotted name of letters, digits, '-' and '_' labels
- * (underscore for selectors), no empty label, no final dot, within DNS limits */
-static bool
-domain_ok(const char *d, size_t len)
+/* dkim_sig_name - a copy of a d= or s= value that is a DKIM name (dns_name.h),
+ * NULL for another; caller frees */
+static char *
+dkim_sig_name(const struct taglist_tag *t)
 {
-	size_t label = 0;
+	char *name = xstrndup(t->value, t->value_len);
 
-	if (len == 0 || len > DKIM_DOMAIN_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)d[i];
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum(c) && c != '-' && c != '_')
-			return false;
-		if (++label > DKIM_LABEL_MAX)
-			return false;
+	if (strlen(name) != t->value_len || !dns_name_ok(name, DNS_NAME_HEADER)) {
+		free(name);
+		return NULL;
 	}
-	return label > 0;
+	return name;
 }
 
 /* parse_canon - c= : header[/body], each "simple" or "relaxed" */
@@ -287,7 +275,7 @@ parse_identity(const struct taglist_tag *t, struct dkim_sig *s, char *err, size_
 			return seterr(err, errlen, "bad i=");
 		}
 	}
-	if (at == SIZE_MAX || !domain_ok(id + at + 1, len - at - 1)) {
+	if (at == SIZE_MAX || !dns_name_ok(id + at + 1, DNS_NAME_HEADER)) {
 		free(id);
 		return seterr(err, errlen, "bad i=");
 	}
@@ -366,16 +354,14 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *s, char *err,
 		return seterr(err, errlen, "bad c=");
 
 	t = taglist_find(tags, n, "d");
-	if (!domain_ok(t->value, t->value_len))
+	if ((s->domain = dkim_sig_name(t)) == NULL)
 		return seterr(err, errlen, "bad d=");
-	s->domain = xstrndup(t->value, t->value_len);
 	for (char *p = s->domain; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 
 	t = taglist_find(tags, n, "s");
-	if (!domain_ok(t->value, t->value_len))
+	if ((s->selector = dkim_sig_name(t)) == NULL)
 		return seterr(err, errlen, "bad s=");
-	s->selector = xstrndup(t->value, t->value_len);
 
 	if (!parse_headers(taglist_find(tags, n, "h"), s, err, errlen))
 		return false;

@@ -22,6 +22,7 @@
 #include "dkim_canon.h"
 #include "dkim_key.h"
 #include "dkim_sign.h"
+#include "dns_name.h"
 #include "header.h"
 #include "xalloc.h"
 
@@ -89,23 +90,6 @@ sign_tag(struct sign_out *o, struct buf *tag, const char *name, const char *valu
 	buf_puts(tag, value);
 	buf_putc(tag, ';');
 	sign_put(o, tag->data, tag->len);
-}
-
-/* dkim_sign_token_ok - d= and s= go into a header verbatim: allow only what a
- * domain or selector can hold, so nothing can add a tag, a line or a quote */
-bool
-dkim_sign_token_ok(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !(c >= '0' && c <= '9') && c != '.' && c != '-' && c != '_')
-			return false;
-	}
-	return true;
 }
 
 /* sign_name_ok - a field name (RFC 5322 ftext): printable, no colon, no space */
@@ -368,7 +352,7 @@ dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,
 		snprintf(err, errlen, "no key");
 		return false;
 	}
-	if (!dkim_sign_token_ok(p->domain) || !dkim_sign_token_ok(p->selector)) {
+	if (!dns_name_ok(p->domain, DNS_NAME_HEADER) || !dns_name_ok(p->selector, DNS_NAME_HEADER)) {
 		snprintf(err, errlen, "d=%s s=%s: not a plain domain and selector",
 		    p->domain, p->selector);
 		return false;

@@ -24,10 +24,9 @@
 
 #include <idn2.h>
 
+#include "dns_name.h"
 #include "rfc5322.h"
 
-#define RFC5322_MAX_DOMAIN	253	/* RFC 1035 §2.3.4, without the final dot */
-#define RFC5322_MAX_LABEL	63	/* RFC 1035 §2.3.4 */
 #define RFC5322_MAX_TEXT	1024	/* bytes of one collected local part or domain */
 
 /* a cursor over the value; every read checks p < end */
@@ -440,31 +439,6 @@ rfc5322_from_status_name(enum from_status s)
 	return "unknown";
 }
 
-/* domain_check - LDH (and '_') labels of 1..63 bytes, 1..253 in all */
-static bool
-domain_check(const char *d)
-{
-	size_t total = strlen(d), label = 0, i;
-
-	if (total == 0 || total > RFC5322_MAX_DOMAIN)
-		return false;
-	for (i = 0; i <= total; i++) {
-		unsigned char ch = (unsigned char)d[i];
-
-		if (ch == '.' || ch == '\0') {
-			if (label == 0 || label > RFC5322_MAX_LABEL)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-		    ch == '_'))
-			return false;
-		label++;
-	}
-	return true;
-}
-
 /* rfc5322_domain_normalise - lower case, A-label, no final dot; false when invalid */
 bool
 rfc5322_domain_normalise(const char *in, char *out, size_t outlen)
@@ -511,7 +485,7 @@ rfc5322_domain_normalise(const char *in, char *out, size_t outlen)
 		if (n > 0 && tmp[n - 1] == '.')
 			tmp[--n] = '\0';
 	}
-	if (!domain_check(tmp) || n + 1 > outlen)
+	if (!dns_name_ok(tmp, DNS_NAME_HEADER) || n + 1 > outlen)
 		return false;
 	memcpy(out, tmp, n + 1);
 	return true;
