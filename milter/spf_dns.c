@@ -398,6 +398,74 @@ spf_dns_put_cidr(struct buf *out, int v4, int v6)
 		buf_printf(out, "//%d", v6);
 }
 
+/* spf_dns_check_ip - the rest of an ip4 or ip6 mechanism after its name; appends
+ * its form for libspf2 to out */
+static const char *
+spf_dns_check_ip(char qual, const char *name, const char *rest, size_t rlen,
+    struct buf *out)
+{
+	bool six = name[2] == '6';
+	char addr[64];
+	unsigned char bin[16];
+	size_t alen;
+	const char *slash;
+	unsigned cidr = six ? 128 : 32;
+
+	if (rlen < 2 || rest[0] != ':')
+		return "invalid ip mechanism";
+	slash = memchr(rest + 1, '/', rlen - 1);
+	alen = slash != NULL ? (size_t)(slash - rest - 1) : rlen - 1;
+	if (alen == 0 || alen >= sizeof(addr))
+		return "invalid IP address in SPF record";
+	memcpy(addr, rest + 1, alen);
+	addr[alen] = '\0';
+	if (inet_pton(six ? AF_INET6 : AF_INET, addr, bin) != 1)
+		return "invalid IP address in SPF record";
+	if (slash != NULL && !spf_dns_cidr_num(slash + 1,
+	    rlen - 1 - alen - 1, six ? 128 : 32, &cidr))
+		return "invalid CIDR length in SPF record";
+	if (cidr == 0) {	/* libspf2 refuses /0: two halves instead */
+		buf_printf(out, six ? "%cip6:::/1 %cip6:8000::/1" :
+		    "%cip4:0.0.0.0/1 %cip4:128.0.0.0/1", qual, qual);
+		return NULL;
+	}
+	buf_printf(out, "%c%s", qual, name);
+	buf_append(out, rest, rlen);
+	return NULL;
+}
+
+/* spf_dns_check_a_mx - the rest of an a or mx mechanism after its name; appends
+ * its form for libspf2 to out */
+static const char *
+spf_dns_check_a_mx(char qual, const char *name, const char *rest, size_t rlen,
+    struct buf *out)
+{
+	size_t dlen = rlen, macros = 0;
+	const char *why = NULL;
+	int v4, v6;
+
+	if (spf_dns_split_cidr(rest, &dlen, &v4, &v6) < 0)
+		return "invalid CIDR length in SPF record";
+	if (dlen > 0 && (rest[0] != ':' || (why = spf_dns_domain_spec(rest + 1,
+	    dlen - 1, &macros)) != NULL))
+		return dlen > 0 && rest[0] == ':' ? why : "invalid a or mx mechanism";
+	buf_printf(out, "%c%s", qual, name);
+	if (v4 != 0 && v6 != 0) {
+		buf_append(out, rest, rlen);
+		return NULL;
+	}
+	/* A zero CIDR, which libspf2 refuses: look up a marked name and let the
+	 * layer answer with one address in each half of the address space. */
+	if (dlen > 0)
+		buf_append(out, rest, dlen);
+	else
+		buf_puts(out, ":%{d}");
+	buf_puts(out, v4 == 0 && v6 == 0 ? SPF_DNS_ZERO46 :
+	    v4 == 0 ? SPF_DNS_ZERO4 : SPF_DNS_ZERO6);
+	spf_dns_put_cidr(out, v4 == 0 ? 1 : v4, v6 == 0 ? 1 : v6);
+	return NULL;
+}
+
 /* spf_dns_check_mech - one mechanism; appends its form for libspf2 to out */
 static const char *
 spf_dns_check_mech(const char *t, size_t len, bool *has_all, struct buf *out)
@@ -407,7 +475,6 @@ spf_dns_check_mech(const char *t, size_t len, bool *has_all, struct buf *out)
 	char qual = '+';
 	size_t i = 0, n = 0, k, macros = 0;
 	const char *why = NULL;
-	int v4, v6;
 
 	if (strchr("+-?~", t[0]) != NULL) {
 		qual = t[0];
@@ -449,59 +516,9 @@ spf_dns_check_mech(const char *t, size_t len, bool *has_all, struct buf *out)
 		buf_append(out, rest, rlen);
 		return NULL;
 	}
-	if (strcmp(name, "ip4") == 0 || strcmp(name, "ip6") == 0) {
-		bool six = name[2] == '6';
-		char addr[64];
-		unsigned char bin[16];
-		size_t alen;
-		const char *slash;
-		unsigned cidr = six ? 128 : 32;
-
-		if (rlen < 2 || rest[0] != ':')
-			return "invalid ip mechanism";
-		slash = memchr(rest + 1, '/', rlen - 1);
-		alen = slash != NULL ? (size_t)(slash - rest - 1) : rlen - 1;
-		if (alen == 0 || alen >= sizeof(addr))
-			return "invalid IP address in SPF record";
-		memcpy(addr, rest + 1, alen);
-		addr[alen] = '\0';
-		if (inet_pton(six ? AF_INET6 : AF_INET, addr, bin) != 1)
-			return "invalid IP address in SPF record";
-		if (slash != NULL && !spf_dns_cidr_num(slash + 1,
-		    rlen - 1 - alen - 1, six ? 128 : 32, &cidr))
-			return "invalid CIDR length in SPF record";
-		if (cidr == 0) {	/* libspf2 refuses /0: two halves instead */
-			buf_printf(out, six ? "%cip6:::/1 %cip6:8000::/1" :
-			    "%cip4:0.0.0.0/1 %cip4:128.0.0.0/1", qual, qual);
-			return NULL;
-		}
-		buf_printf(out, "%c%s", qual, name);
-		buf_append(out, rest, rlen);
-		return NULL;
-	}
-	/* a, mx */
-	size_t dlen = rlen;
-
-	if (spf_dns_split_cidr(rest, &dlen, &v4, &v6) < 0)
-		return "invalid CIDR length in SPF record";
-	if (dlen > 0 && (rest[0] != ':' || (why = spf_dns_domain_spec(rest + 1,
-	    dlen - 1, &macros)) != NULL))
-		return dlen > 0 && rest[0] == ':' ? why : "invalid a or mx mechanism";
-	buf_printf(out, "%c%s", qual, name);
-	if (v4 != 0 && v6 != 0) {
-		buf_append(out, rest, rlen);
-		return NULL;
-	}
-	/* A zero CIDR, which libspf2 refuses: look up a marked name and let the
-	 * layer answer with one address in each half of the address space. */
-	if (dlen > 0)
-		buf_append(out, rest, dlen);
-	else
-		buf_puts(out, ":%{d}");
-	buf_puts(out, v4 == 0 && v6 == 0 ? SPF_DNS_ZERO46 :
-	    v4 == 0 ? SPF_DNS_ZERO4 : SPF_DNS_ZERO6);
-	spf_dns_put_cidr(out, v4 == 0 ? 1 : v4, v6 == 0 ? 1 : v6);
-	return NULL;
+	if (strcmp(name, "ip4") == 0 || strcmp(name, "ip6") == 0)
+		return spf_dns_check_ip(qual, name, rest, rlen, out);
+	return spf_dns_check_a_mx(qual, name, rest, rlen, out);
 }
 
 /* spf_dns_check_record - the whole screen and syntax check of a v=spf1 record;
@@ -756,6 +773,39 @@ spf_dns_halves(SPF_dns_rr_t *rr, ns_type type)
 	return rr;
 }
 
+/* spf_dns_records - libspf2's form of an answer with records: over SPF_DNS_MAX_MX
+ * MX names refuses the evaluation, a /0 lookup gets the two halves, and the
+ * names of an MX or PTR answer wait for their address lookups (one term). NULL
+ * when libspf2's allocator fails. */
+static SPF_dns_rr_t *
+spf_dns_records(SPF_dns_server_t *layer, const char *domain, ns_type type,
+    const struct dns_answer *a)
+{
+	struct spf_dns_state *st = layer->hook;
+	SPF_dns_rr_t *out;
+
+	if (type == ns_t_mx && a->count > SPF_DNS_MAX_MX) {
+		spf_dns_refuse(st, "more than 10 MX names");
+		return spf_dns_rr_status(layer, domain, type, TRY_AGAIN);
+	}
+	out = spf_dns_rr_status(layer, domain, type, NETDB_SUCCESS);
+	if (out != NULL && !spf_dns_fill(out, a, type)) {
+		SPF_dns_rr_free(out);
+		out = NULL;
+	}
+	if (out != NULL && out->num_rr == 0)
+		out->herrno = NO_DATA;
+	if (out != NULL && out->num_rr > 0 &&
+	    ((type == ns_t_a && st->zero4) || (type == ns_t_aaaa && st->zero6)))
+		out = spf_dns_halves(out, type);
+	if (out != NULL && (type == ns_t_mx || type == ns_t_ptr)) {
+		st->pending_ptr = type == ns_t_ptr;
+		for (int i = 0; i < out->num_rr && st->n_pending < SPF_DNS_MAX_MX; i++)
+			st->pending[st->n_pending++] = xstrdup(out->rr[i]->mx);
+	}
+	return out;
+}
+
 /* spf_dns_lookup - libspf2's lookup hook: A, AAAA, MX, PTR (and TXT) */
 static SPF_dns_rr_t *
 spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
@@ -834,29 +884,7 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 		break;
 	case DNS_OK:
 	default:
-		if (type == ns_t_mx && a->count > SPF_DNS_MAX_MX) {
-			spf_dns_refuse(st, "more than 10 MX names");
-			out = spf_dns_rr_status(layer, domain, type, TRY_AGAIN);
-			break;
-		}
-		out = spf_dns_rr_status(layer, domain, type, NETDB_SUCCESS);
-		if (out != NULL && !spf_dns_fill(out, a, type)) {
-			SPF_dns_rr_free(out);
-			out = NULL;
-		}
-		if (out != NULL && out->num_rr == 0)
-			out->herrno = NO_DATA;
-		if (out != NULL && out->num_rr > 0 &&
-		    ((type == ns_t_a && st->zero4) ||
-		    (type == ns_t_aaaa && st->zero6)))
-			out = spf_dns_halves(out, type);
-		if (out != NULL && (type == ns_t_mx || type == ns_t_ptr)) {
-			st->pending_ptr = type == ns_t_ptr;
-			for (int i = 0; i < out->num_rr &&
-			    st->n_pending < SPF_DNS_MAX_MX; i++)
-				st->pending[st->n_pending++] =
-				    xstrdup(out->rr[i]->mx);
-		}
+		out = spf_dns_records(layer, domain, type, a);
 		break;
 	}
 	dns_query_free(q);
