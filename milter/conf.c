@@ -599,8 +599,9 @@ conf_dkim(cfg_t *cfg, struct conf *c)
 		}
 		k->domain = xstrdup(domain);
 		if (!dns_name_ok(k->selector, DNS_NAME_HEADER))
-			conf_error(k->line, key, "selector \"%s\" is not a DNS name: labels "
-			    "of letters, digits, '-' and '_' joined by single dots", k->selector);
+			conf_error(k->line, key, "selector \"%s\" is not a DNS name: "
+			    "labels of letters, digits, '-' and '_' joined by single "
+			    "dots", k->selector);
 		if (k->file[0] == '\0') {
 			conf_error(k->line, key, "file is missing");
 			continue;

@@ -221,8 +221,8 @@ dmarc_record_read(const char *txt, size_t len, struct dmarc_record *r, char *err
 
 		if (first) {
 			/* the value is case-sensitive (§4.7): v=dmarc1 is not DMARC */
-			if (tag.value == NULL || !eq(name, nlen, "v") || tag.value_len != 6 ||
-			    memcmp(tag.value, "DMARC1", 6) != 0)
+			if (tag.value == NULL || !eq(name, nlen, "v") ||
+			    tag.value_len != 6 || memcmp(tag.value, "DMARC1", 6) != 0)
 				break;
 			first = false;
 			continue;

@@ -224,7 +224,8 @@ taglist_span_is(const char *p, size_t len, const char *word)
 bool
 taglist_value_is(const struct taglist_tag *t, const char *word)
 {
-	return t != NULL && t->value != NULL && taglist_span_is(t->value, t->value_len, word);
+	return t != NULL && t->value != NULL &&
+	    taglist_span_is(t->value, t->value_len, word);
 }
 
 /* taglist_list_has - a colon-separated tag value (FWS around elements) lists word */

@@ -58,7 +58,8 @@ void	 taglist_init(struct taglist *tl, const char *s, size_t len,
 	    enum taglist_syntax syntax);
 /* taglist_next - 1 with the next tag in *t, 0 at the end of the list, -1 with a
  * reason in err (strict syntax only; the cursor then stays at the error) */
-int	 taglist_next(struct taglist *tl, struct taglist_tag *t, char *err, size_t errlen);
+int	 taglist_next(struct taglist *tl, struct taglist_tag *t, char *err,
+	    size_t errlen);
 /* taglist_split - every tag of the strict list s into tags[TAGLIST_MAX], *n of them;
  * false with a reason in err for a malformed list, a duplicate or too many tags */
 bool	 taglist_split(const char *s, size_t len, struct taglist_tag *tags, size_t *n,
