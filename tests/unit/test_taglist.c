@@ -91,7 +91,10 @@ render(enum taglist_syntax syntax, const char *in, char *err, size_t errlen)
 		buf_free(&out);
 		return NULL;
 	}
-	return xstrdup(buf_cstr(&out));
+	char *copy = xstrdup(buf_cstr(&out));
+
+	buf_free(&out);
+	return copy;
 }
 
 /* check_table - each case through the cursor, and strict ones through the split */
