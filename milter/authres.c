@@ -24,6 +24,7 @@
 
 #include "authres.h"
 #include "buf.h"
+#include "dns_name.h"
 #include "fatal.h"
 #include "result.h"
 #include "verdict.h"
@@ -67,31 +68,6 @@ is_atext(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-/* is_domain_name - LDH labels (and '_') separated by single dots */
-static bool
-is_domain_name(const char *s, size_t len)
-{
-	size_t i, label = 0;
-
-	if (len == 0)
-		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_') {
-			label++;
-		} else {
-			return false;
-		}
-	}
-	return label > 0;
-}
-
 /* is_bare_pvalue - [dot-atom "@"] domain-name (RFC 8601 §2.2 pvalue), which
  * every parser reads without quotes: smtp.mailfrom=user@example.com */
 static bool
@@ -112,7 +88,7 @@ is_bare_pvalue(const char *s)
 			return false;
 		}
 	}
-	return is_domain_name(at + 1, strlen(at + 1));
+	return dns_name_ok(at + 1, DNS_NAME_HEADER);
 }
 
 /* utf8_valid - s is well-formed UTF-8 (no overlongs, no surrogates) */
@@ -190,7 +166,7 @@ put_value(struct buf *out, const char *value, bool pvalue)
 		return;
 	}
 	at = strrchr(value, '@');
-	if (pvalue && at != NULL && is_domain_name(at + 1, strlen(at + 1)))
+	if (pvalue && at != NULL && dns_name_ok(at + 1, DNS_NAME_HEADER))
 		buf_puts(out, at + 1);
 	else
 		buf_puts(out, "invalid");

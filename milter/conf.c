@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "dkim_key.h"
+#include "dns_name.h"
 #include "lock.h"
 #include "metrics.h"
 #include "rfc5322.h"
@@ -597,10 +598,10 @@ conf_dkim(cfg_t *cfg, struct conf *c)
 			domain[0] = '\0';
 		}
 		k->domain = xstrdup(domain);
-		if (k->selector[0] == '\0' || strspn(k->selector,
-		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-		    strlen(k->selector))
-			conf_error(k->line, key, "selector \"%s\" is not a DNS label", k->selector);
+		if (!dns_name_ok(k->selector, DNS_NAME_HEADER))
+			conf_error(k->line, key, "selector \"%s\" is not a DNS name: "
+			    "labels of letters, digits, '-' and '_' joined by single "
+			    "dots", k->selector);
 		if (k->file[0] == '\0') {
 			conf_error(k->line, key, "file is missing");
 			continue;

@@ -30,9 +30,9 @@
 #define DKIM_KEY_MAX_FILE	(64 * 1024)	/* a PEM key of 16384-bit RSA is ~13 kB */
 #define ED25519_RAW_LEN		32		/* RFC 8032 public key */
 
-/* key_no_password - refuse encrypted keys instead of prompting on a terminal */
+/* dkim_key_no_password - refuse encrypted keys instead of prompting on a terminal */
 static int
-key_no_password(char *buf, int size, int rwflag, void *u)
+dkim_key_no_password(char *buf, int size, int rwflag, void *u)
 {
 	(void)buf;
 	(void)size;
@@ -41,19 +41,19 @@ key_no_password(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-/* key_ed25519_public - the bare 32-byte public key; false if OpenSSL fails */
+/* dkim_key_ed25519_public - the bare 32-byte public key; false if OpenSSL fails */
 static bool
-key_ed25519_public(EVP_PKEY *pkey, unsigned char raw[ED25519_RAW_LEN])
+dkim_key_ed25519_public(EVP_PKEY *pkey, unsigned char raw[ED25519_RAW_LEN])
 {
 	size_t len = ED25519_RAW_LEN;
 
 	return EVP_PKEY_get_raw_public_key(pkey, raw, &len) == 1 && len == ED25519_RAW_LEN;
 }
 
-/* key_ed25519_sodium - derive libsodium's secret key (seed||public) from the
+/* dkim_key_ed25519_sodium - derive libsodium's secret key (seed||public) from the
  * RFC 8032 seed OpenSSL read, and check both libraries see the same public key */
 static bool
-key_ed25519_sodium(struct dkim_key *k, const char *what, char *err, size_t errlen)
+dkim_key_ed25519_sodium(struct dkim_key *k, const char *what, char *err, size_t errlen)
 {
 	unsigned char seed[crypto_sign_SEEDBYTES];
 	unsigned char pub[crypto_sign_PUBLICKEYBYTES];
@@ -67,7 +67,7 @@ key_ed25519_sodium(struct dkim_key *k, const char *what, char *err, size_t errle
 	}
 	ok = EVP_PKEY_get_raw_private_key(k->pkey, seed, &seedlen) == 1 &&
 	    seedlen == sizeof(seed) &&
-	    key_ed25519_public(k->pkey, ossl_pub) &&
+	    dkim_key_ed25519_public(k->pkey, ossl_pub) &&
 	    crypto_sign_seed_keypair(pub, k->ed25519_sk, seed) == 0 &&
 	    memcmp(pub, ossl_pub, sizeof(pub)) == 0;
 	sodium_memzero(seed, sizeof(seed));
@@ -98,7 +98,7 @@ dkim_key_new(EVP_PKEY *pkey, const char *what, char *err, size_t errlen)
 	} else if (EVP_PKEY_is_a(pkey, "ED25519")) {
 		k->alg = DKIM_ALG_ED25519_SHA256;
 		k->bits = 8 * ED25519_RAW_LEN;	/* OpenSSL says 253, the group order */
-		if (!key_ed25519_sodium(k, what, err, errlen)) {
+		if (!dkim_key_ed25519_sodium(k, what, err, errlen)) {
 			dkim_key_free(k);
 			return NULL;
 		}
@@ -113,15 +113,15 @@ dkim_key_new(EVP_PKEY *pkey, const char *what, char *err, size_t errlen)
 	return k;
 }
 
-/* key_read_ed25519 - an Ed25519 PKCS#8 key by the short road: OpenSSL 3.0's
+/* dkim_key_read_ed25519 - an Ed25519 PKCS#8 key by the short road: OpenSSL 3.0's
  * generic decoder (PEM_read_bio_PrivateKey) takes ~450 us a key here, this
  * ~50 us, which is what lets a keys directory of 10,000 keys load in a second.
  * NULL when the text is anything else (the caller then takes the generic road). */
 static EVP_PKEY *
-key_read_ed25519(BIO *bio)
+dkim_key_read_ed25519(BIO *bio)
 {
 	PKCS8_PRIV_KEY_INFO *p8 = PEM_read_bio_PKCS8_PRIV_KEY_INFO(bio, NULL,
-	    key_no_password, NULL);
+	    dkim_key_no_password, NULL);
 	const ASN1_OBJECT *oid;
 	const unsigned char *pk;
 	int pklen;
@@ -140,19 +140,19 @@ key_read_ed25519(BIO *bio)
 	return pkey;
 }
 
-/* key_read_pem - the first PEM private key in data: PKCS#8 Ed25519 directly,
+/* dkim_key_read_pem - the first PEM private key in data: PKCS#8 Ed25519 directly,
  * everything else (RSA PKCS#1 or PKCS#8) through OpenSSL's generic decoder */
 static EVP_PKEY *
-key_read_pem(const unsigned char *data, size_t len)
+dkim_key_read_pem(const unsigned char *data, size_t len)
 {
 	BIO *bio = BIO_new_mem_buf(data, (int)len);
 	EVP_PKEY *pkey;
 
 	if (bio == NULL)
 		return NULL;
-	pkey = key_read_ed25519(bio);
+	pkey = dkim_key_read_ed25519(bio);
 	if (pkey == NULL && BIO_reset(bio) == 1)
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, key_no_password, NULL);
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, dkim_key_no_password, NULL);
 	BIO_free(bio);
 	return pkey;
 }
@@ -213,7 +213,7 @@ dkim_key_load(const char *path, bool require_safe, char *err, size_t errlen)
 	}
 	close(fd);
 	ERR_clear_error();
-	EVP_PKEY *pkey = key_read_pem(data, len);
+	EVP_PKEY *pkey = dkim_key_read_pem(data, len);
 	sodium_memzero(data, len);
 	if (pkey == NULL) {
 		unsigned long e = ERR_peek_last_error();
@@ -246,9 +246,9 @@ dkim_alg_name(enum dkim_alg a)
 	return a == DKIM_ALG_ED25519_SHA256 ? "ed25519-sha256" : "rsa-sha256";
 }
 
-/* key_b64 - base64 of len bytes, one line (caller frees) */
+/* dkim_key_b64 - base64 of len bytes, one line (caller frees) */
 static char *
-key_b64(const unsigned char *p, size_t len)
+dkim_key_b64(const unsigned char *p, size_t len)
 {
 	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
 
@@ -264,7 +264,8 @@ dkim_key_public_b64(const struct dkim_key *k)
 	if (k->alg == DKIM_ALG_ED25519_SHA256) {
 		unsigned char raw[ED25519_RAW_LEN];
 
-		return key_ed25519_public(k->pkey, raw) ? key_b64(raw, sizeof(raw)) : NULL;
+		return dkim_key_ed25519_public(k->pkey, raw) ?
+		    dkim_key_b64(raw, sizeof(raw)) : NULL;
 	}
 
 	unsigned char *der = NULL;
@@ -272,7 +273,7 @@ dkim_key_public_b64(const struct dkim_key *k)
 	if (len <= 0)
 		return NULL;
 
-	char *out = key_b64(der, (size_t)len);
+	char *out = dkim_key_b64(der, (size_t)len);
 	OPENSSL_free(der);
 	return out;
 }

@@ -26,9 +26,9 @@ static pthread_mutex_t keycache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct keycache_slot keycache[DKIM_KEYCACHE_SLOTS];
 static unsigned long keycache_hit_count;
 
-/* keycache_hash - FNV-1a of the record text */
+/* dkim_keycache_hash - FNV-1a of the record text */
 static uint64_t
-keycache_hash(const char *txt, size_t len)
+dkim_keycache_hash(const char *txt, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
 
@@ -39,18 +39,18 @@ keycache_hash(const char *txt, size_t len)
 	return h;
 }
 
-/* keycache_copy - a record the caller owns, sharing the key */
+/* dkim_keycache_copy - a record the caller owns, sharing the key */
 static void
-keycache_copy(struct dkim_keyrec *dst, const struct dkim_keyrec *src)
+dkim_keycache_copy(struct dkim_keyrec *dst, const struct dkim_keyrec *src)
 {
 	*dst = *src;
 	if (dst->pkey != NULL && EVP_PKEY_up_ref(dst->pkey) != 1)
 		fatal_bug("EVP_PKEY_up_ref failed on a key we hold");
 }
 
-/* keycache_slot_clear - free what a slot holds */
+/* dkim_keycache_slot_clear - free what a slot holds */
 static void
-keycache_slot_clear(struct keycache_slot *s)
+dkim_keycache_slot_clear(struct keycache_slot *s)
 {
 	free(s->txt);
 	dkim_keyrec_clear(&s->rec);
@@ -66,10 +66,10 @@ dkim_keycache_parse(const char *txt, size_t len, struct dkim_keyrec *k, char *er
 
 	if (len > DKIM_KEYCACHE_MAX_TXT)
 		return dkim_keyrec_parse(txt, len, k, err, errlen);
-	s = &keycache[keycache_hash(txt, len) % DKIM_KEYCACHE_SLOTS];
+	s = &keycache[dkim_keycache_hash(txt, len) % DKIM_KEYCACHE_SLOTS];
 	lock_take(&keycache_lock);
 	if (s->txt != NULL && s->len == len && memcmp(s->txt, txt, len) == 0) {
-		keycache_copy(k, &s->rec);
+		dkim_keycache_copy(k, &s->rec);
 		keycache_hit_count++;
 		lock_release(&keycache_lock);
 		return true;
@@ -80,10 +80,10 @@ dkim_keycache_parse(const char *txt, size_t len, struct dkim_keyrec *k, char *er
 	if (!dkim_keyrec_parse(txt, len, k, err, errlen))
 		return false;
 	lock_take(&keycache_lock);
-	keycache_slot_clear(s);
+	dkim_keycache_slot_clear(s);
 	s->txt = xstrndup(txt, len);
 	s->len = len;
-	keycache_copy(&s->rec, k);
+	dkim_keycache_copy(&s->rec, k);
 	lock_release(&keycache_lock);
 	return true;
 }
@@ -94,7 +94,7 @@ dkim_keycache_flush(void)
 {
 	lock_take(&keycache_lock);
 	for (size_t i = 0; i < DKIM_KEYCACHE_SLOTS; i++)
-		keycache_slot_clear(&keycache[i]);
+		dkim_keycache_slot_clear(&keycache[i]);
 	lock_release(&keycache_lock);
 }
 

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -20,56 +19,24 @@
 
 #include "dkim_keyrec.h"
 #include "dkim_sig.h"
+#include "taglist.h"
 #include "dns.h"
 
 #define DKIM_ED25519_KEY_LEN	32	/* RFC 8032 public key */
 
-/* seterr - copy a fixed message into err */
+/* dkim_keyrec_seterr - copy a fixed message into err */
 static bool
-seterr(char *err, size_t errlen, const char *msg)
+dkim_keyrec_seterr(char *err, size_t errlen, const char *msg)
 {
 	if (errlen > 0)
 		snprintf(err, errlen, "%s", msg);
 	return false;
 }
 
-/* span_is - a span equals word, ignoring case */
-static bool
-span_is(const char *p, size_t len, const char *word)
-{
-	size_t wl = strlen(word);
-
-	return len == wl && strncasecmp(p, word, wl) == 0;
-}
-
-/* list_has - a colon-separated tag value (FWS allowed around elements) lists word */
-static bool
-list_has(const struct dkim_tag *t, const char *word)
-{
-	const char *v = t->value;
-	size_t len = t->value_len, i = 0;
-
-	while (i <= len) {
-		size_t s = i;
-		while (i < len && v[i] != ':')
-			i++;
-		size_t e = i;
-		while (s < e && (v[s] == ' ' || v[s] == '\t' || v[s] == '\r' || v[s] == '\n'))
-			s++;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t' || v[e - 1] == '\r' ||
-		    v[e - 1] == '\n'))
-			e--;
-		if (span_is(v + s, e - s, word))
-			return true;
-		i++;
-	}
-	return false;
-}
-
-/* decode_rsa - SubjectPublicKeyInfo, else PKCS#1 RSAPublicKey; the DER must be
- * consumed whole. NULL when neither. */
+/* dkim_keyrec_decode_rsa - SubjectPublicKeyInfo, else PKCS#1 RSAPublicKey; the DER
+ * must be consumed whole. NULL when neither. */
 static EVP_PKEY *
-decode_rsa(const unsigned char *der, size_t len)
+dkim_keyrec_decode_rsa(const unsigned char *der, size_t len)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *pk;
@@ -88,31 +55,32 @@ decode_rsa(const unsigned char *der, size_t len)
 	return NULL;
 }
 
-/* decode_key - the public key of p= for the algorithm k= names */
+/* dkim_keyrec_decode_key - the public key of p= for the algorithm k= names */
 static bool
-decode_key(struct dkim_keyrec *k, const unsigned char *der, size_t len, char *err,
-    size_t errlen)
+dkim_keyrec_decode_key(struct dkim_keyrec *k, const unsigned char *der, size_t len,
+    char *err, size_t errlen)
 {
 	if (k->alg == DKIM_ALG_ED25519_SHA256) {
 		if (len == DKIM_ED25519_KEY_LEN) {
 			k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, der,
 			    len);
 			if (k->pkey == NULL)
-				return seterr(err, errlen, "bad ed25519 key");
+				return dkim_keyrec_seterr(err, errlen, "bad ed25519 key");
 			return true;
 		}
-		EVP_PKEY *other = decode_rsa(der, len);
+		EVP_PKEY *other = dkim_keyrec_decode_rsa(der, len);
 		if (other != NULL) {
 			EVP_PKEY_free(other);
-			return seterr(err, errlen, "key type does not match k=");
+			return dkim_keyrec_seterr(err, errlen,
+			    "key type does not match k=");
 		}
-		return seterr(err, errlen, "bad ed25519 key");
+		return dkim_keyrec_seterr(err, errlen, "bad ed25519 key");
 	}
-	k->pkey = decode_rsa(der, len);
+	k->pkey = dkim_keyrec_decode_rsa(der, len);
 	if (k->pkey == NULL)
-		return seterr(err, errlen, "bad rsa key");
+		return dkim_keyrec_seterr(err, errlen, "bad rsa key");
 	if (EVP_PKEY_get_base_id(k->pkey) != EVP_PKEY_RSA)
-		return seterr(err, errlen, "key type does not match k=");
+		return dkim_keyrec_seterr(err, errlen, "key type does not match k=");
 	k->bits = EVP_PKEY_get_bits(k->pkey);
 	return true;
 }
@@ -123,8 +91,8 @@ bool
 dkim_keyrec_parse(const char *txt, size_t len, struct dkim_keyrec *k, char *err,
     size_t errlen)
 {
-	struct dkim_tag tags[DKIM_TAGS_MAX];
-	const struct dkim_tag *t;
+	struct taglist_tag tags[TAGLIST_MAX];
+	const struct taglist_tag *t;
 	size_t n;
 	bool ok;
 
@@ -132,47 +100,48 @@ dkim_keyrec_parse(const char *txt, size_t len, struct dkim_keyrec *k, char *err,
 	k->alg = DKIM_ALG_RSA_SHA256;
 	k->sha256_ok = k->service_email = true;
 	if (len > DNS_MAX_TXT)
-		return seterr(err, errlen, "key record too long");
-	if (!dkim_sig_tags(txt, len, tags, &n, err, errlen))
+		return dkim_keyrec_seterr(err, errlen, "key record too long");
+	if (!taglist_split(txt, len, tags, &n, err, errlen))
 		return false;
 	if (n == 0)
-		return seterr(err, errlen, "empty key record");
+		return dkim_keyrec_seterr(err, errlen, "empty key record");
 
-	if ((t = dkim_sig_find_tag(tags, n, "v")) != NULL) {
+	if ((t = taglist_find(tags, n, "v")) != NULL) {
 		if (t != &tags[0])
-			return seterr(err, errlen, "v= is not first");
+			return dkim_keyrec_seterr(err, errlen, "v= is not first");
 		if (!(t->value_len == 5 && memcmp(t->value, "DKIM1", 5) == 0))
-			return seterr(err, errlen, "unsupported v=");
+			return dkim_keyrec_seterr(err, errlen, "unsupported v=");
 	}
-	if ((t = dkim_sig_find_tag(tags, n, "k")) != NULL) {
-		if (span_is(t->value, t->value_len, "rsa"))
+	if ((t = taglist_find(tags, n, "k")) != NULL) {
+		if (taglist_value_is(t, "rsa"))
 			k->alg = DKIM_ALG_RSA_SHA256;
-		else if (span_is(t->value, t->value_len, "ed25519"))
+		else if (taglist_value_is(t, "ed25519"))
 			k->alg = DKIM_ALG_ED25519_SHA256;
 		else
-			return seterr(err, errlen, "unknown k=");
+			return dkim_keyrec_seterr(err, errlen, "unknown k=");
 	}
-	if ((t = dkim_sig_find_tag(tags, n, "h")) != NULL)
-		k->sha256_ok = list_has(t, "sha256");
-	if ((t = dkim_sig_find_tag(tags, n, "s")) != NULL)
-		k->service_email = list_has(t, "*") || list_has(t, "email");
-	if ((t = dkim_sig_find_tag(tags, n, "t")) != NULL) {
-		k->testing = list_has(t, "y");
-		k->strict = list_has(t, "s");
+	if ((t = taglist_find(tags, n, "h")) != NULL)
+		k->sha256_ok = taglist_list_has(t, "sha256");
+	if ((t = taglist_find(tags, n, "s")) != NULL)
+		k->service_email = taglist_list_has(t, "*") ||
+		    taglist_list_has(t, "email");
+	if ((t = taglist_find(tags, n, "t")) != NULL) {
+		k->testing = taglist_list_has(t, "y");
+		k->strict = taglist_list_has(t, "s");
 	}
 
-	if ((t = dkim_sig_find_tag(tags, n, "p")) == NULL)
-		return seterr(err, errlen, "missing p=");
+	if ((t = taglist_find(tags, n, "p")) == NULL)
+		return dkim_keyrec_seterr(err, errlen, "missing p=");
 	size_t der_len;
 	unsigned char *der = dkim_sig_b64(t->value, t->value_len, &der_len);
 	if (der == NULL)
-		return seterr(err, errlen, "bad base64 in p=");
+		return dkim_keyrec_seterr(err, errlen, "bad base64 in p=");
 	if (der_len == 0) {
 		free(der);
 		k->revoked = true;
 		return true;
 	}
-	ok = decode_key(k, der, der_len, err, errlen);
+	ok = dkim_keyrec_decode_key(k, der, der_len, err, errlen);
 	free(der);
 	/* failed decodes leave entries in this thread's OpenSSL error queue */
 	ERR_clear_error();

@@ -1,6 +1,5 @@
 /* dkim_sig - strict parsing of a DKIM-Signature header value (RFC 6376 §3.2, §3.5).
  *
- * dkim_sig_tags: split a tag-list into name/value spans (shared with dkim_keyrec).
  * dkim_sig_b64: decode base64 that may carry folding whitespace (caller frees).
  * dkim_sig_parse: fill a struct dkim_sig; dkim_sig_clear frees what it holds.
  * Every error is a short fixed string (plus at most a tag name): it ends up in
@@ -16,13 +15,11 @@
 #include <strings.h>
 
 #include "dkim_sig.h"
+#include "dns_name.h"
 #include "xalloc.h"
 
 #define DKIM_SIG_MAX_L_DIGITS	76	/* RFC 6376 §3.5 l= */
 #define DKIM_SIG_MAX_T_DIGITS	12	/* RFC 6376 §3.5 t=, x= */
-#define DKIM_SIG_MAX_TAGNAME	16	/* of a tag name quoted in an error */
-#define DKIM_DOMAIN_MAX		253	/* RFC 1035 text form, no final dot */
-#define DKIM_LABEL_MAX		63
 
 /* seterr - copy a fixed message into err */
 static bool
@@ -38,90 +35,6 @@ static int
 is_wsp(int c)
 {
 	return c == ' ' || c == '\t';
-}
-
-/* skip_fws - the index after any FWS starting at i */
-static size_t
-skip_fws(const char *s, size_t len, size_t i)
-{
-	for (;;) {
-		if (i < len && is_wsp((unsigned char)s[i]))
-			i++;
-		else if (i + 2 < len && s[i] == '\r' && s[i + 1] == '\n' &&
-		    is_wsp((unsigned char)s[i + 2]))
-			i += 3;
-		else
-			return i;
-	}
-}
-
-/* dkim_sig_tags - split a tag-list (RFC 6376 §3.2) into at most DKIM_TAGS_MAX tags.
- *
- * Values are trimmed of surrounding FWS; folding inside a value is kept. Tag names
- * are case-sensitive; a repeated name is an error. An empty tag-spec is allowed only
- * at the end (a trailing ';').
- */
-bool
-dkim_sig_tags(const char *s, size_t len, struct dkim_tag *tags, size_t *n, char *err,
-    size_t errlen)
-{
-	size_t i = 0;
-
-	*n = 0;
-	for (;;) {
-		i = skip_fws(s, len, i);
-		if (i == len)
-			return true;
-		if (!isalpha((unsigned char)s[i]))
-			return seterr(err, errlen, *n > 0 && s[i] == ';' ?
-			    "empty tag" : "malformed tag-list");
-		size_t name = i;
-		while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '_'))
-			i++;
-		size_t name_len = i - name;
-		i = skip_fws(s, len, i);
-		if (i == len || s[i] != '=')
-			return seterr(err, errlen, "malformed tag-list");
-		i = skip_fws(s, len, i + 1);
-		size_t value = i, end = i;
-		while (i < len && s[i] != ';') {
-			unsigned char c = (unsigned char)s[i];
-			if (is_wsp(c)) {
-				i++;
-				continue;
-			}
-			if (c == '\r') {
-				size_t j = skip_fws(s, len, i);
-				if (j == i)
-					return seterr(err, errlen, "bad folding in tag value");
-				i = j;
-				continue;
-			}
-			if (c < 0x21 || c == 0x7f)
-				return seterr(err, errlen, "bad character in tag value");
-			end = ++i;
-		}
-		for (size_t k = 0; k < *n; k++) {
-			if (tags[k].name_len == name_len &&
-			    memcmp(tags[k].name, s + name, name_len) == 0) {
-				if (errlen > 0)
-					snprintf(err, errlen, "duplicate tag %.*s=",
-					    (int)(name_len > DKIM_SIG_MAX_TAGNAME ?
-					    DKIM_SIG_MAX_TAGNAME : name_len), s + name);
-				return false;
-			}
-		}
-		if (*n == DKIM_TAGS_MAX)
-			return seterr(err, errlen, "too many tags");
-		tags[*n].name = s + name;
-		tags[*n].name_len = name_len;
-		tags[*n].value = s + value;
-		tags[*n].value_len = end - value;
-		(*n)++;
-		if (i == len)
-			return true;
-		i++;	/* the ';' */
-	}
 }
 
 /* b64_value - the 6-bit value of a base64 character, -1 for others */
@@ -199,30 +112,9 @@ bad:
 	return NULL;
 }
 
-/* dkim_sig_find_tag - the tag with this name, NULL when absent */
-const struct dkim_tag *
-dkim_sig_find_tag(const struct dkim_tag *tags, size_t n, const char *name)
-{
-	size_t nl = strlen(name);
-
-	for (size_t i = 0; i < n; i++)
-		if (tags[i].name_len == nl && memcmp(tags[i].name, name, nl) == 0)
-			return &tags[i];
-	return NULL;
-}
-
-/* tag_is - a tag value equals word, ignoring case (ABNF literals) */
-static bool
-tag_is(const struct dkim_tag *t, const char *word)
-{
-	size_t wl = strlen(word);
-
-	return t->value_len == wl && strncasecmp(t->value, word, wl) == 0;
-}
-
 /* parse_int - a run of 1..maxdigits decimal digits that fits int64_t */
 static bool
-parse_int(const struct dkim_tag *t, size_t maxdigits, int64_t *out)
+parse_int(const struct taglist_tag *t, size_t maxdigits, int64_t *out)
 {
 	int64_t v = 0;
 
@@ -240,42 +132,31 @@ parse_int(const struct dkim_tag *t, size_t maxdigits, int64_t *out)
 	return true;
 }
 
-/* domain_ok - a dotted name of letters, digits, '-' and '_' labels
- * (underscore for selectors), no empty label, no final dot, within DNS limits */
-static bool
-domain_ok(const char *d, size_t len)
+/* dkim_sig_name - a copy of a d= or s= value that is a DKIM name (dns_name.h),
+ * NULL for another; caller frees */
+static char *
+dkim_sig_name(const struct taglist_tag *t)
 {
-	size_t label = 0;
+	char *name = xstrndup(t->value, t->value_len);
 
-	if (len == 0 || len > DKIM_DOMAIN_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)d[i];
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum(c) && c != '-' && c != '_')
-			return false;
-		if (++label > DKIM_LABEL_MAX)
-			return false;
+	if (strlen(name) != t->value_len || !dns_name_ok(name, DNS_NAME_HEADER)) {
+		free(name);
+		return NULL;
 	}
-	return label > 0;
+	return name;
 }
 
 /* parse_canon - c= : header[/body], each "simple" or "relaxed" */
 static bool
-parse_canon(const struct dkim_tag *t, struct dkim_sig *s)
+parse_canon(const struct taglist_tag *t, struct dkim_sig *s)
 {
 	const char *slash = memchr(t->value, '/', t->value_len);
 	size_t hl = slash ? (size_t)(slash - t->value) : t->value_len;
-	struct dkim_tag part = { NULL, 0, t->value, hl };
+	struct taglist_tag part = { NULL, 0, t->value, hl };
 
-	if (tag_is(&part, "simple"))
+	if (taglist_value_is(&part, "simple"))
 		s->header_canon = DKIM_CANON_SIMPLE;
-	else if (tag_is(&part, "relaxed"))
+	else if (taglist_value_is(&part, "relaxed"))
 		s->header_canon = DKIM_CANON_RELAXED;
 	else
 		return false;
@@ -284,9 +165,9 @@ parse_canon(const struct dkim_tag *t, struct dkim_sig *s)
 		return true;
 	part.value = slash + 1;
 	part.value_len = t->value_len - hl - 1;
-	if (tag_is(&part, "simple"))
+	if (taglist_value_is(&part, "simple"))
 		s->body_canon = DKIM_CANON_SIMPLE;
-	else if (tag_is(&part, "relaxed"))
+	else if (taglist_value_is(&part, "relaxed"))
 		s->body_canon = DKIM_CANON_RELAXED;
 	else
 		return false;
@@ -295,7 +176,7 @@ parse_canon(const struct dkim_tag *t, struct dkim_sig *s)
 
 /* parse_headers - h= : field names separated by ':' with FWS around them */
 static bool
-parse_headers(const struct dkim_tag *t, struct dkim_sig *s, char *err, size_t errlen)
+parse_headers(const struct taglist_tag *t, struct dkim_sig *s, char *err, size_t errlen)
 {
 	const char *v = t->value;
 	size_t len = t->value_len, i = 0;
@@ -303,13 +184,13 @@ parse_headers(const struct dkim_tag *t, struct dkim_sig *s, char *err, size_t er
 
 	s->headers = xcalloc(DKIM_SIG_MAX_HEADERS, sizeof(*s->headers));
 	for (;;) {
-		i = skip_fws(v, len, i);
+		i = taglist_skip_fws(v, len, i);
 		size_t start = i;
 		while (i < len && v[i] != ':' && (unsigned char)v[i] > 0x20 &&
 		    (unsigned char)v[i] < 0x7f)
 			i++;
 		size_t nl = i - start;
-		i = skip_fws(v, len, i);
+		i = taglist_skip_fws(v, len, i);
 		if (nl == 0 || (i < len && v[i] != ':'))
 			return seterr(err, errlen, "bad h=");
 		if (s->n_headers == DKIM_SIG_MAX_HEADERS)
@@ -374,7 +255,7 @@ qp_decode(const char *s, size_t len, size_t *out_len)
  * decoding (RFC 6376 §3.5), the domain d= or a subdomain of it. The decoded
  * value must fit DKIM_SIG_IDENTITY_MAX: it is reported whole or not at all. */
 static bool
-parse_identity(const struct dkim_tag *t, struct dkim_sig *s, char *err, size_t errlen)
+parse_identity(const struct taglist_tag *t, struct dkim_sig *s, char *err, size_t errlen)
 {
 	size_t len, at = SIZE_MAX;
 	char *id = qp_decode(t->value, t->value_len, &len);
@@ -394,7 +275,7 @@ parse_identity(const struct dkim_tag *t, struct dkim_sig *s, char *err, size_t e
 			return seterr(err, errlen, "bad i=");
 		}
 	}
-	if (at == SIZE_MAX || !domain_ok(id + at + 1, len - at - 1)) {
+	if (at == SIZE_MAX || !dns_name_ok(id + at + 1, DNS_NAME_HEADER)) {
 		free(id);
 		return seterr(err, errlen, "bad i=");
 	}
@@ -413,35 +294,9 @@ parse_identity(const struct dkim_tag *t, struct dkim_sig *s, char *err, size_t e
 	return true;
 }
 
-/* parse_query - q= : colon-separated methods; dns/txt must be among them */
-static bool
-parse_query(const struct dkim_tag *t)
-{
-	size_t i = 0, len = t->value_len;
-
-	while (i <= len) {
-		size_t start = i;
-		while (i < len && t->value[i] != ':')
-			i++;
-		struct dkim_tag m = { NULL, 0, t->value + start, i - start };
-		/* drop surrounding FWS of one element */
-		while (m.value_len > 0 && isspace((unsigned char)m.value[0])) {
-			m.value++;
-			m.value_len--;
-		}
-		while (m.value_len > 0 &&
-		    isspace((unsigned char)m.value[m.value_len - 1]))
-			m.value_len--;
-		if (tag_is(&m, "dns/txt"))
-			return true;
-		i++;
-	}
-	return false;
-}
-
 /* parse_sig_b - b= : the signature and the 8-character prefix for header.b */
 static bool
-parse_sig_b(const struct dkim_tag *t, struct dkim_sig *s, char *err, size_t errlen)
+parse_sig_b(const struct taglist_tag *t, struct dkim_sig *s, char *err, size_t errlen)
 {
 	size_t k = 0;
 
@@ -463,57 +318,55 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *s, char *err,
     size_t errlen)
 {
 	static const char *const required[] = { "v", "a", "b", "bh", "d", "h", "s" };
-	struct dkim_tag tags[DKIM_TAGS_MAX];
-	const struct dkim_tag *t;
+	struct taglist_tag tags[TAGLIST_MAX];
+	const struct taglist_tag *t;
 	size_t n;
 
 	memset(s, 0, sizeof(*s));
 	s->length = s->timestamp = s->expire = -1;
 	if (len > DKIM_SIG_MAX_LEN)
 		return seterr(err, errlen, "signature too long");
-	if (!dkim_sig_tags(value, len, tags, &n, err, errlen))
+	if (!taglist_split(value, len, tags, &n, err, errlen))
 		return false;
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		if (dkim_sig_find_tag(tags, n, required[i]) == NULL) {
+		if (taglist_find(tags, n, required[i]) == NULL) {
 			if (errlen > 0)
 				snprintf(err, errlen, "missing %s=", required[i]);
 			return false;
 		}
 	}
 
-	if (!tag_is(dkim_sig_find_tag(tags, n, "v"), "1"))
+	if (!taglist_value_is(taglist_find(tags, n, "v"), "1"))
 		return seterr(err, errlen, "unsupported v=");
 
-	t = dkim_sig_find_tag(tags, n, "a");
-	if (tag_is(t, "rsa-sha256"))
+	t = taglist_find(tags, n, "a");
+	if (taglist_value_is(t, "rsa-sha256"))
 		s->alg = DKIM_ALG_RSA_SHA256;
-	else if (tag_is(t, "ed25519-sha256"))
+	else if (taglist_value_is(t, "ed25519-sha256"))
 		s->alg = DKIM_ALG_ED25519_SHA256;
-	else if (tag_is(t, "rsa-sha1"))
+	else if (taglist_value_is(t, "rsa-sha1"))
 		return seterr(err, errlen, "rsa-sha1 is not allowed (RFC 8301)");
 	else
 		return seterr(err, errlen, "unknown a=");
 
 	s->header_canon = s->body_canon = DKIM_CANON_SIMPLE;
-	if ((t = dkim_sig_find_tag(tags, n, "c")) != NULL && !parse_canon(t, s))
+	if ((t = taglist_find(tags, n, "c")) != NULL && !parse_canon(t, s))
 		return seterr(err, errlen, "bad c=");
 
-	t = dkim_sig_find_tag(tags, n, "d");
-	if (!domain_ok(t->value, t->value_len))
+	t = taglist_find(tags, n, "d");
+	if ((s->domain = dkim_sig_name(t)) == NULL)
 		return seterr(err, errlen, "bad d=");
-	s->domain = xstrndup(t->value, t->value_len);
 	for (char *p = s->domain; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 
-	t = dkim_sig_find_tag(tags, n, "s");
-	if (!domain_ok(t->value, t->value_len))
+	t = taglist_find(tags, n, "s");
+	if ((s->selector = dkim_sig_name(t)) == NULL)
 		return seterr(err, errlen, "bad s=");
-	s->selector = xstrndup(t->value, t->value_len);
 
-	if (!parse_headers(dkim_sig_find_tag(tags, n, "h"), s, err, errlen))
+	if (!parse_headers(taglist_find(tags, n, "h"), s, err, errlen))
 		return false;
 
-	if ((t = dkim_sig_find_tag(tags, n, "i")) != NULL) {
+	if ((t = taglist_find(tags, n, "i")) != NULL) {
 		if (!parse_identity(t, s, err, errlen))
 			return false;
 	} else {
@@ -523,10 +376,10 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *s, char *err,
 		memcpy(s->identity + 1, s->domain, dl + 1);
 	}
 
-	if (!parse_sig_b(dkim_sig_find_tag(tags, n, "b"), s, err, errlen))
+	if (!parse_sig_b(taglist_find(tags, n, "b"), s, err, errlen))
 		return false;
 
-	t = dkim_sig_find_tag(tags, n, "bh");
+	t = taglist_find(tags, n, "bh");
 	size_t bhl;
 	unsigned char *bh = dkim_sig_b64(t->value, t->value_len, &bhl);
 	if (bh == NULL)
@@ -538,15 +391,15 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *s, char *err,
 	memcpy(s->bodyhash, bh, DKIM_HASH_LEN);
 	free(bh);
 
-	if ((t = dkim_sig_find_tag(tags, n, "l")) != NULL &&
+	if ((t = taglist_find(tags, n, "l")) != NULL &&
 	    !parse_int(t, DKIM_SIG_MAX_L_DIGITS, &s->length))
 		return seterr(err, errlen, "bad l=");
-	if ((t = dkim_sig_find_tag(tags, n, "q")) != NULL && !parse_query(t))
+	if ((t = taglist_find(tags, n, "q")) != NULL && !taglist_list_has(t, "dns/txt"))
 		return seterr(err, errlen, "q= does not include dns/txt");
-	if ((t = dkim_sig_find_tag(tags, n, "t")) != NULL &&
+	if ((t = taglist_find(tags, n, "t")) != NULL &&
 	    !parse_int(t, DKIM_SIG_MAX_T_DIGITS, &s->timestamp))
 		return seterr(err, errlen, "bad t=");
-	if ((t = dkim_sig_find_tag(tags, n, "x")) != NULL &&
+	if ((t = taglist_find(tags, n, "x")) != NULL &&
 	    !parse_int(t, DKIM_SIG_MAX_T_DIGITS, &s->expire))
 		return seterr(err, errlen, "bad x=");
 	/* RFC 6376 §3.5: x= MUST be greater than t=; equal is tolerated */

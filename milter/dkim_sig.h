@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "dkim_canon.h"
 #include "dkim_key.h"
+#include "taglist.h"
 
 #define DKIM_SIG_MAX_LEN	(64 * 1024)	/* a longer header is permerror */
 #define DKIM_SIG_MAX_HEADERS	128		/* names in h= */
@@ -37,24 +38,6 @@ struct dkim_sig {
 	int64_t		 expire;		/* x=, -1 when absent */
 };
 
-/* Tag-list splitting (RFC 6376 §3.2), shared with dkim_keyrec. Spans point into
- * the parsed text; values are trimmed of surrounding FWS, folds inside kept. */
-#define DKIM_TAGS_MAX		64		/* tags in one tag-list */
-
-struct dkim_tag {
-	const char	*name;
-	size_t		 name_len;
-	const char	*value;
-	size_t		 value_len;
-};
-
-/* dkim_sig_tags - split s into tags[DKIM_TAGS_MAX]; false with a reason in err for
- * a malformed list or a duplicate tag */
-bool	 dkim_sig_tags(const char *s, size_t len, struct dkim_tag *tags, size_t *n,
-	    char *err, size_t errlen);
-/* dkim_sig_find_tag - the tag with this name among tags[n], NULL when absent */
-const struct dkim_tag *dkim_sig_find_tag(const struct dkim_tag *tags, size_t n,
-	    const char *name);
 /* dkim_sig_b64 - decode base64 skipping FWS; NULL when malformed; caller frees */
 unsigned char *dkim_sig_b64(const char *s, size_t len, size_t *out_len);
 

@@ -22,6 +22,7 @@
 #include "dkim_canon.h"
 #include "dkim_key.h"
 #include "dkim_sign.h"
+#include "dns_name.h"
 #include "header.h"
 #include "xalloc.h"
 
@@ -64,9 +65,9 @@ struct sign_out {
 	size_t		 col;
 };
 
-/* sign_put - add one tag item, folding first when it would not fit */
+/* dkim_sign_put - add one tag item, folding first when it would not fit */
 static void
-sign_put(struct sign_out *o, const char *s, size_t len)
+dkim_sign_put(struct sign_out *o, const char *s, size_t len)
 {
 	if (o->col + 1 + len > SIGN_LINE_MAX && o->col > SIGN_TAB_WIDTH) {
 		buf_append(o->b, "\r\n\t", 3);
@@ -79,38 +80,21 @@ sign_put(struct sign_out *o, const char *s, size_t len)
 	o->col += len;
 }
 
-/* sign_tag - one "name=value;" item */
+/* dkim_sign_tag - one "name=value;" item */
 static void
-sign_tag(struct sign_out *o, struct buf *tag, const char *name, const char *value)
+dkim_sign_tag(struct sign_out *o, struct buf *tag, const char *name, const char *value)
 {
 	buf_reset(tag);
 	buf_puts(tag, name);
 	buf_putc(tag, '=');
 	buf_puts(tag, value);
 	buf_putc(tag, ';');
-	sign_put(o, tag->data, tag->len);
+	dkim_sign_put(o, tag->data, tag->len);
 }
 
-/* dkim_sign_token_ok - d= and s= go into a header verbatim: allow only what a
- * domain or selector can hold, so nothing can add a tag, a line or a quote */
-bool
-dkim_sign_token_ok(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !(c >= '0' && c <= '9') && c != '.' && c != '-' && c != '_')
-			return false;
-	}
-	return true;
-}
-
-/* sign_name_ok - a field name (RFC 5322 ftext): printable, no colon, no space */
+/* dkim_sign_name_ok - a field name (RFC 5322 ftext): printable, no colon, no space */
 static bool
-sign_name_ok(const char *s)
+dkim_sign_name_ok(const char *s)
 {
 	if (*s == '\0')
 		return false;
@@ -123,9 +107,9 @@ sign_name_ok(const char *s)
 	return true;
 }
 
-/* sign_add_name - list name (once per name, case-insensitively) */
+/* dkim_sign_add_name - list name (once per name, case-insensitively) */
 static bool
-sign_add_name(struct sign_name *v, size_t *n, const char *name, bool over,
+dkim_sign_add_name(struct sign_name *v, size_t *n, const char *name, bool over,
     const struct header_list *h)
 {
 	for (size_t i = 0; i < *n; i++) {
@@ -144,9 +128,9 @@ sign_add_name(struct sign_name *v, size_t *n, const char *name, bool over,
 	return true;
 }
 
-/* sign_ossl_err - the OpenSSL reason for a failure, into err */
+/* dkim_sign_ossl_err - the OpenSSL reason for a failure, into err */
 static void
-sign_ossl_err(const char *what, char *err, size_t errlen)
+dkim_sign_ossl_err(const char *what, char *err, size_t errlen)
 {
 	unsigned long e = ERR_get_error();
 	const char *why = e != 0 ? ERR_reason_error_string(e) : NULL;
@@ -170,7 +154,7 @@ dkim_sign_data(const struct dkim_key *key, const void *data, size_t len,
 		unsigned char raw[crypto_sign_BYTES];
 
 		if (!dkim_sha256_digest(data, len, digest)) {
-			sign_ossl_err("SHA-256", err, errlen);
+			dkim_sign_ossl_err("SHA-256", err, errlen);
 			return false;
 		}
 		if (crypto_sign_detached(raw, NULL, digest, sizeof(digest),
@@ -194,12 +178,12 @@ dkim_sign_data(const struct dkim_key *key, const void *data, size_t len,
 		return false;
 	}
 	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		sign_ossl_err("EVP_MD_CTX_new", err, errlen);
+		dkim_sign_ossl_err("EVP_MD_CTX_new", err, errlen);
 		return false;
 	}
 	if (EVP_DigestSignInit(ctx, NULL, dkim_sha256(), NULL, key->pkey) != 1 ||
 	    EVP_DigestSign(ctx, raw, &rawlen, data, len) != 1)
-		sign_ossl_err("RSA signing", err, errlen);
+		dkim_sign_ossl_err("RSA signing", err, errlen);
 	else
 		ok = true;
 	EVP_MD_CTX_free(ctx);
@@ -208,36 +192,37 @@ dkim_sign_data(const struct dkim_key *key, const void *data, size_t len,
 	return ok;
 }
 
-/* sign_b64 - base64 into a caller's array of at least 4*ceil(len/3)+1 bytes */
+/* dkim_sign_b64 - base64 into a caller's array of at least 4*ceil(len/3)+1 bytes */
 static size_t
-sign_b64(char *out, const unsigned char *p, size_t len)
+dkim_sign_b64(char *out, const unsigned char *p, size_t len)
 {
 	return (size_t)EVP_EncodeBlock((unsigned char *)out, p, (int)len);
 }
 
-/* sign_choose_names - which names h= lists, and how often: From always (RFC 6376
+/* dkim_sign_choose_names - which names h= lists, and how often: From always (RFC 6376
  * §5.4), then the configured names (or the §5.4.1 set present), then oversigning */
 static bool
-sign_choose_names(const struct dkim_sign_params *p, const struct header_list *h,
+dkim_sign_choose_names(const struct dkim_sign_params *p, const struct header_list *h,
     struct sign_name *names, size_t *n_names, char *err, size_t errlen)
 {
-	sign_add_name(names, n_names, "From", false, h);
+	dkim_sign_add_name(names, n_names, "From", false, h);
 	if (names[0].listed == 0)
 		names[0].listed = 1;	/* even when absent: a verifier insists */
 	if (p->headers == NULL || p->n_headers == 0) {
 		for (size_t i = 0; i < SIGN_N_DEFAULT; i++)
 			if (header_list_count(h, sign_default_headers[i]) > 0)
-				sign_add_name(names, n_names, sign_default_headers[i], false, h);
+				dkim_sign_add_name(names, n_names,
+				    sign_default_headers[i], false, h);
 	}
 	for (size_t i = 0; i < p->n_headers + p->n_oversign; i++) {
 		bool over = i >= p->n_headers;
 		const char *name = over ? p->oversign[i - p->n_headers] : p->headers[i];
 
-		if (!sign_name_ok(name)) {
+		if (!dkim_sign_name_ok(name)) {
 			snprintf(err, errlen, "\"%s\": not a header field name", name);
 			return false;
 		}
-		if (!sign_add_name(names, n_names, name, over, h)) {
+		if (!dkim_sign_add_name(names, n_names, name, over, h)) {
 			snprintf(err, errlen, "more than %d header names", SIGN_MAX_NAMES);
 			return false;
 		}
@@ -245,10 +230,10 @@ sign_choose_names(const struct dkim_sign_params *p, const struct header_list *h,
 	return true;
 }
 
-/* sign_canon_fields - the fields, canonicalized in h= order: for each name its
+/* dkim_sign_canon_fields - the fields, canonicalized in h= order: for each name its
  * last occurrence first (§5.4.2); a listing beyond the occurrences adds nothing */
 static void
-sign_canon_fields(const struct dkim_sign_params *p, const struct header_list *h,
+dkim_sign_canon_fields(const struct dkim_sign_params *p, const struct header_list *h,
     const struct sign_name *names, size_t n_names, struct buf *canon)
 {
 	for (size_t i = 0; i < n_names; i++) {
@@ -264,11 +249,11 @@ sign_canon_fields(const struct dkim_sign_params *p, const struct header_list *h,
 	}
 }
 
-/* sign_fold - append text, starting a new line (CRLF TAB) before a piece that
+/* dkim_sign_fold - append text, starting a new line (CRLF TAB) before a piece that
  * would pass SIGN_LINE_MAX. brk '\0': break anywhere (base64); else only after
  * that character (h=: FWS may follow a colon) */
 static void
-sign_fold(struct sign_out *o, const char *text, size_t len, char brk)
+dkim_sign_fold(struct sign_out *o, const char *text, size_t len, char brk)
 {
 	for (size_t i = 0; i < len;) {
 		size_t n = len - i;
@@ -298,10 +283,10 @@ sign_fold(struct sign_out *o, const char *text, size_t len, char brk)
 	}
 }
 
-/* sign_put_h - the h= tag: on one line when it fits one, else on lines of
+/* dkim_sign_put_h - the h= tag: on one line when it fits one, else on lines of
  * its own broken after colons */
 static void
-sign_put_h(struct sign_out *o, const struct sign_name *names, size_t n_names)
+dkim_sign_put_h(struct sign_out *o, const struct sign_name *names, size_t n_names)
 {
 	struct buf tag = BUF_INIT;
 
@@ -314,18 +299,18 @@ sign_put_h(struct sign_out *o, const struct sign_name *names, size_t n_names)
 		}
 	buf_putc(&tag, ';');
 	if (SIGN_TAB_WIDTH + tag.len <= SIGN_LINE_MAX) {
-		sign_put(o, tag.data, tag.len);
+		dkim_sign_put(o, tag.data, tag.len);
 	} else {
 		buf_append(o->b, "\r\n\t", 3);
 		o->col = SIGN_TAB_WIDTH;
-		sign_fold(o, tag.data, tag.len, ':');
+		dkim_sign_fold(o, tag.data, tag.len, ':');
 	}
 	buf_free(&tag);
 }
 
-/* sign_put_tags - every tag before b=, folded */
+/* dkim_sign_put_tags - every tag before b=, folded */
 static void
-sign_put_tags(const struct dkim_sign_params *p, struct sign_out *o,
+dkim_sign_put_tags(const struct dkim_sign_params *p, struct sign_out *o,
     const struct sign_name *names, size_t n_names,
     const unsigned char bodyhash[DKIM_HASH_LEN])
 {
@@ -334,22 +319,22 @@ sign_put_tags(const struct dkim_sign_params *p, struct sign_out *o,
 	char num[24];
 	char bhtag[sizeof("bh=;") + sizeof(bh64)];
 
-	sign_tag(o, &tag, "v", "1");
-	sign_tag(o, &tag, "a", dkim_alg_name(p->key->alg));
-	sign_tag(o, &tag, "c", sign_canon_pair[p->header_canon][p->body_canon]);
-	sign_tag(o, &tag, "d", p->domain);
-	sign_tag(o, &tag, "s", p->selector);
+	dkim_sign_tag(o, &tag, "v", "1");
+	dkim_sign_tag(o, &tag, "a", dkim_alg_name(p->key->alg));
+	dkim_sign_tag(o, &tag, "c", sign_canon_pair[p->header_canon][p->body_canon]);
+	dkim_sign_tag(o, &tag, "d", p->domain);
+	dkim_sign_tag(o, &tag, "s", p->selector);
 	snprintf(num, sizeof(num), "%lld", (long long)p->now);
-	sign_tag(o, &tag, "t", num);
+	dkim_sign_tag(o, &tag, "t", num);
 	if (p->expire > 0) {
 		snprintf(num, sizeof(num), "%lld", (long long)p->now + (long long)p->expire);
-		sign_tag(o, &tag, "x", num);
+		dkim_sign_tag(o, &tag, "x", num);
 	}
 	buf_free(&tag);
-	sign_put_h(o, names, n_names);
-	sign_b64(bh64, bodyhash, DKIM_HASH_LEN);
+	dkim_sign_put_h(o, names, n_names);
+	dkim_sign_b64(bh64, bodyhash, DKIM_HASH_LEN);
 	snprintf(bhtag, sizeof(bhtag), "bh=%s;", bh64);
-	sign_put(o, bhtag, strlen(bhtag));
+	dkim_sign_put(o, bhtag, strlen(bhtag));
 }
 
 /* dkim_sign_header - build, sign and append one DKIM-Signature value */
@@ -368,15 +353,16 @@ dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,
 		snprintf(err, errlen, "no key");
 		return false;
 	}
-	if (!dkim_sign_token_ok(p->domain) || !dkim_sign_token_ok(p->selector)) {
+	if (!dns_name_ok(p->domain, DNS_NAME_HEADER) ||
+	    !dns_name_ok(p->selector, DNS_NAME_HEADER)) {
 		snprintf(err, errlen, "d=%s s=%s: not a plain domain and selector",
 		    p->domain, p->selector);
 		return false;
 	}
-	if (!sign_choose_names(p, h, names, &n_names, err, errlen))
+	if (!dkim_sign_choose_names(p, h, names, &n_names, err, errlen))
 		return false;
-	sign_canon_fields(p, h, names, n_names, &canon);
-	sign_put_tags(p, &o, names, n_names, bodyhash);
+	dkim_sign_canon_fields(p, h, names, n_names, &canon);
+	dkim_sign_put_tags(p, &o, names, n_names, bodyhash);
 	/* b= starts a line of its own, so the signature has room to follow */
 	buf_append(out, "\r\n\tb=", 5);
 	o.col = SIGN_TAB_WIDTH + 2;
@@ -388,8 +374,8 @@ dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,
 	if (ok) {
 		char *b64 = xmalloc(4 * ((sig.len + 2) / 3) + 1);
 
-		sign_fold(&o, b64, sign_b64(b64, (const unsigned char *)sig.data, sig.len),
-		    '\0');
+		dkim_sign_fold(&o, b64,
+		    dkim_sign_b64(b64, (const unsigned char *)sig.data, sig.len), '\0');
 		free(b64);
 	} else {
 		out->len = start;	/* leave out as it was */

@@ -29,9 +29,6 @@ struct dkim_sign_params {
 	unsigned	 expire;		/* x = t + expire when > 0 */
 };
 
-/* dkim_sign_token_ok - s holds only letters, digits, '.', '-', '_' (a d= or s=
- * value that cannot add a tag, a line or a quote); false when empty */
-bool	 dkim_sign_token_ok(const char *s);
 /* dkim_sign_header - append the DKIM-Signature value (folded, without the
  * "DKIM-Signature:" name) to out; false with err set when signing failed. */
 bool	 dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,

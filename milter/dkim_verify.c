@@ -130,7 +130,7 @@ fill_ids(struct dkim_verdict *out, const struct dkim_sig *s)
 /* salvage_tag - copy one tag's value into out when it is a plain token (letters,
  * digits, '.', '-', '_'), lower-cased; anything else stays empty */
 static void
-salvage_tag(const struct dkim_tag *t, char *out, size_t outlen)
+salvage_tag(const struct taglist_tag *t, char *out, size_t outlen)
 {
 	size_t i;
 
@@ -152,18 +152,18 @@ salvage_tag(const struct dkim_tag *t, char *out, size_t outlen)
 static void
 salvage_ids(struct dkim_verdict *out, const char *value, size_t len)
 {
-	struct dkim_tag tags[DKIM_TAGS_MAX];
-	const struct dkim_tag *t;
+	struct taglist_tag tags[TAGLIST_MAX];
+	const struct taglist_tag *t;
 	size_t n;
 	char err[64];
 
-	if (!dkim_sig_tags(value, len, tags, &n, err, sizeof(err)))
+	if (!taglist_split(value, len, tags, &n, err, sizeof(err)))
 		return;
-	if (out->domain[0] == '\0' && (t = dkim_sig_find_tag(tags, n, "d")) != NULL)
+	if (out->domain[0] == '\0' && (t = taglist_find(tags, n, "d")) != NULL)
 		salvage_tag(t, out->domain, sizeof(out->domain));
-	if (out->selector[0] == '\0' && (t = dkim_sig_find_tag(tags, n, "s")) != NULL)
+	if (out->selector[0] == '\0' && (t = taglist_find(tags, n, "s")) != NULL)
 		salvage_tag(t, out->selector, sizeof(out->selector));
-	if ((t = dkim_sig_find_tag(tags, n, "a")) != NULL)
+	if ((t = taglist_find(tags, n, "a")) != NULL)
 		salvage_tag(t, out->alg, sizeof(out->alg));
 }
 
@@ -173,7 +173,7 @@ static bool
 header_input(const struct dkim_sig *s, const struct header_list *h, size_t sig_index,
     struct buf *out)
 {
-	struct dkim_tag tags[DKIM_TAGS_MAX];
+	struct taglist_tag tags[TAGLIST_MAX];
 	size_t n;
 	char err[64];
 	bool *used;
@@ -196,9 +196,9 @@ header_input(const struct dkim_sig *s, const struct header_list *h, size_t sig_i
 	free(used);
 
 	const struct header *sh = &h->v[sig_index];
-	if (!dkim_sig_tags(sh->value, sh->value_len, tags, &n, err, sizeof(err)))
+	if (!taglist_split(sh->value, sh->value_len, tags, &n, err, sizeof(err)))
 		return false;
-	const struct dkim_tag *b = NULL;
+	const struct taglist_tag *b = NULL;
 	for (size_t i = 0; i < n; i++)
 		if (tags[i].name_len == 1 && tags[i].name[0] == 'b')
 			b = &tags[i];

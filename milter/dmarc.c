@@ -41,6 +41,7 @@
 #include "dmarc_walk.h"
 #include "dns.h"
 #include "rfc5322.h"
+#include "taglist.h"
 #include "xalloc.h"
 
 #define DMARC_MAX_NAME		253	/* a DNS name in text, no final dot */
@@ -208,59 +209,46 @@ dmarc_record_read(const char *txt, size_t len, struct dmarc_record *r, char *err
 {
 	struct raw p = { 0 }, sp = { 0 }, np = { 0 }, adkim = { 0 }, aspf = { 0 },
 	    rua = { 0 }, ruf = { 0 }, fo = { 0 }, t = { 0 }, psd = { 0 };
-	const char *cur = txt, *end = txt + len;
+	struct taglist tl;
+	struct taglist_tag tag;
 	bool first = true, bad_p, bad_sp, bad_np;
 
 	record_defaults(r);
-	if (txt == NULL)
-		len = 0, cur = end = "";
-	while (cur < end) {
-		const char *semi = memchr(cur, ';', (size_t)(end - cur));
-		const char *tag = cur, *eqs, *val;
-		size_t tlen = (semi ? semi : end) - cur, nlen, vlen;
+	taglist_init(&tl, txt, len, TAGLIST_LENIENT);
+	while (taglist_next(&tl, &tag, NULL, 0) > 0) {
+		const char *name = tag.name;
+		size_t nlen = tag.name_len;
 
-		cur = semi ? semi + 1 : end;
-		trim(&tag, &tlen);
-		if (tlen == 0 && !first)
-			continue;	/* ";;" or a final ";" */
-		eqs = memchr(tag, '=', tlen);
-		if (eqs == NULL) {
-			if (first)
-				break;
-			continue;	/* Mail::DMARC skips these too */
-		}
-		nlen = (size_t)(eqs - tag);
-		val = eqs + 1;
-		vlen = tlen - nlen - 1;
-		trim(&tag, &nlen);
-		trim(&val, &vlen);
 		if (first) {
 			/* the value is case-sensitive (§4.7): v=dmarc1 is not DMARC */
-			if (!eq(tag, nlen, "v") || vlen != 6 || memcmp(val, "DMARC1", 6) != 0)
+			if (tag.value == NULL || !eq(name, nlen, "v") ||
+			    tag.value_len != 6 || memcmp(tag.value, "DMARC1", 6) != 0)
 				break;
 			first = false;
 			continue;
 		}
-		struct raw v = { val, vlen };
-		if (eq(tag, nlen, "p"))
+		if (tag.value == NULL)
+			continue;	/* ";;", or no '=': Mail::DMARC skips these too */
+		struct raw v = { tag.value, tag.value_len };
+		if (eq(name, nlen, "p"))
 			p = v;
-		else if (eq(tag, nlen, "sp"))
+		else if (eq(name, nlen, "sp"))
 			sp = v;
-		else if (eq(tag, nlen, "np"))
+		else if (eq(name, nlen, "np"))
 			np = v;
-		else if (eq(tag, nlen, "t"))
+		else if (eq(name, nlen, "t"))
 			t = v;
-		else if (eq(tag, nlen, "psd"))
+		else if (eq(name, nlen, "psd"))
 			psd = v;
-		else if (eq(tag, nlen, "adkim"))
+		else if (eq(name, nlen, "adkim"))
 			adkim = v;
-		else if (eq(tag, nlen, "aspf"))
+		else if (eq(name, nlen, "aspf"))
 			aspf = v;
-		else if (eq(tag, nlen, "rua"))
+		else if (eq(name, nlen, "rua"))
 			rua = v;
-		else if (eq(tag, nlen, "ruf"))
+		else if (eq(name, nlen, "ruf"))
 			ruf = v;
-		else if (eq(tag, nlen, "fo"))
+		else if (eq(name, nlen, "fo"))
 			fo = v;
 		/* anything else, pct, rf and ri included: ignored (§4.7) */
 	}

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "dns_answer.h"
+#include "dns_name.h"	/* dns_name_ok, the rule every query name meets */
 
 struct dns_options {
 	char	**nameservers;		/* "ADDR" or "ADDR@PORT"; none: /etc/resolv.conf */
@@ -30,12 +31,6 @@ struct dns_resolver *dns_resolver_new(const struct dns_options *opts, char *err,
 /* dns_resolver_free - all queries must have been freed first */
 void	 dns_resolver_free(struct dns_resolver *r);
 
-/* dns_name_ok (dns_name.c) - may this name exist: 1..253 octets without the final dot,
- * labels of 1..63. Without flags, no whitespace, control or backslash (a host
- * or domain name we were given). DNS_NAME_MACRO: a name built by an SPF macro,
- * whose labels may hold any octet but NUL (RFC 2181 §11; `%_` gives a space). */
-#define DNS_NAME_MACRO	0x1
-bool	 dns_name_ok(const char *name, unsigned flags);
 
 /* dns_query_start - begin a lookup; never NULL (a failure to start is an answer
  * with DNS_TEMPFAIL). name may carry a final dot or not; a name that

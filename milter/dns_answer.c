@@ -37,9 +37,9 @@ dns_status_name(enum dns_status s)
 	return "unknown";
 }
 
-/* dns_rcode_why - static text for a failing rcode */
+/* dns_answer_rcode_why - static text for a failing rcode */
 static const char *
-dns_rcode_why(int rcode)
+dns_answer_rcode_why(int rcode)
 {
 	switch (rcode) {
 	case 1:
@@ -61,9 +61,9 @@ struct dns_cursor {
 	size_t left;
 };
 
-/* dns_get16 - read a network-order 16-bit value */
+/* dns_answer_get16 - read a network-order 16-bit value */
 static bool
-dns_get16(struct dns_cursor *c, unsigned *v)
+dns_answer_get16(struct dns_cursor *c, unsigned *v)
 {
 	if (c->left < 2)
 		return false;
@@ -73,10 +73,10 @@ dns_get16(struct dns_cursor *c, unsigned *v)
 	return true;
 }
 
-/* dns_get_name - an uncompressed wire-format name as lower-case text, no final
+/* dns_answer_get_name - an uncompressed wire-format name as lower-case text, no final
  * dot ("" for the root); NULL when malformed */
 static char *
-dns_get_name(struct dns_cursor *c)
+dns_answer_get_name(struct dns_cursor *c)
 {
 	struct buf b = BUF_INIT;
 	size_t wire = 0;
@@ -126,9 +126,9 @@ enum dns_parse {
 	DNS_PARSE_BIG  /* TXT over DNS_MAX_TXT */
 };
 
-/* dns_parse_rr - one RR's rdata into rr */
+/* dns_answer_parse_rr - one RR's rdata into rr */
 static enum dns_parse
-dns_parse_rr(int rrtype, const unsigned char *data, size_t len, struct dns_rr *rr)
+dns_answer_parse_rr(int rrtype, const unsigned char *data, size_t len, struct dns_rr *rr)
 {
 	struct dns_cursor c = {data, len};
 	struct buf b = BUF_INIT;
@@ -148,12 +148,12 @@ dns_parse_rr(int rrtype, const unsigned char *data, size_t len, struct dns_rr *r
 		memcpy(rr->addr, data, 16);
 		return DNS_PARSE_OK;
 	case DNS_T_MX:
-		if (!dns_get16(&c, &rr->pref))
+		if (!dns_answer_get16(&c, &rr->pref))
 			return DNS_PARSE_BAD;
 		/* FALLTHROUGH */
 	case DNS_T_PTR:
 	case DNS_T_CNAME:
-		if ((rr->name = dns_get_name(&c)) == NULL)
+		if ((rr->name = dns_answer_get_name(&c)) == NULL)
 			return DNS_PARSE_BAD;
 		if (c.left != 0) {
 			free(rr->name);
@@ -234,7 +234,7 @@ dns_answer_fill(struct dns_answer *a, int err, const struct ub_result *res)
 		return;
 	}
 	if (res->rcode != 0) {
-		dns_answer_tempfail(a, dns_rcode_why(res->rcode));
+		dns_answer_tempfail(a, dns_answer_rcode_why(res->rcode));
 		return;
 	}
 	if (!res->havedata || res->data == NULL || res->data[0] == NULL) {
@@ -249,8 +249,9 @@ dns_answer_fill(struct dns_answer *a, int err, const struct ub_result *res)
 	for (i = 0; i < n; i++) {
 		if (res->len[i] < 0)
 			continue;
-		switch (dns_parse_rr(a->rrtype, (const unsigned char *)res->data[i],
-				     (size_t)res->len[i], &a->rr[a->count])) {
+		switch (dns_answer_parse_rr(a->rrtype,
+		    (const unsigned char *)res->data[i], (size_t)res->len[i],
+		    &a->rr[a->count])) {
 		case DNS_PARSE_OK:
 			a->count++;
 			break;

@@ -39,7 +39,6 @@
 #define KEYGEN_EXIT_USAGE	2
 #define KEYGEN_RSA_DEFAULT	2048
 #define KEYGEN_RSA_MAX		8192	/* the signer's buffer holds RSA-8192 */
-#define KEYGEN_NAME_MAX		253	/* a domain name in text */
 #define KEYGEN_DNS_TIMEOUT_MS	5000
 
 static const char *keygen_prog = "authmilter-keygen";
@@ -64,19 +63,6 @@ keygen_usage(FILE *fp)
 	    "  -h, --help         this text\n",
 	    keygen_prog, keygen_prog, DKIM_RSA_MIN_BITS, KEYGEN_RSA_MAX,
 	    KEYGEN_RSA_DEFAULT);
-}
-
-/* keygen_label_ok - a domain or selector that is safe in a DNS name, a zone file
- * and a file name: letters, digits, '-', '_', and dots between labels */
-static bool
-keygen_label_ok(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > KEYGEN_NAME_MAX || s[0] == '.' || s[len - 1] == '.' ||
-	    strstr(s, "..") != NULL)
-		return false;
-	return dkim_sign_token_ok(s);	/* the characters a signature may carry */
 }
 
 /* keygen_ossl - print the latest OpenSSL error after what failed */
@@ -303,10 +289,10 @@ main(int argc, char **argv)
 		KEYGEN_BAD("unexpected argument \"%s\"", argv[optind]);
 	if (domain == NULL || selector == NULL)
 		KEYGEN_BAD("-d DOMAIN and -s SELECTOR are required (-h for help)");
-	if (!keygen_label_ok(domain))
+	if (!dns_name_ok(domain, DNS_NAME_HEADER))
 		KEYGEN_BAD("-d %s: not a domain name (letters, digits, '-', '_', '.')",
 		    domain);
-	if (!keygen_label_ok(selector))
+	if (!dns_name_ok(selector, DNS_NAME_HEADER))
 		KEYGEN_BAD("-s %s: not a selector (letters, digits, '-', '_', '.')",
 		    selector);
 

@@ -344,6 +344,28 @@ main_finish_sessions(void)
 		    left, left == 1 ? "" : "s", ms);
 }
 
+/* main_block_signals - block the signals we wait for before any thread exists
+ * (the resolver starts threads, which inherit the mask): SIGUSR1 (in *usr1) goes
+ * only to our reload thread, SIGTERM/SIGINT/SIGHUP only to libmilter's signal
+ * thread (sigwait), which stops accepting and lets sessions finish; SIGPIPE is
+ * ignored. False when that cannot be set up. */
+static bool
+main_block_signals(sigset_t *usr1)
+{
+	sigset_t stops;
+
+	sigemptyset(usr1);
+	sigaddset(usr1, SIGUSR1);
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGUSR1);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	return pthread_sigmask(SIG_BLOCK, &stops, NULL) == 0 &&
+	    signal(SIGPIPE, SIG_IGN) != SIG_ERR;
+}
+
+/* main - options, configuration, then libmilter's loop until a stop */
 int
 main(int argc, char **argv)
 {
@@ -353,7 +375,7 @@ main(int argc, char **argv)
 	char *spec;
 	struct sockspec sp;
 	bool check_only = false;
-	sigset_t usr1, stops;
+	sigset_t usr1;
 	pthread_t reloader;
 	int ch, rc;
 
@@ -377,19 +399,7 @@ main(int argc, char **argv)
 	if (optind != argc)
 		main_usage(2);
 
-	/* Block the signals we wait for before any thread exists (the resolver
-	 * starts threads, which inherit the mask): SIGUSR1 goes only to our reload
-	 * thread, SIGTERM/SIGINT/SIGHUP only to libmilter's signal thread (sigwait),
-	 * which stops accepting and lets sessions finish. */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigemptyset(&stops);
-	sigaddset(&stops, SIGUSR1);
-	sigaddset(&stops, SIGTERM);
-	sigaddset(&stops, SIGINT);
-	sigaddset(&stops, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, &stops, NULL) != 0 ||
-	    signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+	if (!main_block_signals(&usr1)) {
 		fprintf(stderr, "authmilter: cannot set up signals\n");
 		return 1;
 	}

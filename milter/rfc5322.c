@@ -24,10 +24,9 @@
 
 #include <idn2.h>
 
+#include "dns_name.h"
 #include "rfc5322.h"
 
-#define RFC5322_MAX_DOMAIN	253	/* RFC 1035 §2.3.4, without the final dot */
-#define RFC5322_MAX_LABEL	63	/* RFC 1035 §2.3.4 */
 #define RFC5322_MAX_TEXT	1024	/* bytes of one collected local part or domain */
 
 /* a cursor over the value; every read checks p < end */
@@ -43,9 +42,9 @@ struct text {
 	bool	 overflow;
 };
 
-/* text_add - append one byte, noting overflow instead of writing past the end */
+/* rfc5322_text_add - append one byte, noting overflow instead of writing past the end */
 static void
-text_add(struct text *t, unsigned char c)
+rfc5322_text_add(struct text *t, unsigned char c)
 {
 	if (t->len + 1 >= sizeof(t->s)) {
 		t->overflow = true;
@@ -55,9 +54,9 @@ text_add(struct text *t, unsigned char c)
 	t->s[t->len] = '\0';
 }
 
-/* is_atext - RFC 5322 §3.2.3 atext, plus any byte >= 0x80 (RFC 6532) */
+/* rfc5322_is_atext - RFC 5322 §3.2.3 atext, plus any byte >= 0x80 (RFC 6532) */
 static bool
-is_atext(unsigned char c)
+rfc5322_is_atext(unsigned char c)
 {
 	if (c >= 0x80)
 		return true;
@@ -66,20 +65,21 @@ is_atext(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-/* is_wsp - space, tab, or a line break of a fold (CR and LF are taken leniently) */
+/* rfc5322_is_wsp - space, tab, or a line break of a fold (CR and LF are taken
+ * leniently) */
 static bool
-is_wsp(unsigned char c)
+rfc5322_is_wsp(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* skip_cfws - skip folding white space and (nested) comments; false on an
+/* rfc5322_skip_cfws - skip folding white space and (nested) comments; false on an
  * unterminated comment. *saw is set when anything was skipped. */
 static bool
-skip_cfws(struct cursor *c, bool *saw)
+rfc5322_skip_cfws(struct cursor *c, bool *saw)
 {
 	while (c->p < c->end) {
-		if (is_wsp(*c->p)) {
+		if (rfc5322_is_wsp(*c->p)) {
 			c->p++;
 			*saw = true;
 		} else if (*c->p == '(') {
@@ -110,19 +110,20 @@ skip_cfws(struct cursor *c, bool *saw)
 	return true;
 }
 
-/* cfws - skip_cfws when the caller does not care whether anything was there */
+/* rfc5322_cfws - rfc5322_skip_cfws when the caller does not care whether anything
+ * was there */
 static bool
-cfws(struct cursor *c)
+rfc5322_cfws(struct cursor *c)
 {
 	bool saw = false;
 
-	return skip_cfws(c, &saw);
+	return rfc5322_skip_cfws(c, &saw);
 }
 
-/* read_quoted - a quoted-string at the cursor, its content (unescaped) into t
+/* rfc5322_read_quoted - a quoted-string at the cursor, its content (unescaped) into t
  * when t is not NULL; false when it does not end */
 static bool
-read_quoted(struct cursor *c, struct text *t)
+rfc5322_read_quoted(struct cursor *c, struct text *t)
 {
 	c->p++;		/* the opening quote */
 	while (c->p < c->end) {
@@ -140,17 +141,17 @@ read_quoted(struct cursor *c, struct text *t)
 		if (ch == '\0')
 			return false;
 		if (t != NULL)
-			text_add(t, ch);
+			rfc5322_text_add(t, ch);
 	}
 	return false;
 }
 
-/* read_words - obs-phrase / obs-local-part: words (atoms, quoted strings) and
+/* rfc5322_read_words - obs-phrase / obs-local-part: words (atoms, quoted strings) and
  * dots with CFWS between them. Returns the count of words, -1 on a syntax error;
  * the text without CFWS goes to t. *phrase is set when two words follow each
  * other without a dot: a display name, never a local part. */
 static int
-read_words(struct cursor *c, struct text *t, bool *phrase)
+rfc5322_read_words(struct cursor *c, struct text *t, bool *phrase)
 {
 	int words = 0;
 	bool after_word = false;
@@ -158,26 +159,26 @@ read_words(struct cursor *c, struct text *t, bool *phrase)
 	*phrase = false;
 
 	for (;;) {
-		if (!cfws(c))
+		if (!rfc5322_cfws(c))
 			return -1;
 		if (c->p >= c->end)
 			break;
 		if (*c->p == '"') {
 			if (after_word)
 				*phrase = true;
-			if (!read_quoted(c, t))
+			if (!rfc5322_read_quoted(c, t))
 				return -1;
 			words++;
 			after_word = true;
 		} else if (*c->p == '.') {
-			text_add(t, '.');
+			rfc5322_text_add(t, '.');
 			c->p++;
 			after_word = false;
-		} else if (is_atext(*c->p)) {
+		} else if (rfc5322_is_atext(*c->p)) {
 			if (after_word)
 				*phrase = true;
-			while (c->p < c->end && is_atext(*c->p))
-				text_add(t, *c->p++);
+			while (c->p < c->end && rfc5322_is_atext(*c->p))
+				rfc5322_text_add(t, *c->p++);
 			words++;
 			after_word = true;
 		} else {
@@ -187,15 +188,15 @@ read_words(struct cursor *c, struct text *t, bool *phrase)
 	return words;
 }
 
-/* read_domain - a domain after '@': dot-atom or obs-domain (CFWS around the
+/* rfc5322_read_domain - a domain after '@': dot-atom or obs-domain (CFWS around the
  * atoms), or a domain literal (*literal set). False on a syntax error. */
 static bool
-read_domain(struct cursor *c, struct text *t, bool *literal)
+rfc5322_read_domain(struct cursor *c, struct text *t, bool *literal)
 {
 	bool want_atom = true;
 
 	*literal = false;
-	if (!cfws(c))
+	if (!rfc5322_cfws(c))
 		return false;
 	if (c->p < c->end && *c->p == '[') {
 		*literal = true;
@@ -204,28 +205,28 @@ read_domain(struct cursor *c, struct text *t, bool *literal)
 				return false;
 			if (*c->p == '\\' && ++c->p >= c->end)
 				return false;
-			text_add(t, *c->p++);
+			rfc5322_text_add(t, *c->p++);
 		}
 		if (c->p >= c->end)
 			return false;
-		text_add(t, *c->p++);
-		return cfws(c);
+		rfc5322_text_add(t, *c->p++);
+		return rfc5322_cfws(c);
 	}
 	for (;;) {
 		if (c->p >= c->end)
 			break;
-		if (want_atom && is_atext(*c->p)) {
-			while (c->p < c->end && is_atext(*c->p))
-				text_add(t, *c->p++);
+		if (want_atom && rfc5322_is_atext(*c->p)) {
+			while (c->p < c->end && rfc5322_is_atext(*c->p))
+				rfc5322_text_add(t, *c->p++);
 			want_atom = false;
 		} else if (!want_atom && *c->p == '.') {
-			text_add(t, '.');
+			rfc5322_text_add(t, '.');
 			c->p++;
 			want_atom = true;
 		} else {
 			break;
 		}
-		if (!cfws(c))
+		if (!rfc5322_cfws(c))
 			return false;
 	}
 	/* "a@" or "a@b." : a dot with nothing after it leaves want_atom set;
@@ -243,9 +244,9 @@ struct parse {
 	bool	 have_domain;		/* out->domain holds the first domain */
 };
 
-/* add_address - record one address: local part and (raw) domain text */
+/* rfc5322_add_address - record one address: local part and (raw) domain text */
 static enum from_status
-add_address(struct parse *st, const struct text *local, const struct text *domain,
+rfc5322_add_address(struct parse *st, const struct text *local, const struct text *domain,
     bool has_at, bool literal)
 {
 	char norm[256];
@@ -272,15 +273,15 @@ add_address(struct parse *st, const struct text *local, const struct text *domai
 	return FROM_OK;
 }
 
-/* read_angle - an angle-addr after '<': [obs-route] addr-spec '>', or "<>" */
+/* rfc5322_read_angle - an angle-addr after '<': [obs-route] addr-spec '>', or "<>" */
 static enum from_status
-read_angle(struct cursor *c, struct parse *st)
+rfc5322_read_angle(struct cursor *c, struct parse *st)
 {
 	struct text local = { .len = 0 }, domain = { .len = 0 };
 	bool literal = false, phrase;
 
 	c->p++;		/* '<' */
-	if (!cfws(c))
+	if (!rfc5322_cfws(c))
 		return FROM_SYNTAX;
 	if (c->p < c->end && *c->p == '@') {
 		/* obs-route: "@a.example,@b.example:" - skipped, never used */
@@ -289,7 +290,7 @@ read_angle(struct cursor *c, struct parse *st)
 		if (c->p >= c->end || *c->p != ':')
 			return FROM_SYNTAX;
 		c->p++;
-		if (!cfws(c))
+		if (!rfc5322_cfws(c))
 			return FROM_SYNTAX;
 	}
 	if (c->p < c->end && *c->p == '>') {
@@ -297,26 +298,26 @@ read_angle(struct cursor *c, struct parse *st)
 		return FROM_OK;
 	}
 	local.s[0] = domain.s[0] = '\0';
-	if (read_words(c, &local, &phrase) <= 0 || phrase)
+	if (rfc5322_read_words(c, &local, &phrase) <= 0 || phrase)
 		return FROM_SYNTAX;
 	if (c->p < c->end && *c->p == '@') {
 		c->p++;
-		if (!read_domain(c, &domain, &literal))
+		if (!rfc5322_read_domain(c, &domain, &literal))
 			return FROM_SYNTAX;
 		if (c->p >= c->end || *c->p != '>')
 			return FROM_SYNTAX;
 		c->p++;
-		return add_address(st, &local, &domain, true, literal);
+		return rfc5322_add_address(st, &local, &domain, true, literal);
 	}
 	if (c->p >= c->end || *c->p != '>')
 		return FROM_SYNTAX;
 	c->p++;
-	return add_address(st, &local, &domain, false, false);
+	return rfc5322_add_address(st, &local, &domain, false, false);
 }
 
-/* read_mailbox - one mailbox, or a group's display name (*group_start set) */
+/* rfc5322_read_mailbox - one mailbox, or a group's display name (*group_start set) */
 static enum from_status
-read_mailbox(struct cursor *c, struct parse *st, bool *group_start)
+rfc5322_read_mailbox(struct cursor *c, struct parse *st, bool *group_start)
 {
 	struct text words = { .len = 0 }, domain = { .len = 0 };
 	bool literal = false, phrase;
@@ -324,11 +325,12 @@ read_mailbox(struct cursor *c, struct parse *st, bool *group_start)
 
 	*group_start = false;
 	words.s[0] = domain.s[0] = '\0';
-	n = read_words(c, &words, &phrase);
+	n = rfc5322_read_words(c, &words, &phrase);
 	if (n < 0)
 		return FROM_SYNTAX;
 	if (c->p < c->end && *c->p == '<')
-		return read_angle(c, st);	/* the words were a display name */
+		/* the words were a display name */
+		return rfc5322_read_angle(c, st);
 	if (c->p < c->end && *c->p == ':') {
 		if (n == 0)
 			return FROM_SYNTAX;
@@ -340,11 +342,11 @@ read_mailbox(struct cursor *c, struct parse *st, bool *group_start)
 		return FROM_SYNTAX;	/* "John Doe" with no address, or "a b@c" */
 	if (c->p < c->end && *c->p == '@') {
 		c->p++;
-		if (!read_domain(c, &domain, &literal))
+		if (!rfc5322_read_domain(c, &domain, &literal))
 			return FROM_SYNTAX;
-		return add_address(st, &words, &domain, true, literal);
+		return rfc5322_add_address(st, &words, &domain, true, literal);
 	}
-	return add_address(st, &words, &domain, false, false);
+	return rfc5322_add_address(st, &words, &domain, false, false);
 }
 
 /* rfc5322_parse_from - parse one From value (raw, CRLF inside folds allowed) */
@@ -361,7 +363,7 @@ rfc5322_parse_from(const char *value, size_t len, struct from_address *out)
 		len = 0;
 	c.end = c.p + len;
 	for (;;) {
-		if (!cfws(&c)) {
+		if (!rfc5322_cfws(&c)) {
 			s = FROM_SYNTAX;
 			goto done;
 		}
@@ -381,7 +383,7 @@ rfc5322_parse_from(const char *value, size_t len, struct from_address *out)
 			in_group = false;
 			continue;
 		}
-		s = read_mailbox(&c, &st, &group_start);
+		s = rfc5322_read_mailbox(&c, &st, &group_start);
 		if (s != FROM_OK)
 			goto done;
 		if (group_start) {
@@ -392,7 +394,7 @@ rfc5322_parse_from(const char *value, size_t len, struct from_address *out)
 			in_group = true;
 			continue;
 		}
-		if (!cfws(&c)) {
+		if (!rfc5322_cfws(&c)) {
 			s = FROM_SYNTAX;
 			goto done;
 		}
@@ -438,31 +440,6 @@ rfc5322_from_status_name(enum from_status s)
 		return "syntax";
 	}
 	return "unknown";
-}
-
-/* domain_check - LDH (and '_') labels of 1..63 bytes, 1..253 in all */
-static bool
-domain_check(const char *d)
-{
-	size_t total = strlen(d), label = 0, i;
-
-	if (total == 0 || total > RFC5322_MAX_DOMAIN)
-		return false;
-	for (i = 0; i <= total; i++) {
-		unsigned char ch = (unsigned char)d[i];
-
-		if (ch == '.' || ch == '\0') {
-			if (label == 0 || label > RFC5322_MAX_LABEL)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-		    ch == '_'))
-			return false;
-		label++;
-	}
-	return true;
 }
 
 /* rfc5322_domain_normalise - lower case, A-label, no final dot; false when invalid */
@@ -511,7 +488,7 @@ rfc5322_domain_normalise(const char *in, char *out, size_t outlen)
 		if (n > 0 && tmp[n - 1] == '.')
 			tmp[--n] = '\0';
 	}
-	if (!domain_check(tmp) || n + 1 > outlen)
+	if (!dns_name_ok(tmp, DNS_NAME_HEADER) || n + 1 > outlen)
 		return false;
 	memcpy(out, tmp, n + 1);
 	return true;

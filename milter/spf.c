@@ -31,8 +31,8 @@
 
 #include <spf2/spf_record.h>
 
-_Static_assert(SPF_DNS_MAX_NAME <= SPF_DOMAIN_MAX,
-    "a domain spf_domain_ok accepts must fit struct spf_verdict's domain");
+_Static_assert(DNS_MAX_NAME_TEXT <= SPF_DOMAIN_MAX,
+    "a domain dns_name_ok accepts must fit struct spf_verdict's domain");
 
 /* One check: inputs, the jobs, and the two verdicts. Owned by the caller of
  * spf_start until spf_free. */
@@ -90,42 +90,6 @@ spf_verdict_set(struct spf_verdict *v, enum auth_result r, const char *why)
 {
 	v->result = r;
 	spf_set_reason(v, why);
-}
-
-/* spf_domain_ok - a fully qualified domain name usable for a lookup (§4.3):
- * at least two labels of 1..63 bytes, no IP literal, at most 253 bytes */
-static bool
-spf_domain_ok(const char *d)
-{
-	size_t len = strlen(d), label = 0, labels = 0;
-	bool alpha_tld = false;
-
-	if (len > 0 && d[len - 1] == '.')
-		len--;
-	if (len == 0 || len > SPF_DNS_MAX_NAME || d[0] == '[')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)d[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			labels++;
-			alpha_tld = false;
-			continue;
-		}
-		if (c <= 0x20 || c == 0x7f)
-			return false;
-		if (++label > 63)
-			return false;
-		if (!isdigit(c))
-			alpha_tld = true;
-	}
-	if (label == 0)
-		return false;
-	/* a dotted quad, or any all-numeric top label, is not a domain */
-	return labels >= 1 && alpha_tld;
 }
 
 /* spf_map_result - libspf2's result to ours */
@@ -285,11 +249,11 @@ spf_evaluate(struct spf_check *c, SPF_server_t *srv, const char *sender,
 	const char *why;
 	enum auth_result r;
 
-	if (!spf_domain_ok(domain)) {
+	if (!dns_name_ok(domain, DNS_NAME_FQDN)) {
 		spf_verdict_set(v, AUTH_NONE, "not a fully qualified domain");
 		return;
 	}
-	spf_copy(v->domain, sizeof(v->domain), domain);	/* fits: spf_domain_ok */
+	spf_copy(v->domain, sizeof(v->domain), domain);	/* fits: dns_name_ok */
 	if (c->family != AF_INET && c->family != AF_INET6) {
 		spf_verdict_set(v, AUTH_NONE, "no client IP address");
 		return;
@@ -426,7 +390,7 @@ spf_start(struct dns_resolver *r, const struct sockaddr *client, const char *hel
 	struct buf sender = BUF_INIT;
 
 	if (c->check_helo) {
-		if (!spf_domain_ok(c->helo)) {
+		if (!dns_name_ok(c->helo, DNS_NAME_FQDN)) {
 			spf_verdict_set(&c->v_helo, AUTH_NONE,
 			    "HELO is not a fully qualified domain");
 		} else {

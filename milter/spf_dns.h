@@ -26,11 +26,6 @@
 #define SPF_DNS_MAX_MX		10	/* MX names one "mx" may look up; more: permerror */
 #define SPF_DNS_MAX_PTR		10	/* PTR names one "ptr" looks at; the rest ignored */
 
-/* Our own caps on what a hostile record may ask libspf2 to do. */
-#define SPF_DNS_MAX_RECORD	4096	/* bytes of one joined v=spf1 TXT record */
-#define SPF_DNS_MAX_TERM	255	/* bytes of one term (mechanism or modifier) */
-#define SPF_DNS_MAX_TERM_MACROS	8	/* %{...} macros in one term */
-#define SPF_DNS_MAX_MACRO_PARTS	16	/* largest digit transformer, %{d16} */
 #define SPF_DNS_MAX_NAME	253	/* a name we look up, after §7.3 truncation */
 
 /* spf_dns_new - a layer for one check; SPF_dns_free frees it (SPF_server_free
@@ -56,9 +51,6 @@ void	 spf_dns_counts(const SPF_dns_server_t *layer, unsigned *terms,
 bool	 spf_dns_explanation(const SPF_dns_server_t *layer, const char *marker,
 	    const char **domain, const char **spec);
 
-/* spf_dns_screen_record - NULL when the v=spf1 record text is acceptable, else
- * why it is refused (a static string); pure, exported for unit tests */
-const char *spf_dns_screen_record(const char *rec, size_t len);
 /* spf_dns_truncate_name - the §7.3 rule: drop left labels until the name fits
  * SPF_DNS_MAX_NAME; returns a pointer into name */
 const char *spf_dns_truncate_name(const char *name);

@@ -29,9 +29,9 @@ struct spf_macro_out {
 	bool	 full;
 };
 
-/* out_put - append n bytes, or mark the output full */
+/* spf_macro_out_put - append n bytes, or mark the output full */
 static void
-out_put(struct spf_macro_out *o, const char *s, size_t n)
+spf_macro_out_put(struct spf_macro_out *o, const char *s, size_t n)
 {
 	if (o->full || n > o->cap - o->len) {
 		o->full = true;
@@ -41,18 +41,18 @@ out_put(struct spf_macro_out *o, const char *s, size_t n)
 	o->len += n;
 }
 
-/* printable - SP through '~' */
+/* spf_macro_printable - SP through '~' */
 static bool
-printable(unsigned char c)
+spf_macro_printable(unsigned char c)
 {
 	return c >= 0x20 && c <= 0x7e;
 }
 
-/* letter_value - the value of a macro letter (lower case) into buf; NULL when
- * the letter is unknown or not allowed for kind */
+/* spf_macro_letter_value - the value of a macro letter (lower case) into buf; NULL
+ * when the letter is unknown or not allowed for kind */
 static const char *
-letter_value(char letter, enum spf_macro_kind kind, const struct spf_macro_env *env,
-    char *buf, size_t buflen)
+spf_macro_letter_value(char letter, enum spf_macro_kind kind,
+    const struct spf_macro_env *env, char *buf, size_t buflen)
 {
 	const char *at;
 
@@ -108,27 +108,27 @@ letter_value(char letter, enum spf_macro_kind kind, const struct spf_macro_env *
 	}
 }
 
-/* url_escape - RFC 3986 unreserved characters as they are, others as %XX */
+/* spf_macro_url_escape - RFC 3986 unreserved characters as they are, others as %XX */
 static void
-url_escape(struct spf_macro_out *o, const char *s, size_t n)
+spf_macro_url_escape(struct spf_macro_out *o, const char *s, size_t n)
 {
 	char hex[4];
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
-			out_put(o, s + i, 1);
+			spf_macro_out_put(o, s + i, 1);
 		else {
 			snprintf(hex, sizeof(hex), "%%%02X", c);
-			out_put(o, hex, 3);
+			spf_macro_out_put(o, hex, 3);
 		}
 	}
 }
 
-/* put_value - split value on delims, reverse, keep the right-hand digits parts
+/* spf_macro_put_value - split value on delims, reverse, keep the right-hand digits parts
  * (0: all), join with '.', URL-escape when asked; false for a value too long */
 static bool
-put_value(struct spf_macro_out *o, const char *value, const char *delims,
+spf_macro_put_value(struct spf_macro_out *o, const char *value, const char *delims,
     unsigned digits, bool reverse, bool escape)
 {
 	static const char dot = '.';
@@ -151,22 +151,24 @@ put_value(struct spf_macro_out *o, const char *value, const char *delims,
 		size_t part = reverse ? n - 1 - k : k;
 		if (k > first) {
 			if (escape)
-				url_escape(o, &dot, 1);
+				spf_macro_url_escape(o, &dot, 1);
 			else
-				out_put(o, &dot, 1);
+				spf_macro_out_put(o, &dot, 1);
 		}
 		if (escape)
-			url_escape(o, value + start[part], end[part] - start[part]);
+			spf_macro_url_escape(o, value + start[part],
+			    end[part] - start[part]);
 		else
-			out_put(o, value + start[part], end[part] - start[part]);
+			spf_macro_out_put(o, value + start[part],
+			    end[part] - start[part]);
 	}
 	return true;
 }
 
-/* parse_macro - in[i] is just after "%{": letter, digits, "r", delimiters, "}".
+/* spf_macro_parse_one - in[i] is just after "%{": letter, digits, "r", delimiters, "}".
  * Fills the parts; returns the index after "}", 0 when malformed. */
 static size_t
-parse_macro(const char *in, size_t len, size_t i, char *letter, unsigned *digits,
+spf_macro_parse_one(const char *in, size_t len, size_t i, char *letter, unsigned *digits,
     bool *reverse, char *delims, size_t delims_len)
 {
 	size_t nd = 0, k = 0;
@@ -216,24 +218,25 @@ spf_macro_expand(const char *in, size_t len, enum spf_macro_kind kind,
 		unsigned char c = (unsigned char)in[i];
 
 		if (c != '%') {
-			if (!printable(c) || (c == ' ' && kind != SPF_MACRO_EXPLAIN))
+			if (!spf_macro_printable(c) ||
+			    (c == ' ' && kind != SPF_MACRO_EXPLAIN))
 				goto bad;
-			out_put(&o, in + i++, 1);
+			spf_macro_out_put(&o, in + i++, 1);
 			continue;
 		}
 		if (i + 1 >= len)
 			goto bad;
 		switch (in[i + 1]) {
 		case '%':
-			out_put(&o, "%", 1);
+			spf_macro_out_put(&o, "%", 1);
 			i += 2;
 			continue;
 		case '_':
-			out_put(&o, " ", 1);
+			spf_macro_out_put(&o, " ", 1);
 			i += 2;
 			continue;
 		case '-':
-			out_put(&o, "%20", 3);
+			spf_macro_out_put(&o, "%20", 3);
 			i += 2;
 			continue;
 		case '{':
@@ -245,21 +248,22 @@ spf_macro_expand(const char *in, size_t len, enum spf_macro_kind kind,
 		unsigned digits;
 		bool reverse;
 		delims[0] = '\0';
-		size_t next = parse_macro(in, len, i + 2, &letter, &digits, &reverse,
-		    delims, sizeof(delims));
+		size_t next = spf_macro_parse_one(in, len, i + 2, &letter, &digits,
+		    &reverse, delims, sizeof(delims));
 		if (next == 0)
 			goto bad;
-		const char *value = letter_value((char)tolower((unsigned char)letter),
-		    kind, env, buf, sizeof(buf));
-		if (value == NULL || !put_value(&o, value, delims[0] ? delims : ".",
-		    digits, reverse, isupper((unsigned char)letter)))
+		const char *value = spf_macro_letter_value(
+		    (char)tolower((unsigned char)letter), kind, env, buf, sizeof(buf));
+		if (value == NULL || !spf_macro_put_value(&o, value,
+		    delims[0] ? delims : ".", digits, reverse,
+		    isupper((unsigned char)letter)))
 			goto bad;
 		i = next;
 	}
 	if (o.full)
 		goto bad;
 	for (size_t k = 0; k < o.len; k++)
-		if (!printable((unsigned char)out[k]))
+		if (!spf_macro_printable((unsigned char)out[k]))
 			goto bad;
 	out[o.len] = '\0';
 	return true;
@@ -288,8 +292,8 @@ spf_macro_uses(const char *in, size_t len, char letter)
 			continue;
 		}
 		delims[0] = '\0';
-		size_t next = parse_macro(in, len, i + 2, &l, &digits, &reverse, delims,
-		    sizeof(delims));
+		size_t next = spf_macro_parse_one(in, len, i + 2, &l, &digits, &reverse,
+		    delims, sizeof(delims));
 		if (next == 0)
 			return false;
 		if (tolower((unsigned char)l) == tolower((unsigned char)letter))

@@ -14,6 +14,7 @@
 #include "fuzz_util.h"
 #include "spf.h"
 #include "spf_dns.h"
+#include "spf_record.h"
 
 static struct dns_resolver *fuzz_resolver;
 
@@ -100,7 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((p = memmem(zone, f.n, " TXT ", 5)) != NULL) {
 		const char *s = p + 5, *nl = memchr(s, '\n', (size_t)(zone + f.n - s));
 
-		(void)spf_dns_screen_record(s, (size_t)((nl ? nl : zone + f.n) - s));
+		(void)spf_record_screen(s, (size_t)((nl ? nl : zone + f.n) - s));
 	}
 	(void)spf_dns_truncate_name(helo);
 	fake_dns_set_zone(NULL, 0);

@@ -86,6 +86,15 @@ static const struct {
 	{ "dkim {\n key \"k1\" {\n  domain = \"exa;mple.com\"\n  selector = \"s 1\"\n"
 	  "  file = \"\"\n }\n}\n",
 	  "6: dkim.key \"k1\": domain \"exa;mple.com\" is not a domain name\n" },
+	/* the selector rule is the one signing and verifying apply (DNS_NAME_HEADER) */
+	{ "dkim {\n key \"k1\" {\n  domain = \"example.com\"\n  selector = \"s1.\"\n"
+	  "  file = \"\"\n }\n}\n",
+	  "6: dkim.key \"k1\": selector \"s1.\" is not a DNS name: labels of letters, "
+	  "digits, '-' and '_' joined by single dots\n" },
+	{ "dkim {\n key \"k1\" {\n  domain = \"example.com\"\n  selector = \"a..b\"\n"
+	  "  file = \"\"\n }\n}\n",
+	  "6: dkim.key \"k1\": selector \"a..b\" is not a DNS name: labels of letters, "
+	  "digits, '-' and '_' joined by single dots\n" },
 	{ "dmarc {\n public_suffix_list = \"/nonexistent/psl.dat\"\n}\n",
 	  "2: dmarc.public_suffix_list: cannot read \"/nonexistent/psl.dat\" (Debian package "
 	  "publicsuffix)\n" },

@@ -224,7 +224,7 @@ check_caps(void)
 	dkim_sig_clear(&s);
 
 	k = 0;
-	for (int i = 0; i < DKIM_TAGS_MAX + 1; i++)
+	for (int i = 0; i < TAGLIST_MAX + 1; i++)
 		k += snprintf(v + k, big + 200 - (size_t)k, "t%d=1;", i);
 	CHECK(!dkim_sig_parse(v, strlen(v), &s, err, sizeof(err)), "65 tags refused");
 	CHECK_STR(err, "too many tags", "65 tags error");
