@@ -19,6 +19,7 @@
 
 #include <confuse.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "dkim_key.h"
 #include "lock.h"
@@ -184,6 +185,12 @@ static cfg_opt_t conf_dmarc_opts[] = {
 	CFG_STR("missing_from", "reject", CFGF_NONE),
 	CFG_END()
 };
+static cfg_opt_t conf_arc_opts[] = {
+	/* sealing */
+	CFG_BOOL("seal", cfg_false, CFGF_NONE),
+	CFG_STR("seal_key", "", CFGF_NONE),
+	CFG_END()
+};
 static cfg_opt_t conf_metrics_opts[] = {
 	CFG_STR("listen", "", CFGF_NONE),
 	CFG_END()
@@ -204,6 +211,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_SEC("spf", conf_spf_opts, CFGF_NONE),
 	CFG_SEC("dkim", conf_dkim_opts, CFGF_NONE),
 	CFG_SEC("dmarc", conf_dmarc_opts, CFGF_NONE),
+	CFG_SEC("arc", conf_arc_opts, CFGF_NONE),
 	CFG_SEC("metrics", conf_metrics_opts, CFGF_NONE),
 	CFG_END()
 };
@@ -651,6 +659,40 @@ conf_metrics(cfg_t *cfg, struct conf *c)
 		    "\"127.0.0.1:9871\"", c->metrics.listen);
 }
 
+/* conf_arc_seal - arc.seal and arc.seal_key: the key must be a dkim key section
+ * (loaded by conf_dkim, which runs first) */
+static void
+conf_arc_seal(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *arc = cfg_getsec(cfg, "arc");
+	int line;
+
+	c->arc_seal.seal = cfg_getbool(arc, "seal");
+	c->arc_seal.key_name = xstrdup(cfg_getstr(arc, "seal_key"));
+	line = conf_line(arc, "seal_key");
+	if (line == 0)
+		line = conf_line(arc, "seal");
+	if (c->arc_seal.key_name[0] == '\0') {
+		if (c->arc_seal.seal)
+			conf_error(line, "arc.seal_key", "seal = true needs a key: name a "
+			    "dkim { key \"NAME\" { ... } } section");
+		return;
+	}
+	for (size_t i = 0; i < c->dkim.n_keys; i++)
+		if (strcmp(c->dkim.keys[i].name, c->arc_seal.key_name) == 0)
+			c->arc_seal.key = &c->dkim.keys[i];
+	if (c->arc_seal.key == NULL) {
+		struct buf names = BUF_INIT;
+
+		for (size_t i = 0; i < c->dkim.n_keys; i++)
+			buf_printf(&names, "%s\"%s\"", i ? ", " : "", c->dkim.keys[i].name);
+		conf_error(line, "arc.seal_key", "\"%s\" is not a dkim key section; use "
+		    "one of: %s", c->arc_seal.key_name,
+		    names.len ? buf_cstr(&names) : "(none configured)");
+		buf_free(&names);
+	}
+}
+
 /* conf_register_lines - ask libconfuse to tell us where each plain option was set */
 static void
 conf_register_lines(cfg_t *cfg, const char *prefix, cfg_opt_t *opts)
@@ -705,6 +747,7 @@ conf_load(const char *path, FILE *err)
 	conf_checks(cfg, c);
 	conf_dkim(cfg, c);
 	conf_keys_directory(cfg, c);
+	conf_arc_seal(cfg, c);
 	conf_metrics(cfg, c);
 	if (parse.errors > 0) {
 		conf_free(c);
@@ -754,6 +797,7 @@ conf_free(struct conf *c)
 	free(c->dkim.keys);
 	free(c->dkim.keys_directory);
 	free(c->dmarc.public_suffix_list);
+	free(c->arc_seal.key_name);
 	free(c->metrics.listen);
 	free(c);
 }
