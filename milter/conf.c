@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "dkim_key.h"
+#include "dns.h"
 #include "lock.h"
 #include "metrics.h"
 #include "rfc5322.h"
@@ -184,6 +185,12 @@ static cfg_opt_t conf_dmarc_opts[] = {
 	CFG_STR("missing_from", "reject", CFGF_NONE),
 	CFG_END()
 };
+/* arc-verify's pair: verify, trusted_sealers */
+static cfg_opt_t conf_arc_opts[] = {
+	CFG_BOOL("verify", cfg_true, CFGF_NONE),
+	CFG_STR_LIST("trusted_sealers", "{}", CFGF_NONE),
+	CFG_END()
+};
 static cfg_opt_t conf_metrics_opts[] = {
 	CFG_STR("listen", "", CFGF_NONE),
 	CFG_END()
@@ -204,6 +211,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_SEC("spf", conf_spf_opts, CFGF_NONE),
 	CFG_SEC("dkim", conf_dkim_opts, CFGF_NONE),
 	CFG_SEC("dmarc", conf_dmarc_opts, CFGF_NONE),
+	CFG_SEC("arc", conf_arc_opts, CFGF_NONE),
 	CFG_SEC("metrics", conf_metrics_opts, CFGF_NONE),
 	CFG_END()
 };
@@ -634,6 +642,27 @@ conf_keys_directory(cfg_t *cfg, struct conf *c)
 		closedir(d);
 }
 
+/* conf_arc_verify - arc.verify, and arc.trusted_sealers: domain names, kept in
+ * lower case for a case-insensitive match with an ARC-Seal's d= */
+static void
+conf_arc_verify(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *arc = cfg_getsec(cfg, "arc");
+
+	c->arc.verify = cfg_getbool(arc, "verify");
+	c->arc.trusted_sealers = conf_strlist(arc, "trusted_sealers",
+	    &c->arc.n_trusted_sealers);
+	for (size_t i = 0; i < c->arc.n_trusted_sealers; i++) {
+		char *d = c->arc.trusted_sealers[i];
+
+		for (char *p = d; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (!dns_name_ok(d, 0) || strchr(d, '.') == NULL)
+			conf_error(conf_line(arc, "trusted_sealers"), "arc.trusted_sealers",
+			    "\"%s\" is not a domain name such as \"lists.example.org\"", d);
+	}
+}
+
 /* conf_metrics - the metrics section: a numeric ADDR:PORT or nothing */
 static void
 conf_metrics(cfg_t *cfg, struct conf *c)
@@ -705,6 +734,7 @@ conf_load(const char *path, FILE *err)
 	conf_checks(cfg, c);
 	conf_dkim(cfg, c);
 	conf_keys_directory(cfg, c);
+	conf_arc_verify(cfg, c);
 	conf_metrics(cfg, c);
 	if (parse.errors > 0) {
 		conf_free(c);
@@ -754,6 +784,7 @@ conf_free(struct conf *c)
 	free(c->dkim.keys);
 	free(c->dkim.keys_directory);
 	free(c->dmarc.public_suffix_list);
+	conf_strv_free(c->arc.trusted_sealers);
 	free(c->metrics.listen);
 	free(c);
 }

@@ -82,6 +82,12 @@ verdict_log(const struct verdict *v, struct buf *line)
 	if (v->dkim_checked)
 		verdict_log_dkim(v, line);
 	verdict_log_dmarc(v, line);
+	if (v->arc != NULL) {
+		buf_printf(line, " arc=%s", auth_result_name(v->arc->result));
+		if (v->arc->result == AUTH_PASS)
+			buf_printf(line, " arc.oldest-pass=%u arc.sealer=%s",
+			    v->arc->oldest_pass, v->arc->sealer);
+	}
 	if (v->headers_truncated)
 		buf_puts(line, " headers=over-limit");
 }
