@@ -268,8 +268,7 @@ arc_verify_add(struct arc_verify *v, const char *name, const char *value,
 	f->kind = kind;
 	f->header_index = header_index;
 	if (value_len > ARC_MAX_FIELD_LEN) {
-		snprintf(f->err, sizeof(f->err), "%s over %d bytes", arc_names[kind],
-		    ARC_MAX_FIELD_LEN);
+		snprintf(f->err, sizeof(f->err), "over %d bytes", ARC_MAX_FIELD_LEN);
 		return;
 	}
 	if (kind == ARC_AAR) {
