@@ -297,7 +297,8 @@ authres_render_dmarc(struct buf *b, const struct dmarc_verdict *dm)
 }
 
 /* authres_render_arc - "arc=" (RFC 8617 §4.1.3/§10.1): header.oldest-pass
- * and smtp.remote-ip; the reason of a failing chain in the comment */
+ * and smtp.remote-ip; the reason of a failing chain in the comment. Only for
+ * a message that carries ARC fields (arc=none is not written). */
 static void
 authres_render_arc(struct buf *b, const struct arc_verdict *a, const char *remote_ip)
 {
@@ -340,7 +341,7 @@ authres_render(const struct verdict *v, const char *authserv_id)
 		authres_render_dkim(&b, &v->dkim[i]);
 	if (v->dmarc != NULL)
 		authres_render_dmarc(&b, v->dmarc);
-	if (v->arc != NULL)
+	if (v->arc != NULL && v->arc->result != AUTH_NONE)
 		authres_render_arc(&b, v->arc, v->remote_ip);
 	return buf_steal(&b);
 }
