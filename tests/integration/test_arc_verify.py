@@ -481,6 +481,51 @@ def check_policy(R, dns):
         R.ok("arc.verify = false: no arc= in the log", " arc=" not in line, line)
 
 
+def check_postfix(R, dns):
+    """the list message into the test Postfix (XCLIENT: from the list's address):
+    delivered when authmilter trusts lists.example, 550 5.7.1 when it does not"""
+    import mta
+    from test_postfix import postfix_socket
+    if os.geteuid() != 0:
+        R.fail("postfix: needs root (Postfix starts as root)")
+        return
+    msg = chain("postfix", ["dkimpy", "mdkim"])
+    xclient = "ADDR=%s NAME=lists.example HELO=lists.example" % IP
+    for trusted in (["lists.example"], []):
+        what = "trusted" if trusted else "untrusted"
+        wd = mta.make_workdir("/tmp/authmilter-arc-")
+        m = Milter(conf(dns, trusted=trusted, on_reject="reject"), inet=True)
+        sink = mta.SmtpSink(wd).start()
+        pf = mta.Postfix(wd, postfix_socket(m.socket), sink.port)
+        try:
+            pf.start()
+            r = mta.smtp_send(pf.port, MAILFROM, ["user@example.com"], msg,
+                              helo="lists.example", xclient=xclient)
+            if trusted:
+                got = sink.new_messages(1, 20)
+                R.ok("postfix, sealer trusted: delivered", r.accepted and got, r)
+                line = m.wait_log(r"inbound client=lists\.example\[%s\]" % IP, 5) or ""
+                R.ok("postfix, sealer trusted: logged override=arc sealer=lists.example",
+                     re.search(r"dmarc=fail .*arc=pass .*action=accept .*override=arc "
+                               r"sealer=lists\.example", line) is not None, line)
+                body = mta.split_sink_file(got[0][1])[1] if got else b""
+                ars = [" ".join(h.split()) for h in mta.header_lines(body)
+                       if h.lower().startswith("authentication-results: " + AUTHSERV)]
+                R.ok("postfix, sealer trusted: delivered A-R says arc=pass "
+                     "header.oldest-pass=0 smtp.remote-ip=%s" % IP,
+                     any("arc=pass header.oldest-pass=0 smtp.remote-ip=%s" % IP in a
+                         for a in ars), ars)
+            else:
+                R.ok("postfix, sealer not trusted: 550 5.7.1 (%s)" % r.final,
+                     r.final.code == 550 and r.final.text.startswith("5.7.1"), r)
+                R.ok("postfix, sealer not trusted: nothing delivered",
+                     not sink.new_messages(1, 2), what)
+        finally:
+            pf.stop()
+            sink.stop()
+            m.stop()
+
+
 def check_config(R):
     m = Milter('arc {\n  verify = true\n  trusted_sealers = { "lists.example", '
                '"bad name;" }\n}', start=False)
@@ -504,6 +549,7 @@ def main():
             R.ok("daemon still runs after the bad chains", m.running(), m.log_tail())
         R.run("other verifiers", compare, R, dns, table, ours)
         R.run("policy", check_policy, R, dns)
+        R.run("postfix", check_postfix, R, dns)
     R.run("config", check_config, R)
     R.exit()
 
