@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "dkim_key.h"
+#include "dns.h"
 #include "lock.h"
 #include "metrics.h"
 #include "rfc5322.h"
@@ -186,6 +187,9 @@ static cfg_opt_t conf_dmarc_opts[] = {
 	CFG_END()
 };
 static cfg_opt_t conf_arc_opts[] = {
+	/* arc-verify's pair: verify, trusted_sealers */
+	CFG_BOOL("verify", cfg_true, CFGF_NONE),
+	CFG_STR_LIST("trusted_sealers", "{}", CFGF_NONE),
 	/* sealing */
 	CFG_BOOL("seal", cfg_false, CFGF_NONE),
 	CFG_STR("seal_key", "", CFGF_NONE),
@@ -642,6 +646,27 @@ conf_keys_directory(cfg_t *cfg, struct conf *c)
 		closedir(d);
 }
 
+/* conf_arc_verify - arc.verify, and arc.trusted_sealers: domain names, kept in
+ * lower case for a case-insensitive match with an ARC-Seal's d= */
+static void
+conf_arc_verify(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *arc = cfg_getsec(cfg, "arc");
+
+	c->arc.verify = cfg_getbool(arc, "verify");
+	c->arc.trusted_sealers = conf_strlist(arc, "trusted_sealers",
+	    &c->arc.n_trusted_sealers);
+	for (size_t i = 0; i < c->arc.n_trusted_sealers; i++) {
+		char *d = c->arc.trusted_sealers[i];
+
+		for (char *p = d; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (!dns_name_ok(d, 0) || strchr(d, '.') == NULL)
+			conf_error(conf_line(arc, "trusted_sealers"), "arc.trusted_sealers",
+			    "\"%s\" is not a domain name such as \"lists.example.org\"", d);
+	}
+}
+
 /* conf_metrics - the metrics section: a numeric ADDR:PORT or nothing */
 static void
 conf_metrics(cfg_t *cfg, struct conf *c)
@@ -748,6 +773,7 @@ conf_load(const char *path, FILE *err)
 	conf_dkim(cfg, c);
 	conf_keys_directory(cfg, c);
 	conf_arc_seal(cfg, c);
+	conf_arc_verify(cfg, c);
 	conf_metrics(cfg, c);
 	if (parse.errors > 0) {
 		conf_free(c);
@@ -798,6 +824,7 @@ conf_free(struct conf *c)
 	free(c->dkim.keys_directory);
 	free(c->dmarc.public_suffix_list);
 	free(c->arc_seal.key_name);
+	conf_strv_free(c->arc.trusted_sealers);
 	free(c->metrics.listen);
 	free(c);
 }

@@ -120,6 +120,13 @@ struct conf {
 	} arc_seal;
 
 	struct {
+		bool	 verify;		/* validate ARC chains of inbound mail */
+		char	**trusted_sealers;	/* ARC-Seal d= whose word may override
+						 * a DMARC failure, lower case */
+		size_t	  n_trusted_sealers;
+	} arc;
+
+	struct {
 		char	*listen;	/* "ADDR:PORT" for /metrics; "" disables */
 		int	 line;		/* where listen was set, for start-up errors */
 	} metrics;

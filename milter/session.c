@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "arc_seal.h"
+#include "arc_verify.h"
 #include "authres.h"
 #include "buf.h"
 #include "dkim_canon.h"
@@ -58,6 +59,7 @@ struct message {
 	struct spf_check *spf;
 	struct dkim_body_set *body;
 	struct dkim_verify *dkim;
+	struct arc_verify *arc;
 	struct dmarc_lookup *dmarc;
 	struct dkim_body_hash **sign_hash;	/* outbound: one per key, shared */
 	const struct conf_key **sign_keys;
@@ -126,6 +128,7 @@ session_reset_message(struct session *s)
 	header_list_reset(&m->headers);
 	spf_free(m->spf);
 	dkim_verify_free(m->dkim);
+	arc_verify_free(m->arc);
 	dkim_body_set_free(m->body);
 	dmarc_lookup_free(m->dmarc);
 	free(m->sign_hash);
@@ -280,6 +283,13 @@ session_envfrom(struct session *s, const char *mailfrom, const char *auth_authen
 		};
 		m->dkim = dkim_verify_new(s->gen->dns, &vo, m->body);
 	}
+	if (c->arc.verify) {
+		struct dkim_verify_opts ao = {
+			.min_key_bits = c->dkim.min_key_bits,
+			.now = time(NULL),
+		};
+		m->arc = arc_verify_new(s->gen->dns, &ao, m->body);
+	}
 	return STEP_CONTINUE;
 }
 
@@ -337,6 +347,13 @@ session_header(struct session *s, const char *name, const char *value)
 		const struct header *h = &m->headers.v[m->headers.n - 1];
 
 		dkim_verify_add(m->dkim, h->value, h->value_len, m->headers.n - 1);
+	}
+	if (m->arc != NULL && arc_verify_field(name) != 0) {
+		/* a field past the caps is counted by arc_verify as over limit */
+		const struct header *h = &m->headers.v[m->headers.n - 1];
+
+		if (stored)
+			arc_verify_add(m->arc, name, h->value, h->value_len, m->headers.n - 1);
 	}
 }
 
@@ -556,6 +573,10 @@ session_collect(struct session *s, struct verdict *v, struct dmarc_verdict *dmv)
 	v->from_status = m->from.status;
 	v->from_domain = m->from.domain;
 	v->headers_truncated = m->headers.truncated;
+	v->remote_ip = s->has_addr ? s->client_addr : NULL;
+	if (m->arc != NULL)
+		v->arc = arc_verify_finish(m->arc, &m->headers,
+		    m->from.status == FROM_OK ? m->from.domain : NULL);
 }
 
 /* session_arc_seal - our ARC set (RFC 8617 §5.1) from the verdict and our A-R
@@ -627,6 +648,8 @@ session_eom_inbound(struct session *s, struct buf *line)
 	verdict_log(&v, line);
 	metrics_verdicts(&v);
 	policy_message(c, &v, &d);
+	v.override_reason = d.override_reason;
+	v.override_sealer = d.override_sealer;
 	m->result.step = session_reply(&d, &m->result.reply);
 	if (d.action == ACTION_QUARANTINE) {
 		m->result.quarantine = true;
@@ -637,6 +660,8 @@ session_eom_inbound(struct session *s, struct buf *line)
 	    ACTION_ACCEPT : d.wanted), d.action != d.wanted ? " (dry-run)" : "");
 	if (d.by != NULL)
 		buf_printf(line, " by=%s", d.by);
+	if (d.override_sealer != NULL)
+		buf_printf(line, " override=arc sealer=%s", d.override_sealer);
 
 	if (m->result.step == STEP_CONTINUE) {
 		session_delete_forged(s);

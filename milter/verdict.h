@@ -37,6 +37,10 @@ struct verdict {
 	const char	*from_domain;	/* when from_status is FROM_OK */
 	bool		 headers_truncated;	/* fields past the caps were not stored */
 	const struct arc_verdict *arc; /* NULL: not checked */
+	const char	*remote_ip;	/* client address (A-R smtp.remote-ip); NULL: none */
+	/* set from the policy decision, after it: why a refusal was overridden */
+	const char	*override_reason;	/* "trusted_forwarder" or NULL */
+	const char	*override_sealer;	/* the trusted ARC sealer, or NULL */
 };
 
 /* verdict_log - append the verdict fields of the log line (" helo=... iprev=...")
