@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "arc_seal.h"
+#include "arc_verify.h"
 #include "buf.h"
 #include "dkim_canon.h"
 #include "dkim_sig.h"
@@ -28,8 +29,6 @@
 #define SEAL_AMS	"ARC-Message-Signature"
 #define SEAL_AS		"ARC-Seal"
 #define SEAL_I_DIGITS	3	/* i= beyond 999 counts as "too high", not as a number */
-
-static const char *const seal_names[] = { SEAL_AAR, SEAL_AMS, SEAL_AS };
 
 /* arc_seal_cv_name - the cv= spelling */
 const char *
@@ -61,35 +60,6 @@ seal_number(const char *s, size_t len)
 	return v;
 }
 
-/* seal_skip_fws - past spaces, tabs and line breaks */
-static size_t
-seal_skip_fws(const char *s, size_t len, size_t i)
-{
-	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
-		i++;
-	return i;
-}
-
-/* seal_aar_instance - the leading "i=N;" of an ARC-Authentication-Results value
- * (§4.1.1: not a tag-list, so read by hand); 0 when absent or malformed */
-static unsigned
-seal_aar_instance(const char *s, size_t len)
-{
-	size_t i = seal_skip_fws(s, len, 0), start;
-
-	if (i >= len || (s[i] != 'i' && s[i] != 'I'))
-		return 0;
-	i = seal_skip_fws(s, len, i + 1);
-	if (i >= len || s[i] != '=')
-		return 0;
-	start = i = seal_skip_fws(s, len, i + 1);
-	while (i < len && s[i] >= '0' && s[i] <= '9')
-		i++;
-	unsigned n = seal_number(s + start, i - start);
-	i = seal_skip_fws(s, len, i);
-	return i < len && s[i] == ';' ? n : 0;
-}
-
 /* seal_field_instance - i= of one ARC field (and, for an ARC-Seal, whether its
  * cv= says fail); 0 when it has no usable i= */
 static unsigned
@@ -102,7 +72,7 @@ seal_field_instance(const struct header *f, bool *cv_fail)
 
 	*cv_fail = false;
 	if (strcasecmp(f->name, SEAL_AAR) == 0)
-		return seal_aar_instance(f->value, f->value_len);
+		return arc_verify_aar_instance(f->value, f->value_len);
 	if (!dkim_sig_tags(f->value, f->value_len, tags, &n, err, sizeof(err)))
 		return 0;
 	if (strcasecmp(f->name, SEAL_AS) == 0 &&
@@ -126,11 +96,9 @@ seal_scan(const struct header_list *h, unsigned *highest, bool *newest_fail)
 	*newest_fail = false;
 	for (size_t i = 0; i < h->n; i++) {
 		const struct header *f = &h->v[i];
-		bool is_arc = false, fail;
+		bool fail;
 
-		for (size_t k = 0; k < sizeof(seal_names) / sizeof(seal_names[0]); k++)
-			is_arc |= strcasecmp(f->name, seal_names[k]) == 0;
-		if (!is_arc)
+		if (arc_verify_field(f->name) == 0)
 			continue;
 		count++;
 		unsigned inst = seal_field_instance(f, &fail);
