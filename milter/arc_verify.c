@@ -2,8 +2,10 @@
  *
  * arc_verify_field: is a header name an ARC field, and which.
  * arc_verify_new/free: per-message state over the shared resolver and body set.
- * arc_verify_add: parse one ARC field as it arrives, start its key lookup and
- *   (for an ARC-Message-Signature) register its body hash with the body set.
+ * arc_verify_add: parse one ARC field as it arrives, start its key lookup (one
+ *   per distinct key name, at most ARC_MAX_KEYS) and (for an
+ *   ARC-Message-Signature) register its body hash with the body set.
+ * arc_verify_unstored: an ARC field the header caps kept out.
  * arc_verify_finish: the chain's verdict (owned by the struct arc_verify).
  * arc_verify_aar_instance, arc_verify_aar_vouch: pure readers of an
  *   ARC-Authentication-Results value (for the structure check and the policy).
@@ -30,7 +32,11 @@
  *   gives 0. An older AMS that does not parse counts as not passing.
  * - An AMS whose h= names ARC-Seal fails (§4.1.2); an AS with h= fails (§4.1.3).
  * - A message whose header fields went past the header caps: fail (the fields
- *   the signatures cover may be among those not stored).
+ *   the signatures cover may be among those not stored); an ARC field past them
+ *   makes the chain fail even when no other ARC field was stored.
+ * - Fields naming the same key (s=, d=) share one lookup; a signature naming a
+ *   key beyond ARC_MAX_KEYS distinct ones is not looked up and does not verify
+ *   (a 50-set chain from 50 sealers fails rather than cost 100 lookups).
  */
 #include "config.h"
 
@@ -69,6 +75,7 @@ struct arc_field {
 	char		 cv;		/* AS: 'n'one, 'p'ass, 'f'ail */
 	char		 err[96];	/* why it did not parse */
 	struct dns_query *query;	/* key lookup, NULL when not started */
+	bool		 shared;	/* query belongs to an earlier field */
 	struct dkim_body_hash *body_hash;	/* AMS: owned by the body set */
 };
 
@@ -80,6 +87,8 @@ struct arc_verify {
 	struct arc_field	 f[ARC_MAX_FIELDS];
 	size_t			 n;
 	size_t			 dropped;	/* fields beyond ARC_MAX_FIELDS */
+	bool			 unstored;	/* a field past the header caps */
+	unsigned		 n_keys;	/* distinct key lookups started */
 	bool			 finished;
 	struct arc_verdict	 verdict;
 };
@@ -248,6 +257,37 @@ arc_verify_new(struct dns_resolver *r, const struct dkim_verify_opts *opts,
 	return v;
 }
 
+/* arc_lookup - the key lookup of a parsed AMS or AS: shared with an earlier
+ * field naming the same key, else started now while under ARC_MAX_KEYS */
+static void
+arc_lookup(struct arc_verify *v, struct arc_field *f)
+{
+	for (size_t i = 0; i + 1 < v->n; i++) {
+		const struct arc_field *e = &v->f[i];
+
+		if (e->query != NULL && !e->shared &&
+		    strcasecmp(e->sig.selector, f->sig.selector) == 0 &&
+		    strcmp(e->sig.domain, f->sig.domain) == 0) {
+			f->query = e->query;
+			f->shared = true;
+			return;
+		}
+	}
+	if (v->n_keys == ARC_MAX_KEYS) {
+		snprintf(f->err, sizeof(f->err), "more than %d ARC key names",
+		    ARC_MAX_KEYS);
+		f->parsed = false;
+		return;
+	}
+	struct buf key = BUF_INIT;
+	buf_printf(&key, "%s._domainkey.%s", f->sig.selector, f->sig.domain);
+	if (key.len <= ARC_KEY_NAME_MAX && v->resolver != NULL) {
+		f->query = dns_query_start(v->resolver, buf_cstr(&key), DNS_T_TXT);
+		v->n_keys++;
+	}
+	buf_free(&key);
+}
+
 /* arc_verify_add - see arc_verify.h */
 void
 arc_verify_add(struct arc_verify *v, const char *name, const char *value,
@@ -297,11 +337,14 @@ arc_verify_add(struct arc_verify *v, const char *name, const char *value,
 		f->body_hash = dkim_body_set_add(v->body, f->sig.body_canon, f->sig.length);
 	}
 	f->parsed = true;
-	struct buf key = BUF_INIT;
-	buf_printf(&key, "%s._domainkey.%s", f->sig.selector, f->sig.domain);
-	if (key.len <= ARC_KEY_NAME_MAX && v->resolver != NULL)
-		f->query = dns_query_start(v->resolver, buf_cstr(&key), DNS_T_TXT);
-	buf_free(&key);
+	arc_lookup(v, f);
+}
+
+/* arc_verify_unstored - see arc_verify.h */
+void
+arc_verify_unstored(struct arc_verify *v)
+{
+	v->unstored = true;
 }
 
 /* arc_check - one AMS or AS through the DKIM verifier; the verdict's result */
@@ -393,6 +436,10 @@ arc_structure(struct arc_verify *v)
 
 	if (v->dropped > 0) {
 		arc_reason(out, "more than %d ARC fields", ARC_MAX_FIELDS);
+		return false;
+	}
+	if (v->unstored) {
+		arc_reason(out, "ARC field past the header limits");
 		return false;
 	}
 	for (size_t i = 0; i < v->n; i++) {
@@ -509,7 +556,7 @@ arc_verify_finish(struct arc_verify *v, const struct header_list *h,
 	if (v->finished)
 		return &v->verdict;
 	v->finished = true;
-	if (v->n == 0 && v->dropped == 0)
+	if (v->n == 0 && v->dropped == 0 && !v->unstored)
 		v->verdict.result = AUTH_NONE;
 	else
 		arc_judge(v, h, from_domain);
@@ -526,7 +573,8 @@ arc_verify_free(struct arc_verify *v)
 	if (v == NULL)
 		return;
 	for (size_t i = 0; i < v->n; i++) {
-		dns_query_free(v->f[i].query);
+		if (!v->f[i].shared)
+			dns_query_free(v->f[i].query);
 		dkim_sig_clear(&v->f[i].sig);
 	}
 	free(v);

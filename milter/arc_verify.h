@@ -29,6 +29,8 @@ struct arc_verdict {
 /* Caps on what a peer can make us hold or do (a defined arc=fail beyond them). */
 #define ARC_MAX_FIELDS		(3 * ARC_MAX_INSTANCES)	/* ARC header fields stored */
 #define ARC_MAX_FIELD_LEN	(16 * 1024)	/* bytes of one ARC field's value */
+#define ARC_MAX_KEYS		16	/* distinct key names (s=, d=) looked up per
+					 * message; a signature naming another fails */
 
 struct dns_resolver;
 struct dkim_body_set;
@@ -46,6 +48,9 @@ struct arc_verify *arc_verify_new(struct dns_resolver *r,
  * header_index of the message's list: parse it, start its key lookup now */
 void	 arc_verify_add(struct arc_verify *v, const char *name, const char *value,
 	    size_t value_len, size_t header_index);
+/* arc_verify_unstored - an ARC field arrived past the header caps (not stored):
+ * the chain cannot be checked and fails */
+void	 arc_verify_unstored(struct arc_verify *v);
 /* arc_verify_finish - after dkim_body_set_final: the verdict, owned by v.
  * from_domain (NULL when none) is what an AAR must vouch for. */
 const struct arc_verdict *arc_verify_finish(struct arc_verify *v,

@@ -349,11 +349,13 @@ session_header(struct session *s, const char *name, const char *value)
 		dkim_verify_add(m->dkim, h->value, h->value_len, m->headers.n - 1);
 	}
 	if (m->arc != NULL && arc_verify_field(name) != 0) {
-		/* a field past the caps is counted by arc_verify as over limit */
-		const struct header *h = &m->headers.v[m->headers.n - 1];
+		if (stored) {
+			const struct header *h = &m->headers.v[m->headers.n - 1];
 
-		if (stored)
 			arc_verify_add(m->arc, name, h->value, h->value_len, m->headers.n - 1);
+		} else {
+			arc_verify_unstored(m->arc);	/* past the caps: a fail */
+		}
 	}
 }
 

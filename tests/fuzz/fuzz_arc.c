@@ -86,6 +86,7 @@ fuzz_arc_field(struct header_list *h, struct arc_verify *v, const char *line, si
 		    h->n - 1);
 	} else if (arc_verify_field(name) != 0) {
 		(*n_arc)++;	/* not stored: the caps are hit, a fail */
+		arc_verify_unstored(v);
 	}
 	free(value);
 }

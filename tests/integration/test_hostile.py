@@ -155,6 +155,9 @@ def gen(name):
     if name == "arc-160-fields":
         return b"".join(arc_set(1) for _ in range(54)) \
             + from_good + TAIL
+    if name == "arc-17-sealers":    # 17 distinct key names: 16 are looked up
+        return b"".join(arc_set(i).replace(b"d=sealer.example", b"d=s%d.sealer.example" % i)
+                        for i in range(17, 0, -1)) + from_good + TAIL
     if name == "arc-50-sets":
         return b"".join(arc_set(i) for i in range(50, 0, -1)) + from_good + TAIL
     raise KeyError(name)

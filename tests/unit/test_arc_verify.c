@@ -240,6 +240,24 @@ check_caps(void)
 	header_list_reset(&h);
 }
 
+/* check_unstored - an ARC field the header caps kept out fails the chain */
+static void
+check_unstored(void)
+{
+	struct dkim_verify_opts opts = { .min_key_bits = 1024 };
+	struct header_list h = { 0 };
+	struct dkim_body_set *body = dkim_body_set_new();
+	struct arc_verify *v = arc_verify_new(NULL, &opts, body);
+
+	arc_verify_unstored(v);
+	dkim_body_set_final(body);
+	const struct arc_verdict *a = arc_verify_finish(v, &h, NULL);
+	CHECK(a->result == AUTH_FAIL && strcmp(a->reason, "ARC field past the header limits")
+	    == 0, "an ARC field past the header caps alone: fail (%s)", a->reason);
+	arc_verify_free(v);
+	dkim_body_set_free(body);
+}
+
 /* check_policy - the override: DMARC fail (reject/quarantine), chain pass, a
  * vouching instance sealed by a trusted domain */
 static void
@@ -323,6 +341,7 @@ main(void)
 	check_aar_vouch();
 	check_chains();
 	check_caps();
+	check_unstored();
 	check_policy();
 	return tap_done();
 }
