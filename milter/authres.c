@@ -272,6 +272,23 @@ authres_render_dmarc(struct buf *b, const struct dmarc_verdict *dm)
 		authres_prop(b, "policy.dmarc", dmarc_policy_name(dm->applied));
 }
 
+/* authres_render_arc - "arc=" (RFC 8617 §4.1.3/§10.1): header.oldest-pass
+ * and smtp.remote-ip; the reason of a failing chain in the comment. Only for
+ * a message that carries ARC fields (arc=none is not written). */
+static void
+authres_render_arc(struct buf *b, const struct arc_verdict *a, const char *remote_ip)
+{
+	char n[16];
+
+	authres_method(b, "arc", a->result, a->reason[0] ? a->reason : NULL);
+	if (a->result == AUTH_PASS) {
+		snprintf(n, sizeof(n), "%u", a->oldest_pass);
+		authres_prop(b, "header.oldest-pass", n);
+	}
+	if (remote_ip != NULL)
+		authres_prop(b, "smtp.remote-ip", remote_ip);
+}
+
 /* authres_render - our A-R value for a verdict record */
 char *
 authres_render(const struct verdict *v, const char *authserv_id)
@@ -300,6 +317,8 @@ authres_render(const struct verdict *v, const char *authserv_id)
 		authres_render_dkim(&b, &v->dkim[i]);
 	if (v->dmarc != NULL)
 		authres_render_dmarc(&b, v->dmarc);
+	if (v->arc != NULL && v->arc->result != AUTH_NONE)
+		authres_render_arc(&b, v->arc, v->remote_ip);
 	return buf_steal(&b);
 }
 

@@ -19,9 +19,11 @@
 
 #include <confuse.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "dkim_key.h"
 #include "dns_name.h"
+#include "dns.h"
 #include "lock.h"
 #include "metrics.h"
 #include "rfc5322.h"
@@ -185,6 +187,15 @@ static cfg_opt_t conf_dmarc_opts[] = {
 	CFG_STR("missing_from", "reject", CFGF_NONE),
 	CFG_END()
 };
+static cfg_opt_t conf_arc_opts[] = {
+	/* arc-verify's pair: verify, trusted_sealers */
+	CFG_BOOL("verify", cfg_true, CFGF_NONE),
+	CFG_STR_LIST("trusted_sealers", "{}", CFGF_NONE),
+	/* sealing */
+	CFG_BOOL("seal", cfg_false, CFGF_NONE),
+	CFG_STR("seal_key", "", CFGF_NONE),
+	CFG_END()
+};
 static cfg_opt_t conf_metrics_opts[] = {
 	CFG_STR("listen", "", CFGF_NONE),
 	CFG_END()
@@ -205,6 +216,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_SEC("spf", conf_spf_opts, CFGF_NONE),
 	CFG_SEC("dkim", conf_dkim_opts, CFGF_NONE),
 	CFG_SEC("dmarc", conf_dmarc_opts, CFGF_NONE),
+	CFG_SEC("arc", conf_arc_opts, CFGF_NONE),
 	CFG_SEC("metrics", conf_metrics_opts, CFGF_NONE),
 	CFG_END()
 };
@@ -635,6 +647,27 @@ conf_keys_directory(cfg_t *cfg, struct conf *c)
 		closedir(d);
 }
 
+/* conf_arc_verify - arc.verify, and arc.trusted_sealers: domain names, kept in
+ * lower case for a case-insensitive match with an ARC-Seal's d= */
+static void
+conf_arc_verify(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *arc = cfg_getsec(cfg, "arc");
+
+	c->arc.verify = cfg_getbool(arc, "verify");
+	c->arc.trusted_sealers = conf_strlist(arc, "trusted_sealers",
+	    &c->arc.n_trusted_sealers);
+	for (size_t i = 0; i < c->arc.n_trusted_sealers; i++) {
+		char *d = c->arc.trusted_sealers[i];
+
+		for (char *p = d; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (!dns_name_ok(d, 0) || strchr(d, '.') == NULL)
+			conf_error(conf_line(arc, "trusted_sealers"), "arc.trusted_sealers",
+			    "\"%s\" is not a domain name such as \"lists.example.org\"", d);
+	}
+}
+
 /* conf_metrics - the metrics section: a numeric ADDR:PORT or nothing */
 static void
 conf_metrics(cfg_t *cfg, struct conf *c)
@@ -650,6 +683,40 @@ conf_metrics(cfg_t *cfg, struct conf *c)
 		conf_error(c->metrics.line, "metrics.listen", "\"%s\" is not valid; use "
 		    "ADDR:PORT or [ADDR6]:PORT with a numeric address, e.g. "
 		    "\"127.0.0.1:9871\"", c->metrics.listen);
+}
+
+/* conf_arc_seal - arc.seal and arc.seal_key: the key must be a dkim key section
+ * (loaded by conf_dkim, which runs first) */
+static void
+conf_arc_seal(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *arc = cfg_getsec(cfg, "arc");
+	int line;
+
+	c->arc_seal.seal = cfg_getbool(arc, "seal");
+	c->arc_seal.key_name = xstrdup(cfg_getstr(arc, "seal_key"));
+	line = conf_line(arc, "seal_key");
+	if (line == 0)
+		line = conf_line(arc, "seal");
+	if (c->arc_seal.key_name[0] == '\0') {
+		if (c->arc_seal.seal)
+			conf_error(line, "arc.seal_key", "seal = true needs a key: name a "
+			    "dkim { key \"NAME\" { ... } } section");
+		return;
+	}
+	for (size_t i = 0; i < c->dkim.n_keys; i++)
+		if (strcmp(c->dkim.keys[i].name, c->arc_seal.key_name) == 0)
+			c->arc_seal.key = &c->dkim.keys[i];
+	if (c->arc_seal.key == NULL) {
+		struct buf names = BUF_INIT;
+
+		for (size_t i = 0; i < c->dkim.n_keys; i++)
+			buf_printf(&names, "%s\"%s\"", i ? ", " : "", c->dkim.keys[i].name);
+		conf_error(line, "arc.seal_key", "\"%s\" is not a dkim key section; use "
+		    "one of: %s", c->arc_seal.key_name,
+		    names.len ? buf_cstr(&names) : "(none configured)");
+		buf_free(&names);
+	}
 }
 
 /* conf_register_lines - ask libconfuse to tell us where each plain option was set */
@@ -706,6 +773,8 @@ conf_load(const char *path, FILE *err)
 	conf_checks(cfg, c);
 	conf_dkim(cfg, c);
 	conf_keys_directory(cfg, c);
+	conf_arc_seal(cfg, c);
+	conf_arc_verify(cfg, c);
 	conf_metrics(cfg, c);
 	if (parse.errors > 0) {
 		conf_free(c);
@@ -755,6 +824,8 @@ conf_free(struct conf *c)
 	free(c->dkim.keys);
 	free(c->dkim.keys_directory);
 	free(c->dmarc.public_suffix_list);
+	free(c->arc_seal.key_name);
+	conf_strv_free(c->arc.trusted_sealers);
 	free(c->metrics.listen);
 	free(c);
 }

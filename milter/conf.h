@@ -113,6 +113,19 @@ struct conf {
 		enum action missing_from;	/* no From or no domain: REJECT, NONE */
 	} dmarc;
 
+	struct {		/* arc { seal, seal_key } (the sealing half of arc { }) */
+		bool	 seal;		/* add an ARC set to inbound mail after our checks */
+		char	*key_name;	/* arc.seal_key: a dkim { key "NAME" } section */
+		const struct conf_key *key;	/* that section; NULL when seal_key is "" */
+	} arc_seal;
+
+	struct {
+		bool	 verify;		/* validate ARC chains of inbound mail */
+		char	**trusted_sealers;	/* ARC-Seal d= whose word may override
+						 * a DMARC failure, lower case */
+		size_t	  n_trusted_sealers;
+	} arc;
+
 	struct {
 		char	*listen;	/* "ADDR:PORT" for /metrics; "" disables */
 		int	 line;		/* where listen was set, for start-up errors */

@@ -59,15 +59,9 @@ struct sign_name {
 	size_t		 present;
 };
 
-/* The folded value being written and the column its last line has reached. */
-struct sign_out {
-	struct buf	*b;
-	size_t		 col;
-};
-
 /* dkim_sign_put - add one tag item, folding first when it would not fit */
 static void
-dkim_sign_put(struct sign_out *o, const char *s, size_t len)
+dkim_sign_put(struct dkim_sign_out *o, const char *s, size_t len)
 {
 	if (o->col + 1 + len > SIGN_LINE_MAX && o->col > SIGN_TAB_WIDTH) {
 		buf_append(o->b, "\r\n\t", 3);
@@ -80,16 +74,28 @@ dkim_sign_put(struct sign_out *o, const char *s, size_t len)
 	o->col += len;
 }
 
-/* dkim_sign_tag - one "name=value;" item */
-static void
-dkim_sign_tag(struct sign_out *o, struct buf *tag, const char *name, const char *value)
+/* dkim_sign_tag - one "name=value;" item, folded before it when it would not fit */
+void
+dkim_sign_tag(struct dkim_sign_out *o, const char *name, const char *value)
 {
-	buf_reset(tag);
-	buf_puts(tag, name);
-	buf_putc(tag, '=');
-	buf_puts(tag, value);
-	buf_putc(tag, ';');
-	dkim_sign_put(o, tag->data, tag->len);
+	struct buf tag = BUF_INIT;
+
+	buf_puts(&tag, name);
+	buf_putc(&tag, '=');
+	buf_puts(&tag, value);
+	buf_putc(&tag, ';');
+	dkim_sign_put(o, tag.data, tag.len);
+	buf_free(&tag);
+}
+
+/* dkim_sign_begin - start a field value in out: nothing written yet, the column
+ * counted after "NAME:" */
+void
+dkim_sign_begin(struct dkim_sign_out *o, struct buf *out, const char *field_name)
+{
+	o->b = out;
+	o->start = out->len;
+	o->col = strlen(field_name) + 1;
 }
 
 /* dkim_sign_name_ok - a field name (RFC 5322 ftext): printable, no colon, no space */
@@ -253,7 +259,7 @@ dkim_sign_canon_fields(const struct dkim_sign_params *p, const struct header_lis
  * would pass SIGN_LINE_MAX. brk '\0': break anywhere (base64); else only after
  * that character (h=: FWS may follow a colon) */
 static void
-dkim_sign_fold(struct sign_out *o, const char *text, size_t len, char brk)
+dkim_sign_fold(struct dkim_sign_out *o, const char *text, size_t len, char brk)
 {
 	for (size_t i = 0; i < len;) {
 		size_t n = len - i;
@@ -286,7 +292,7 @@ dkim_sign_fold(struct sign_out *o, const char *text, size_t len, char brk)
 /* dkim_sign_put_h - the h= tag: on one line when it fits one, else on lines of
  * its own broken after colons */
 static void
-dkim_sign_put_h(struct sign_out *o, const struct sign_name *names, size_t n_names)
+dkim_sign_put_h(struct dkim_sign_out *o, const struct sign_name *names, size_t n_names)
 {
 	struct buf tag = BUF_INIT;
 
@@ -308,46 +314,81 @@ dkim_sign_put_h(struct sign_out *o, const struct sign_name *names, size_t n_name
 	buf_free(&tag);
 }
 
-/* dkim_sign_put_tags - every tag before b=, folded */
+/* dkim_sign_put_tags - every tag before b=, folded; an ARC-Message-Signature
+ * (RFC 8617 §4.1.2) carries i= where a DKIM-Signature has v= */
 static void
-dkim_sign_put_tags(const struct dkim_sign_params *p, struct sign_out *o,
+dkim_sign_put_tags(const struct dkim_sign_params *p, struct dkim_sign_out *o,
     const struct sign_name *names, size_t n_names,
     const unsigned char bodyhash[DKIM_HASH_LEN])
 {
-	struct buf tag = BUF_INIT;
 	char bh64[4 * ((DKIM_HASH_LEN + 2) / 3) + 1];
 	char num[24];
 	char bhtag[sizeof("bh=;") + sizeof(bh64)];
 
-	dkim_sign_tag(o, &tag, "v", "1");
-	dkim_sign_tag(o, &tag, "a", dkim_alg_name(p->key->alg));
-	dkim_sign_tag(o, &tag, "c", sign_canon_pair[p->header_canon][p->body_canon]);
-	dkim_sign_tag(o, &tag, "d", p->domain);
-	dkim_sign_tag(o, &tag, "s", p->selector);
+	if (p->arc_instance > 0) {
+		snprintf(num, sizeof(num), "%u", p->arc_instance);
+		dkim_sign_tag(o, "i", num);
+	} else {
+		dkim_sign_tag(o, "v", "1");
+	}
+	dkim_sign_tag(o, "a", dkim_alg_name(p->key->alg));
+	dkim_sign_tag(o, "c", sign_canon_pair[p->header_canon][p->body_canon]);
+	dkim_sign_tag(o, "d", p->domain);
+	dkim_sign_tag(o, "s", p->selector);
 	snprintf(num, sizeof(num), "%lld", (long long)p->now);
-	dkim_sign_tag(o, &tag, "t", num);
+	dkim_sign_tag(o, "t", num);
 	if (p->expire > 0) {
 		snprintf(num, sizeof(num), "%lld", (long long)p->now + (long long)p->expire);
-		dkim_sign_tag(o, &tag, "x", num);
+		dkim_sign_tag(o, "x", num);
 	}
-	buf_free(&tag);
 	dkim_sign_put_h(o, names, n_names);
 	dkim_sign_b64(bh64, bodyhash, DKIM_HASH_LEN);
 	snprintf(bhtag, sizeof(bhtag), "bh=%s;", bh64);
 	dkim_sign_put(o, bhtag, strlen(bhtag));
 }
 
-/* dkim_sign_header - build, sign and append one DKIM-Signature value */
+/* dkim_sign_end - add b=: the field itself (b= empty, no final CRLF, §3.7)
+ * joins the canonicalized data, which the key signs */
+bool
+dkim_sign_end(struct dkim_sign_out *o, const struct dkim_key *key,
+    enum dkim_canon header_canon, const char *field_name, struct buf *canon,
+    char *err, size_t errlen)
+{
+	struct buf *out = o->b;
+	struct buf sig = BUF_INIT;
+
+	/* b= starts a line of its own, so the signature has room to follow */
+	buf_append(out, "\r\n\tb=", 5);
+	o->col = SIGN_TAB_WIDTH + 2;
+	dkim_canon_header(header_canon, field_name, out->data + o->start,
+	    out->len - o->start, 0, canon);
+	bool ok = dkim_sign_data(key, canon->data, canon->len, &sig, err, errlen);
+	if (ok) {
+		char *b64 = xmalloc(4 * ((sig.len + 2) / 3) + 1);
+
+		dkim_sign_fold(o, b64, dkim_sign_b64(b64, (const unsigned char *)sig.data, sig.len),
+		    '\0');
+		free(b64);
+	} else {
+		out->len = o->start;	/* leave out as it was */
+		out->data[o->start] = '\0';
+	}
+	buf_free(&sig);
+	return ok;
+}
+
+/* dkim_sign_header - build, sign and append one DKIM-Signature (or
+ * ARC-Message-Signature) value */
 bool
 dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,
     const unsigned char bodyhash[DKIM_HASH_LEN], struct buf *out, char *err,
     size_t errlen)
 {
+	const char *field = p->field_name != NULL ? p->field_name : SIGN_HEADER_NAME;
 	struct sign_name names[SIGN_MAX_NAMES];
 	size_t n_names = 0;
-	struct buf canon = BUF_INIT, sig = BUF_INIT;
-	size_t start = out->len;	/* where this value begins in out */
-	struct sign_out o = { out, sizeof(SIGN_HEADER_NAME) };	/* "DKIM-Signature:" */
+	struct buf canon = BUF_INIT;
+	struct dkim_sign_out o;
 
 	if (p->key == NULL || p->key->pkey == NULL) {
 		snprintf(err, errlen, "no key");
@@ -362,26 +403,9 @@ dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,
 	if (!dkim_sign_choose_names(p, h, names, &n_names, err, errlen))
 		return false;
 	dkim_sign_canon_fields(p, h, names, n_names, &canon);
+	dkim_sign_begin(&o, out, field);
 	dkim_sign_put_tags(p, &o, names, n_names, bodyhash);
-	/* b= starts a line of its own, so the signature has room to follow */
-	buf_append(out, "\r\n\tb=", 5);
-	o.col = SIGN_TAB_WIDTH + 2;
-
-	/* §3.7: the new field itself, b= empty, without its final CRLF */
-	dkim_canon_header(p->header_canon, SIGN_HEADER_NAME, out->data + start,
-	    out->len - start, 0, &canon);
-	bool ok = dkim_sign_data(p->key, canon.data, canon.len, &sig, err, errlen);
-	if (ok) {
-		char *b64 = xmalloc(4 * ((sig.len + 2) / 3) + 1);
-
-		dkim_sign_fold(&o, b64,
-		    dkim_sign_b64(b64, (const unsigned char *)sig.data, sig.len), '\0');
-		free(b64);
-	} else {
-		out->len = start;	/* leave out as it was */
-		out->data[start] = '\0';
-	}
-	buf_free(&sig);
+	bool ok = dkim_sign_end(&o, p->key, p->header_canon, field, &canon, err, errlen);
 	buf_free(&canon);
 	return ok;
 }

@@ -27,6 +27,18 @@ struct dkim_sign_params {
 	size_t		 n_oversign;
 	time_t		 now;			/* t= */
 	unsigned	 expire;		/* x = t + expire when > 0 */
+	/* ARC-Message-Signature (RFC 8617 §4.1.2): field_name NULL is
+	 * "DKIM-Signature"; arc_instance > 0 writes i=N in place of v=1 */
+	const char	*field_name;
+	unsigned	 arc_instance;
+};
+
+/* A signed tag-list value being written: the buf, where the value starts in it,
+ * and the column its last line has reached (for folding). */
+struct dkim_sign_out {
+	struct buf	*b;
+	size_t		 start;
+	size_t		 col;
 };
 
 /* dkim_sign_header - append the DKIM-Signature value (folded, without the
@@ -34,6 +46,17 @@ struct dkim_sign_params {
 bool	 dkim_sign_header(const struct dkim_sign_params *p, const struct header_list *h,
 	    const unsigned char bodyhash[DKIM_HASH_LEN], struct buf *out, char *err,
 	    size_t errlen);
+
+/* dkim_sign_begin, dkim_sign_tag, dkim_sign_end - write any DKIM-style signed
+ * field (an ARC-Seal too): begin at the end of out, add "name=value;" tags folded
+ * at 78 columns, then end: "b=" on a line of its own, the value as written so far
+ * (b= empty) canonicalized onto canon, signed with key, base64 folded after b=.
+ * end is false with err set (and out as before begin) when signing failed. */
+void	 dkim_sign_begin(struct dkim_sign_out *o, struct buf *out, const char *field_name);
+void	 dkim_sign_tag(struct dkim_sign_out *o, const char *name, const char *value);
+bool	 dkim_sign_end(struct dkim_sign_out *o, const struct dkim_key *key,
+	    enum dkim_canon header_canon, const char *field_name, struct buf *canon,
+	    char *err, size_t errlen);
 
 /* dkim_sign_data - sign already canonicalized header data as a= of the key asks
  * (RSA PKCS#1 v1.5 over SHA-256; Ed25519 over the SHA-256 digest, RFC 8463 §3);

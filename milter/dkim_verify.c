@@ -5,6 +5,7 @@
  * dkim_verify_add: parse one signature, start its key lookup, register its body hash.
  * dkim_verify_finish: wait for the keys and give one verdict per signature.
  * dkim_verify_check: the pure part (key record + headers + body hash -> verdict).
+ * dkim_verify_answer: the same from a key lookup's answer (also arc_verify's).
  * dkim_verify_free: release. Verdicts belong to the struct dkim_verify.
  *
  * Choices where the RFCs leave room (each verdict's reason says which applied):
@@ -167,6 +168,16 @@ salvage_ids(struct dkim_verdict *out, const char *value, size_t len)
 		salvage_tag(t, out->alg, sizeof(out->alg));
 }
 
+/* signature_field - a field that carries a DKIM-form signature: DKIM-Signature,
+ * or ARC-Message-Signature / ARC-Seal checked for arc_verify (RFC 8617 §4.1) */
+static bool
+signature_field(const char *name)
+{
+	return strcasecmp(name, "DKIM-Signature") == 0 ||
+	    strcasecmp(name, "ARC-Message-Signature") == 0 ||
+	    strcasecmp(name, "ARC-Seal") == 0;
+}
+
 /* header_input - the canonicalized h= fields followed by the signature field with
  * its b= value emptied (RFC 6376 §3.7); false when the signature field is gone */
 static bool
@@ -178,7 +189,7 @@ header_input(const struct dkim_sig *s, const struct header_list *h, size_t sig_i
 	char err[64];
 	bool *used;
 
-	if (sig_index >= h->n || strcasecmp(h->v[sig_index].name, "DKIM-Signature") != 0)
+	if (sig_index >= h->n || !signature_field(h->v[sig_index].name))
 		return false;
 	used = xcalloc(h->n ? h->n : 1, sizeof(*used));
 	for (size_t i = 0; i < s->n_headers; i++) {
@@ -395,13 +406,28 @@ check_with_answer(struct dkim_verify *v, struct dkim_verify_sig *vs,
 {
 	struct dkim_verdict *out = &vs->verdict;
 	const struct dns_answer *a;
-	char err[128] = "", first_err[128] = "";
 
 	if (vs->query == NULL) {
 		verdict(out, AUTH_TEMPERROR, "no resolver");
 		return;
 	}
 	a = dns_query_wait(vs->query);
+	unsigned char digest[DKIM_HASH_LEN];
+	uint64_t body_len = 0;
+	dkim_body_hash_result(vs->body_hash, digest, &body_len);
+	dkim_verify_answer(a, &vs->sig, h, vs->header_index, digest, body_len, &v->opts,
+	    out);
+}
+
+/* dkim_verify_answer - see dkim_verify.h */
+void
+dkim_verify_answer(const struct dns_answer *a, const struct dkim_sig *s,
+    const struct header_list *h, size_t header_index,
+    const unsigned char bodyhash[DKIM_HASH_LEN], uint64_t body_len,
+    const struct dkim_verify_opts *opts, struct dkim_verdict *out)
+{
+	char err[128] = "", first_err[128] = "";
+
 	switch (a->status) {
 	case DNS_OK:
 		break;
@@ -414,9 +440,6 @@ check_with_answer(struct dkim_verify *v, struct dkim_verify_sig *vs,
 		verdict(out, AUTH_TEMPERROR, "key lookup failed");
 		return;
 	}
-	unsigned char digest[DKIM_HASH_LEN];
-	uint64_t body_len = 0;
-	dkim_body_hash_result(vs->body_hash, digest, &body_len);
 	for (size_t i = 0; i < a->count; i++) {
 		struct dkim_keyrec k;
 		if (a->rr[i].txt == NULL)
@@ -429,8 +452,7 @@ check_with_answer(struct dkim_verify *v, struct dkim_verify_sig *vs,
 			dkim_keyrec_clear(&k);
 			continue;
 		}
-		dkim_verify_check(&vs->sig, &k, h, vs->header_index, digest, body_len,
-		    &v->opts, out);
+		dkim_verify_check(s, &k, h, header_index, bodyhash, body_len, opts, out);
 		dkim_keyrec_clear(&k);
 		return;
 	}

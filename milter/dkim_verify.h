@@ -66,4 +66,14 @@ void	 dkim_verify_check(const struct dkim_sig *s, const struct dkim_keyrec *k,
 	    const unsigned char bodyhash[DKIM_HASH_LEN], uint64_t body_len,
 	    const struct dkim_verify_opts *opts, struct dkim_verdict *out);
 
+/* dkim_verify_answer - dkim_verify_check with the key taken from a TXT lookup's
+ * answer (the first record that parses; none: permerror; no answer: temperror
+ * or permerror "no key"). The signature field header_index may be a
+ * DKIM-Signature, an ARC-Message-Signature or an ARC-Seal (arc_verify.c). */
+struct dns_answer;
+void	 dkim_verify_answer(const struct dns_answer *a, const struct dkim_sig *s,
+	    const struct header_list *h, size_t header_index,
+	    const unsigned char bodyhash[DKIM_HASH_LEN], uint64_t body_len,
+	    const struct dkim_verify_opts *opts, struct dkim_verdict *out);
+
 #endif

@@ -28,9 +28,9 @@ static const enum action metrics_actions[] = {
 	ACTION_ACCEPT, ACTION_QUARANTINE, ACTION_TEMPFAIL, ACTION_REJECT
 };
 #define METRICS_N_ACTIONS	(sizeof(metrics_actions) / sizeof(metrics_actions[0]))
-enum metrics_check { MC_IPREV, MC_SPF, MC_SPF_HELO, MC_DKIM, MC_DMARC, MC_N };
+enum metrics_check { MC_IPREV, MC_SPF, MC_SPF_HELO, MC_DKIM, MC_DMARC, MC_ARC, MC_N };
 static const char *const metrics_checks[MC_N] = {
-	"iprev", "spf", "spf_helo", "dkim", "dmarc"
+	"iprev", "spf", "spf_helo", "dkim", "dmarc", "arc"
 };
 #define METRICS_N_RESULTS	(AUTH_SKIPPED + 1)
 /* Latency bucket bounds in seconds: a DNS answer from cache is sub-millisecond,
@@ -135,6 +135,8 @@ metrics_verdicts(const struct verdict *v)
 		metrics_result(MC_DKIM, v->dkim[i].result);
 	if (v->dmarc != NULL)
 		metrics_result(MC_DMARC, v->dmarc->result);
+	if (v->arc != NULL)
+		metrics_result(MC_ARC, v->arc->result);
 }
 
 /* metrics_domain_slot - the slot of domain, or the "other" slot */

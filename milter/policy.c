@@ -16,6 +16,12 @@
  *      outranks accept: a DNS outage must not let through what policy would
  *      refuse, nor refuse for good what it would accept.
  *   5. DMARC fail with disposition quarantine (dmarc.on_quarantine).
+ * A DMARC fail with disposition reject or quarantine is overridden (neither it
+ * nor SPF is applied, override_reason "trusted_forwarder") when the ARC chain
+ * passes and an instance whose ARC-Authentication-Results recorded a pass for
+ * the From domain was sealed by one of arc.trusted_sealers (RFC 9989 §7.4's
+ * "other knowledge"; every seal of a passing chain verified, so that instance's
+ * and every later one did).
  * The action strength is reject > tempfail > quarantine > none, so a DMARC reject
  * outranks an SPF temperror, and a tempfail outranks a quarantine.
  */
@@ -24,6 +30,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy.h"
 
@@ -128,6 +135,25 @@ policy_spf(const struct conf *c, const struct spf_verdict *v, struct decision *d
 	}
 }
 
+/* policy_arc_sealer - the trusted sealer whose passing ARC chain vouches for the
+ * From domain (newest instance first), or NULL */
+static const char *
+policy_arc_sealer(const struct conf *c, const struct verdict *v)
+{
+	const struct arc_verdict *a = v->arc;
+
+	if (a == NULL || a->result != AUTH_PASS)
+		return NULL;
+	for (unsigned k = a->n_sets; k-- > 0;) {
+		if (a->info[k].vouch == NULL)
+			continue;
+		for (size_t i = 0; i < c->arc.n_trusted_sealers; i++)
+			if (strcasecmp(a->info[k].sealer, c->arc.trusted_sealers[i]) == 0)
+				return a->info[k].sealer;
+	}
+	return NULL;
+}
+
 /* policy_message - one action for an inbound message */
 void
 policy_message(const struct conf *c, const struct verdict *v, struct decision *d)
@@ -139,8 +165,17 @@ policy_message(const struct conf *c, const struct verdict *v, struct decision *d
 	/* and a DMARC that may pass once DNS answers must not be overruled by a
 	 * permanent SPF verdict: the message is tempfailed (dmarc.on_temperror) */
 	bool dmarc_temp = dm != NULL && dm->result == AUTH_TEMPERROR;
+	/* a DMARC failure that would act, vouched for by a trusted ARC sealer */
+	const char *sealer = dm != NULL && dm->result == AUTH_FAIL &&
+	    (dm->disposition == DMARC_POLICY_REJECT ||
+	    dm->disposition == DMARC_POLICY_QUARANTINE) ? policy_arc_sealer(c, v) : NULL;
 
 	memset(d, 0, sizeof(*d));
+	if (sealer != NULL) {
+		d->override_reason = "trusted_forwarder";
+		d->override_sealer = sealer;
+		dmarc_pass = true;	/* SPF is not applied either: the list broke it */
+	}
 	if (c->dmarc.enable) {
 		if (v->from_headers > 1 || v->from_status == FROM_MULTIPLE_DOMAINS)
 			policy_offer(d, c->dmarc.multiple_from, "from", "1",
@@ -155,7 +190,7 @@ policy_message(const struct conf *c, const struct verdict *v, struct decision *d
 			    "From header has no usable address: %s",
 			    rfc5322_from_status_name(v->from_status));
 	}
-	if (dm != NULL && dm->result == AUTH_FAIL) {
+	if (dm != NULL && dm->result == AUTH_FAIL && sealer == NULL) {
 		if (dm->disposition == DMARC_POLICY_REJECT)
 			policy_offer(d, c->dmarc.on_reject, "dmarc", "1",
 			    "rejected by the DMARC policy of %s", dm->from_domain);
@@ -172,7 +207,7 @@ policy_message(const struct conf *c, const struct verdict *v, struct decision *d
 		    v->spf_mailfrom->result == AUTH_SKIPPED)
 			policy_spf(c, v->spf_helo, d);
 	}
-	if (dm != NULL && dm->result == AUTH_FAIL &&
+	if (dm != NULL && dm->result == AUTH_FAIL && sealer == NULL &&
 	    dm->disposition == DMARC_POLICY_QUARANTINE)
 		policy_offer(d, c->dmarc.on_quarantine, "dmarc", "1",
 		    "quarantined by the DMARC policy of %s", dm->from_domain);

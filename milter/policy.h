@@ -21,6 +21,9 @@ struct decision {
 	struct reply	 reply;		/* 550/451 when refusing; the text also names
 					 * the cause of a quarantine */
 	const char	*by;		/* "dmarc", "spf", "iprev", "from", ... or NULL */
+	const char	*override_reason;	/* "trusted_forwarder": a DMARC failure
+					 * was overridden by a trusted ARC sealer */
+	const char	*override_sealer;	/* that sealer's d= (in the verdict) */
 };
 
 /* policy_connect - act on iprev now (on_fail/on_temperror), or not */

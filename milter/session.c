@@ -17,6 +17,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "arc_seal.h"
+#include "arc_verify.h"
 #include "authres.h"
 #include "buf.h"
 #include "dkim_canon.h"
@@ -57,11 +59,14 @@ struct message {
 	struct spf_check *spf;
 	struct dkim_body_set *body;
 	struct dkim_verify *dkim;
+	struct arc_verify *arc;
 	struct dmarc_lookup *dmarc;
 	struct dkim_body_hash **sign_hash;	/* outbound: one per key, shared */
 	const struct conf_key **sign_keys;
 	size_t		 n_sign_keys;
 	const char	*unsigned_reason;	/* outbound: why nothing is signed */
+	struct dkim_body_hash *arc_hash;	/* inbound with arc.seal: the AMS's
+						 * relaxed body hash, shared */
 	struct eom_result result;
 };
 
@@ -123,6 +128,7 @@ session_reset_message(struct session *s)
 	header_list_reset(&m->headers);
 	spf_free(m->spf);
 	dkim_verify_free(m->dkim);
+	arc_verify_free(m->arc);
 	dkim_body_set_free(m->body);
 	dmarc_lookup_free(m->dmarc);
 	free(m->sign_hash);
@@ -277,6 +283,13 @@ session_envfrom(struct session *s, const char *mailfrom, const char *auth_authen
 		};
 		m->dkim = dkim_verify_new(s->gen->dns, &vo, m->body);
 	}
+	if (c->arc.verify) {
+		struct dkim_verify_opts ao = {
+			.min_key_bits = c->dkim.min_key_bits,
+			.now = time(NULL),
+		};
+		m->arc = arc_verify_new(s->gen->dns, &ao, m->body);
+	}
 	return STEP_CONTINUE;
 }
 
@@ -335,6 +348,15 @@ session_header(struct session *s, const char *name, const char *value)
 
 		dkim_verify_add(m->dkim, h->value, h->value_len, m->headers.n - 1);
 	}
+	if (m->arc != NULL && arc_verify_field(name) != 0) {
+		if (stored) {
+			const struct header *h = &m->headers.v[m->headers.n - 1];
+
+			arc_verify_add(m->arc, name, h->value, h->value_len, m->headers.n - 1);
+		} else {
+			arc_verify_unstored(m->arc);	/* past the caps: a fail */
+		}
+	}
 }
 
 /* session_eoh - outbound: pick the keys for the From domain, ask for a body hash */
@@ -346,8 +368,11 @@ session_eoh(struct session *s)
 
 	if (!m->active)
 		return STEP_CONTINUE;
-	if (!m->outbound)
+	if (!m->outbound) {
+		if (c->arc_seal.seal)
+			m->arc_hash = dkim_body_set_add(m->body, DKIM_CANON_RELAXED, -1);
 		return STEP_CONTINUE;
+	}
 	if (m->from_headers == 0)
 		m->unsigned_reason = "no-from";
 	else if (m->from_headers > 1)
@@ -550,6 +575,65 @@ session_collect(struct session *s, struct verdict *v, struct dmarc_verdict *dmv)
 	v->from_status = m->from.status;
 	v->from_domain = m->from.domain;
 	v->headers_truncated = m->headers.truncated;
+	v->remote_ip = s->has_addr ? s->client_addr : NULL;
+	if (m->arc != NULL)
+		v->arc = arc_verify_finish(m->arc, &m->headers,
+		    m->from.status == FROM_OK ? m->from.domain : NULL);
+}
+
+/* session_arc_seal - our ARC set (RFC 8617 §5.1) from the verdict and our A-R
+ * value; queued after the A-R, so that it lands above it */
+static void
+session_arc_seal(struct session *s, const struct verdict *v, const char *authres,
+    struct buf *line)
+{
+	const struct conf *c = s->gen->conf;
+	const struct conf_key *k = c->arc_seal.key;
+	struct message *m = &s->msg;
+	struct arc_seal_plan plan;
+	struct arc_seal_set set;
+	unsigned char bh[DKIM_HASH_LEN];
+	uint64_t blen;
+	char err[256];
+
+	arc_seal_plan(&m->headers, v->arc, &plan);
+	if (plan.seal && m->arc_hash == NULL) {
+		plan.seal = false;
+		plan.why = "no-body-hash";	/* end of headers never came */
+	}
+	if (!plan.seal) {
+		buf_printf(line, " arc-seal=none arc-seal.reason=%s", plan.why);
+		return;
+	}
+	struct arc_seal_params p = {
+		.key = k->key,
+		.domain = k->domain,
+		.selector = k->selector,
+		.headers = c->dkim.headers,
+		.n_headers = c->dkim.n_headers,
+		.oversign = c->dkim.oversign,
+		.n_oversign = c->dkim.n_oversign,
+		.now = time(NULL),
+	};
+	dkim_body_hash_result(m->arc_hash, bh, &blen);
+	if (!arc_seal_make(&p, &plan, &m->headers, authres, bh, &set, err, sizeof(err))) {
+		log_msg(LOG_ERR, "%s: ARC sealing with key \"%s\" failed: %s",
+		    m->queue_id[0] ? m->queue_id : "NOQUEUE", k->name, err);
+		buf_puts(line, " arc-seal=error arc-seal.reason=sign-error");
+		if (c->dkim.on_sign_error == ACTION_TEMPFAIL) {
+			m->result.step = STEP_TEMPFAIL;
+			reply_set(&m->result.reply, "451", "4.3.0",
+			    "cannot seal this message now, try again later");
+		}
+		return;
+	}
+	/* each at the top: AS ends above AMS above AAR (§5.1 step 3) */
+	session_edit(m, EDIT_INSERT, 0, "ARC-Authentication-Results", set.aar);
+	session_edit(m, EDIT_INSERT, 0, "ARC-Message-Signature", set.ams);
+	session_edit(m, EDIT_INSERT, 0, "ARC-Seal", set.as);
+	buf_printf(line, " arc-seal=%s/%s/%s arc-seal.i=%u arc-seal.cv=%s", k->domain,
+	    k->selector, dkim_alg_name(k->key->alg), plan.instance,
+	    arc_seal_cv_name(plan.cv));
 }
 
 /* session_eom_inbound - collect every check, decide, build the headers */
@@ -566,6 +650,8 @@ session_eom_inbound(struct session *s, struct buf *line)
 	verdict_log(&v, line);
 	metrics_verdicts(&v);
 	policy_message(c, &v, &d);
+	v.override_reason = d.override_reason;
+	v.override_sealer = d.override_sealer;
 	m->result.step = session_reply(&d, &m->result.reply);
 	if (d.action == ACTION_QUARANTINE) {
 		m->result.quarantine = true;
@@ -576,6 +662,8 @@ session_eom_inbound(struct session *s, struct buf *line)
 	    ACTION_ACCEPT : d.wanted), d.action != d.wanted ? " (dry-run)" : "");
 	if (d.by != NULL)
 		buf_printf(line, " by=%s", d.by);
+	if (d.override_sealer != NULL)
+		buf_printf(line, " override=arc sealer=%s", d.override_sealer);
 
 	if (m->result.step == STEP_CONTINUE) {
 		session_delete_forged(s);
@@ -588,8 +676,11 @@ session_eom_inbound(struct session *s, struct buf *line)
 			    s->helo ? s->helo : "", c->authserv_id, &rs);
 			session_edit(m, EDIT_INSERT, 0, "Received-SPF", buf_steal(&rs));
 		}
-		session_edit(m, EDIT_INSERT, 0, "Authentication-Results",
-		    authres_render(&v, c->authserv_id));
+		char *ar = authres_render(&v, c->authserv_id);
+
+		session_edit(m, EDIT_INSERT, 0, "Authentication-Results", ar);
+		if (c->arc_seal.seal)
+			session_arc_seal(s, &v, ar, line);	/* ar lives in the edits */
 	}
 	if (v.dmarc != NULL)
 		dmarc_verdict_clear(&dmv);

@@ -82,6 +82,18 @@ verdict_log(const struct verdict *v, struct buf *line)
 	if (v->dkim_checked)
 		verdict_log_dkim(v, line);
 	verdict_log_dmarc(v, line);
+	/* a message without ARC fields says nothing: arc=none on every line and
+	 * every A-R would be noise */
+	if (v->arc != NULL && v->arc->result != AUTH_NONE) {
+		/* the reason as in the A-R comment: arc_verify keeps it free of
+		 * parentheses and control bytes */
+		buf_printf(line, " arc=%s%s%s%s", auth_result_name(v->arc->result),
+		    v->arc->reason[0] ? " (" : "", v->arc->reason,
+		    v->arc->reason[0] ? ")" : "");
+		if (v->arc->result == AUTH_PASS)
+			buf_printf(line, " arc.oldest-pass=%u arc.sealer=%s",
+			    v->arc->oldest_pass, v->arc->sealer);
+	}
 	if (v->headers_truncated)
 		buf_puts(line, " headers=over-limit");
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arc_verify.h"
 #include "buf.h"
 #include "dkim_verify.h"
 #include "dmarc.h"
@@ -35,6 +36,11 @@ struct verdict {
 	enum from_status from_status;	/* of the first From */
 	const char	*from_domain;	/* when from_status is FROM_OK */
 	bool		 headers_truncated;	/* fields past the caps were not stored */
+	const struct arc_verdict *arc; /* NULL: not checked */
+	const char	*remote_ip;	/* client address (A-R smtp.remote-ip); NULL: none */
+	/* set from the policy decision, after it: why a refusal was overridden */
+	const char	*override_reason;	/* "trusted_forwarder" or NULL */
+	const char	*override_sealer;	/* the trusted ARC sealer, or NULL */
 };
 
 /* verdict_log - append the verdict fields of the log line (" helo=... iprev=...")

@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dnsserver import DNSServer, a, cname, txt  # noqa: E402
+from dnsserver import DNSServer, a, cname, refuse_zone, txt  # noqa: E402
 from harness import SRCDIR, Milter, Results, run_miltc  # noqa: E402
 
 R = Results()
@@ -83,12 +83,31 @@ def zone():
          txt("paypal.example", "v=spf1 -all"),
          txt("_dmarc.paypal.example", "v=DMARC1; p=reject; aspf=s"),
          txt("paypal.example.evil.example", "v=spf1 ip4:192.0.2.10 -all"),
-         txt("evil.example", "v=spf1 ip4:192.0.2.10 -all")]
+         txt("evil.example", "v=spf1 ip4:192.0.2.10 -all"),
+         # ARC (issue 15): a real RSA key whose signatures the corpus never matches
+         txt("arc._domainkey.sealer.example", ARC_KEY)]
     for i in range(1, 16):
         z.append(txt("d%d.deep.example" % i,
                      "v=spf1 include:d%d.deep.example -all" % (i + 1)))
     z.append(txt("d16.deep.example", "v=spf1 ip4:192.0.2.10 -all"))
     return z
+
+
+# issue 15: the ARC fields of the generated cases (fake b=, structurally as named)
+ARC_KEY = ("v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA5Ru5WVhkPiBuE+mOf29u"
+           "qontUfoQpcWX04sA/V6dRmZ0I2kRHOSKYXLW84sqPiWyfKH4WaP7f0p6RvENyIqFjCYWDPxSX5Ck/rj0jUz"
+           "Q6FKloUb9M/0hhdUy2xa7przy7wudLu7WpgxyMLogPZfWMV369vvPefyvuXF8B3rCuy5qSNyvnDf0Dn4/blI"
+           "Lfyw5df4JWJIj0FfXxc3LMMLQM+Nn8q71iJmH5qXuB78GWUjT7erEXnrXdWKZimM9l6fMSOb6EBm0AwNVR+m"
+           "OGwt05LPrSHFrwKJSNRB5gBOzXfmjdUpghIq+wLF1trz+oJt5CcZs45GPjiuyUomI+HgFpQIDAQAB")
+ARC_AAR = "ARC-Authentication-Results: i=%d; sealer.example; dmarc=pass header.from=good.example"
+ARC_AMS = ("ARC-Message-Signature: i=%d; a=rsa-sha256; c=relaxed/relaxed; d=sealer.example; "
+           "s=arc; h=from:to:subject; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=" + B64)
+ARC_AS = "ARC-Seal: i=%d; a=rsa-sha256; cv=%s; d=sealer.example; s=arc; b=" + B64
+
+
+def arc_set(i):
+    return "\r\n".join([ARC_AS % (i, "none" if i == 1 else "pass"), ARC_AMS % i,
+                         ARC_AAR % i]).encode() + b"\r\n"
 
 
 def config(dns_addr):
@@ -129,6 +148,18 @@ def gen(name):
     if name == "forged-ar-10001":      # more forgeries than we would delete
         return from_good + b"Authentication-Results: mx.test.example; dmarc=pass\r\n" \
             * 10001 + TAIL
+    if name == "arc-oversized-aar":
+        return arc_set(1).replace(b"header.from=good.example",
+                                  b"header.from=good.example; x=" + b"p" * 20000) \
+            + from_good + TAIL
+    if name == "arc-160-fields":
+        return b"".join(arc_set(1) for _ in range(54)) \
+            + from_good + TAIL
+    if name == "arc-17-sealers":    # 17 distinct key names: 16 are looked up
+        return b"".join(arc_set(i).replace(b"d=sealer.example", b"d=s%d.sealer.example" % i)
+                        for i in range(17, 0, -1)) + from_good + TAIL
+    if name == "arc-50-sets":
+        return b"".join(arc_set(i) for i in range(50, 0, -1)) + from_good + TAIL
     raise KeyError(name)
 
 
@@ -233,7 +264,8 @@ def run_case(m, n, case):
 
 def main():
     cases = manifest()
-    with DNSServer(zone(), ptrs=[(CLIENT, "mail.example.org")]) as dns:
+    with DNSServer(zone(), ptrs=[(CLIENT, "mail.example.org")],
+                   extra_conf=[refuse_zone("_domainkey.slowarc.example")]) as dns:
         with Milter(config(dns.address)) as m:
             for i in range(3):        # warm-up: threads, resolver, caches
                 plain_ok(m, "QWARM%d" % i)
