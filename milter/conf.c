@@ -188,6 +188,15 @@ static cfg_opt_t conf_metrics_opts[] = {
 	CFG_STR("listen", "", CFGF_NONE),
 	CFG_END()
 };
+static cfg_opt_t conf_report_opts[] = {
+	CFG_BOOL("enable", cfg_false, CFGF_NONE),
+	CFG_STR("database", "sqlite:/var/lib/authmilter/reports.db", CFGF_NONE),
+	CFG_STR("org_name", "", CFGF_NONE),
+	CFG_STR("email", "", CFGF_NONE),
+	CFG_STR("sendmail", "/usr/sbin/sendmail -t -oi", CFGF_NONE),
+	CFG_INT("keep_days", 31, CFGF_NONE),
+	CFG_END()
+};
 static cfg_opt_t conf_opts[] = {
 	CFG_STR("socket", "unix:/run/authmilter/authmilter.sock", CFGF_NONE),
 	CFG_STR("socket_mode", "0660", CFGF_NONE),
@@ -205,6 +214,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_SEC("dkim", conf_dkim_opts, CFGF_NONE),
 	CFG_SEC("dmarc", conf_dmarc_opts, CFGF_NONE),
 	CFG_SEC("metrics", conf_metrics_opts, CFGF_NONE),
+	CFG_SEC("report", conf_report_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -651,6 +661,33 @@ conf_metrics(cfg_t *cfg, struct conf *c)
 		    "\"127.0.0.1:9871\"", c->metrics.listen);
 }
 
+/* conf_report - the report section; an email, when given, is a plain
+ * local@domain (it goes into the From of report mail); whether we sign for its
+ * domain is authmilter-report's check, which has the keys directory */
+static void
+conf_report(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *r = cfg_getsec(cfg, "report");
+	const char *at;
+
+	c->report.enable = cfg_getbool(r, "enable");
+	c->report.database = xstrdup(cfg_getstr(r, "database"));
+	c->report.org_name = xstrdup(cfg_getstr(r, "org_name"));
+	c->report.email = xstrdup(cfg_getstr(r, "email"));
+	c->report.sendmail = xstrdup(cfg_getstr(r, "sendmail"));
+	c->report.keep_days = conf_int(r, "report", "keep_days", 1, 3650);
+	c->report.email_line = conf_line(r, "email");
+	at = strrchr(c->report.email, '@');
+	if (c->report.email[0] != '\0' && (at == NULL || at == c->report.email ||
+	    strpbrk(c->report.email, " \t\r\n,;<>\"()") != NULL))
+		conf_error(c->report.email_line, "report.email", "\"%s\" is not an address "
+		    "such as \"dmarc-reports@example.com\"", c->report.email);
+	if (c->report.sendmail[0] != '/')
+		conf_error(conf_line(r, "sendmail"), "report.sendmail", "\"%s\": the "
+		    "program must be an absolute path, e.g. \"/usr/sbin/sendmail -t -oi\"",
+		    c->report.sendmail);
+}
+
 /* conf_register_lines - ask libconfuse to tell us where each plain option was set */
 static void
 conf_register_lines(cfg_t *cfg, const char *prefix, cfg_opt_t *opts)
@@ -706,6 +743,7 @@ conf_load(const char *path, FILE *err)
 	conf_dkim(cfg, c);
 	conf_keys_directory(cfg, c);
 	conf_metrics(cfg, c);
+	conf_report(cfg, c);
 	if (parse.errors > 0) {
 		conf_free(c);
 		c = NULL;
@@ -755,5 +793,9 @@ conf_free(struct conf *c)
 	free(c->dkim.keys_directory);
 	free(c->dmarc.public_suffix_list);
 	free(c->metrics.listen);
+	free(c->report.database);
+	free(c->report.org_name);
+	free(c->report.email);
+	free(c->report.sendmail);
 	free(c);
 }

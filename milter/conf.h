@@ -117,6 +117,16 @@ struct conf {
 		char	*listen;	/* "ADDR:PORT" for /metrics; "" disables */
 		int	 line;		/* where listen was set, for start-up errors */
 	} metrics;
+
+	struct {			/* DMARC aggregate reports (RFC 9990) */
+		bool	 enable;	/* the daemon records rows */
+		char	*database;	/* "sqlite:PATH" or "postgresql://..." */
+		char	*org_name;	/* reporting organisation; "" : authserv_id */
+		char	*email;		/* From of report mail, in a domain we sign for */
+		char	*sendmail;	/* command authmilter-report --send pipes mail to */
+		unsigned keep_days;	/* rows older than this are deleted */
+		int	 email_line;	/* where email was set, for authmilter-report */
+	} report;
 };
 
 /* conf_load - parse and validate path; NULL after printing every problem to err */

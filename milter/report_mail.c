@@ -1,6 +1,6 @@
 /* report_mail - names and mail of an aggregate report.
  *
- *   report_mail_id, report_mail_filename	Report-ID and RFC 9990 file name
+ *   report_mail_filename			the RFC 9990 file name
  *   report_mail_build				the MIME message
  *   report_mail_send				pipe it to sendmail(1)
  *
@@ -20,28 +20,8 @@
 
 #include <openssl/evp.h>
 
-#include "fatal.h"
 #include "report_mail.h"
 #include "xalloc.h"
-
-/* report_mail_id - deterministic Report-ID */
-void
-report_mail_id(const char *receiver, const char *domain, time_t begin, time_t end,
-    char id[REPORT_ID_LEN + 1])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	struct buf in = BUF_INIT;
-
-	buf_printf(&in, "%s!%s!%lld!%lld", receiver, domain, (long long)begin,
-	    (long long)end);
-	if (EVP_Digest(in.data, in.len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen < REPORT_ID_LEN / 2)
-		fatal_bug("report_mail_id: SHA-256 failed");
-	for (size_t i = 0; i < REPORT_ID_LEN / 2; i++)
-		snprintf(id + 2 * i, 3, "%02x", md[i]);
-	buf_free(&in);
-}
 
 /* report_mail_filename - the RFC 9990 §2.5 file name */
 void
@@ -49,8 +29,13 @@ report_mail_filename(struct buf *out, const char *receiver, const char *domain,
     time_t begin, time_t end, const char *id)
 {
 	buf_reset(out);
-	buf_printf(out, "%s!%s!%lld!%lld!%s.xml.gz", receiver, domain, (long long)begin,
-	    (long long)end, id);
+	buf_printf(out, "%s!%s!%lld!%lld!", receiver, domain, (long long)begin,
+	    (long long)end);
+	for (const char *p = id; *p != '\0'; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9'))
+			buf_putc(out, *p);
+	buf_puts(out, ".xml.gz");
 }
 
 /* mail_addr_ok - local@domain with a dot-atom local part, as report_dest makes */
@@ -69,15 +54,17 @@ mail_addr_ok(const char *a)
 	return true;
 }
 
-/* mail_id_ok - letters and digits, as report_mail_id makes */
+/* mail_id_ok - a Report-ID of letters, digits and ".-_@" (a subset of RFC 9990
+ * ridfmt), with at least one letter or digit for the file name */
 static bool
 mail_id_ok(const char *id)
 {
-	if (*id == '\0' || strlen(id) > 64)
+	if (strlen(id) > 64 || strcspn(id, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == strlen(id))
 		return false;
 	for (const char *p = id; *p != '\0'; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9')))
+		    (*p >= '0' && *p <= '9') || strchr(".-_@", *p) != NULL))
 			return false;
 	return true;
 }

@@ -1,5 +1,5 @@
 /* report_mail - the names and the mail of one aggregate report (RFC 9990 §2.5):
- * Report-ID, file name, Subject, the MIME message, and its hand-over to the
+ * file name, Subject, the MIME message, and its hand-over to the
  * sendmail program.
  */
 #ifndef AUTHMILTER_REPORT_MAIL_H
@@ -12,15 +12,10 @@
 #include "buf.h"
 #include "report_dest.h"
 
-#define REPORT_ID_LEN		32	/* hex digits of a Report-ID */
 #define REPORT_MAX_ARGV		32	/* words of report.sendmail */
 
-/* report_mail_id - the Report-ID of a report: hex of the first 16 bytes of
- * SHA-256 over "receiver!domain!begin!end", so that a re-run gives the same ID
- * and file name; letters and digits only (the file name's unique-id) */
-void	 report_mail_id(const char *receiver, const char *domain, time_t begin,
-	    time_t end, char id[REPORT_ID_LEN + 1]);
-/* report_mail_filename - "receiver!domain!begin!end!id.xml.gz" into out (reset) */
+/* report_mail_filename - "receiver!domain!begin!end!uid.xml.gz" into out (reset);
+ * uid is id's letters and digits (RFC 9990 §2.5: unique-id = 1*(ALPHA / DIGIT)) */
 void	 report_mail_filename(struct buf *out, const char *receiver, const char *domain,
 	    time_t begin, time_t end, const char *id);
 
@@ -31,7 +26,7 @@ struct report_mail {
 	size_t	    n_to;
 	const char *domain;		/* the policy domain */
 	const char *submitter;		/* our domain */
-	const char *id;			/* Report-ID */
+	const char *id;			/* Report-ID: letters, digits, ".-_@" */
 	time_t	    begin, end, now;
 	const void *gz;			/* the gzipped report */
 	size_t	    gz_len;
@@ -40,8 +35,8 @@ struct report_mail {
 /* report_mail_build - the RFC 5322/2045 message into out (reset): multipart/mixed
  * with a text part and the report as application/gzip; LF line ends (sendmail
  * makes them CRLF). False, with nothing built, when a value that goes into a
- * header is not a domain, an address or a Report-ID as report_dest and
- * report_mail_id make them. */
+ * header is not a domain or an address as report_dest makes them, or a
+ * Report-ID of other than letters, digits and ".-_@" (RFC 9990 ridfmt). */
 bool	 report_mail_build(struct buf *out, const struct report_mail *m);
 
 /* report_mail_send - run command (words split at blanks, the first an absolute
