@@ -145,7 +145,7 @@ report_gen_one(const struct report_gen *g, struct report_agg *a, const char *id,
 	    g->end };
 	struct buf gz = BUF_INIT, name = BUF_INIT, msg = BUF_INIT;
 	enum report_gen_result res = REPORT_GEN_FAILED;
-	char err[512];
+	char err[512], dropped[512] = "";
 	size_t n;
 
 	if (policy == NULL) {
@@ -178,6 +178,7 @@ report_gen_one(const struct report_gen *g, struct report_agg *a, const char *id,
 			snprintf(why, whylen, "no authorized destination: %s", err);
 			return REPORT_GEN_SKIPPED;
 		}
+		snprintf(dropped, sizeof(dropped), "%s", err);
 	}
 	if (!report_xml_write(&meta, a, true, &gz, err, sizeof(err))) {
 		snprintf(why, whylen, "%s", err);
@@ -205,7 +206,8 @@ report_gen_one(const struct report_gen *g, struct report_agg *a, const char *id,
 
 	for (size_t i = 0; i < n; i++)
 		buf_printf(&to, "%s%s", i > 0 ? "," : "", dests[i].addr);
-	snprintf(why, whylen, "to=%s file=%s", buf_cstr(&to), buf_cstr(&name));
+	snprintf(why, whylen, "to=%s file=%s%s%s", buf_cstr(&to), buf_cstr(&name),
+	    dropped[0] != '\0' ? " not to: " : "", dropped);
 	buf_free(&to);
 	res = REPORT_GEN_DONE;
 out:
