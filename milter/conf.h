@@ -119,13 +119,17 @@ struct conf {
 	} metrics;
 
 	struct {			/* DMARC aggregate reports (RFC 9990) */
-		bool	 enable;	/* the daemon records rows */
+		bool	 enable;	/* record a row per DMARC-evaluated message */
 		char	*database;	/* "sqlite:PATH" or "postgresql://..." */
-		char	*org_name;	/* reporting organisation; "" : authserv_id */
-		char	*email;		/* From of report mail, in a domain we sign for */
-		char	*sendmail;	/* command authmilter-report --send pipes mail to */
+		char	*org_name;	/* reporting organisation; authserv_id when "" */
+		char	*email;		/* From of report mail: local@domain */
+		char	*email_domain;	/* its domain, normalised; "" when email is "" */
+		int	 email_line;	/* where email was set, for generation_load */
 		unsigned keep_days;	/* rows older than this are deleted */
-		int	 email_line;	/* where email was set, for authmilter-report */
+		unsigned queue;		/* rows waiting for the writer; more are dropped */
+		char	*sendmail;	/* command that sends report mail (authmilter-report) */
+		bool	 failure;	/* RFC 9991 failure reports (authmilter-report) */
+		unsigned failure_rate;	/* failure reports per policy domain per hour */
 	} report;
 };
 

@@ -29,7 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dkim_keytable.h"
+#include "buf.h"
 #include "generation.h"
 #include "log.h"
 #include "report_agg.h"
@@ -105,33 +105,22 @@ report_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* report_sender_ok - report.email is set and in a domain we sign for (RFC 9990
- * §2.5: the report mail must pass DMARC, so authmilter must sign it aligned) */
+/* report_sender - the From of report mail: report.email with its domain as
+ * conf.c normalised it (generation_load checked that we sign for it, RFC 9990
+ * §2.5: report mail must pass DMARC); false when report.email is not set */
 static bool
-report_sender_ok(const struct generation *g, const char **receiver)
+report_sender(const struct conf *c, struct buf *from)
 {
-	const struct conf *c = g->conf;
-	const struct conf_key *k;
 	const char *at = strrchr(c->report.email, '@');
 
-	if (c->report.email[0] == '\0' || at == NULL) {
+	if (at == NULL || !report_dest_domain_ok(c->report.email_domain)) {
 		log_msg(LOG_ERR, "%s:%d: report.email: not set; give the From address of "
-		    "report mail, e.g. \"dmarc-reports@example.com\"", c->path,
-		    c->report.email_line);
+		    "report mail, in a domain authmilter signs for, e.g. "
+		    "\"dmarc-reports@example.com\"", c->path, c->report.email_line);
 		return false;
 	}
-	*receiver = at + 1;
-	if (!report_dest_domain_ok(*receiver)) {
-		log_msg(LOG_ERR, "%s:%d: report.email: \"%s\" is not a lower-case domain "
-		    "name", c->path, c->report.email_line, *receiver);
-		return false;
-	}
-	if (dkim_keytable_match(g->keys, *receiver, &k, 1) == 0) {
-		log_msg(LOG_ERR, "%s:%d: report.email: no DKIM key signs for %s; report "
-		    "mail must pass DMARC: add a key for it", c->path, c->report.email_line,
-		    *receiver);
-		return false;
-	}
+	buf_append(from, c->report.email, (size_t)(at - c->report.email));
+	buf_printf(from, "@%s", c->report.email_domain);
 	return true;
 }
 
@@ -225,7 +214,8 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *conf_path = REPORT_DEFAULT_CONF, *out_dir = NULL, *receiver = NULL;
+	const char *conf_path = REPORT_DEFAULT_CONF, *out_dir = NULL;
+	struct buf from = BUF_INIT;
 	bool send = false, has_begin = false, has_end = false;
 	time_t begin = 0, end = 0, now = time(NULL);
 	struct report_domains doms = { 0 };
@@ -282,7 +272,7 @@ main(int argc, char **argv)
 	if ((g = generation_load(conf_path, stderr)) == NULL)
 		goto out;
 	log_configure(g->conf->log.facility, g->conf->log.level, true);
-	if (!report_sender_ok(g, &receiver))
+	if (!report_sender(g->conf, &from))
 		goto out;
 	if ((st = report_store_open(g->conf->report.database, err, sizeof(err))) == NULL) {
 		log_msg(LOG_ERR, "%s: report.database: %s", g->conf->path, err);
@@ -306,10 +296,11 @@ main(int argc, char **argv)
 	snprintf(genid, sizeof(genid), "%s:%ld:%lld", host, (long)getpid(), (long long)now);
 	snprintf(generator, sizeof(generator), "authmilter %s", PACKAGE_VERSION);
 	struct report_gen rg = {
-		.dns = g->dns, .psl = g->psl, .email = g->conf->report.email,
+		.dns = g->dns, .psl = g->psl, .email = buf_cstr(&from),
 		.org_name = g->conf->report.org_name[0] != '\0' ? g->conf->report.org_name :
 		    g->conf->authserv_id,
-		.receiver = receiver, .generator = generator, .begin = begin, .end = end,
+		.receiver = g->conf->report.email_domain, .generator = generator,
+		.begin = begin, .end = end,
 		.out_dir = out_dir, .sendmail = g->conf->report.sendmail,
 	};
 
@@ -330,6 +321,7 @@ out:
 	for (size_t i = 0; i < doms.n; i++)
 		free(doms.v[i]);
 	free(doms.v);
+	buf_free(&from);
 	report_store_close(st);
 	if (g != NULL)
 		generation_release(g);

@@ -391,7 +391,7 @@ def test_db_errors(d, dns):
                       name="e4.conf")
     p = run(conf, "--send")
     ok("report.email outside the signed domains: exit 2, named",
-       p.returncode == 2 and "no DKIM key signs for " + RECEIVER in p.stderr, p.stderr)
+       p.returncode == 2 and "we sign for no key of " + RECEIVER in p.stderr, p.stderr)
     p = subprocess.run([REPORT, "-c", conf], capture_output=True, text=True)
     ok("neither --out nor --send: usage, exit 2",
        p.returncode == 2 and "usage" in p.stderr, p.stderr)
