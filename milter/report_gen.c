@@ -115,7 +115,8 @@ gen_write_file(const char *dir, const char *name, const struct buf *data, char *
 		}
 		done += (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	/* no fsync: after a crash the next run writes the same file again */
+	if (close(fd) != 0) {
 		snprintf(why, whylen, "%s: %s", buf_cstr(&tmp), strerror(errno));
 		unlink(buf_cstr(&tmp));
 		goto out;
