@@ -5,7 +5,8 @@
  * report_writer_submit      queue a row or drop it; never waits for the database
  * report_writer_stop        flush within a deadline, end the thread
  *
- * The mail threads only take the queue's lock to append. The writer takes up to
+ * The mail threads only take the queue's lock to append; the writer wakes every
+ * REPORT_WRITER_LINGER_MS (or when a full batch waits) and takes up to
  * REPORT_WRITER_BATCH rows at a time and inserts them in one transaction outside
  * the lock, so a slow or locked database only makes the queue longer; past
  * report.queue rows are dropped. A batch whose insert fails is tried once more on
@@ -149,7 +150,9 @@ report_writer_submit(struct report_row *row)
 		w.head = it;
 	w.tail = it;
 	w.count++;
-	if (w.waiting)
+	/* the writer wakes by itself every REPORT_WRITER_LINGER_MS: rows gather
+	 * into batches, and a mail thread pays no wake-up per row */
+	if (w.waiting && w.count == REPORT_WRITER_BATCH)
 		pthread_cond_signal(&w_cond);
 	lock_release(&w_lock);
 }
@@ -323,7 +326,11 @@ writer_main(void *arg)
 		/* connected with nothing to write, or nothing to connect for (the
 		 * first attempt is made at once, so a bad database shows at start) */
 		if (wr->n == 0 && (wr->st != NULL || (w.count == 0 && wr->next_try != 0))) {
-			until.tv_sec += 1;
+			until.tv_nsec += REPORT_WRITER_LINGER_MS * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
 			writer_sleep(w.stopping ? w.deadline : until);
 			continue;
 		}

@@ -15,6 +15,7 @@
 #include "report_row.h"
 
 #define REPORT_WRITER_BATCH	500	/* rows per transaction at most */
+#define REPORT_WRITER_LINGER_MS	200	/* rows gather this long into one transaction */
 #define REPORT_WRITER_BACKOFF_MAX 60	/* seconds between reconnects at most */
 #define REPORT_WRITER_EXPIRE_EVERY 3600	/* seconds between deletions of old rows */
 
