@@ -22,16 +22,16 @@
 #include "rfc5322.h"
 #include "xalloc.h"
 
-/* record_policy - a published p/sp/np as the report spells it; NULL when absent */
+/* report_record_policy - a published p/sp/np as the report spells it; NULL when absent */
 static char *
-record_policy(enum dmarc_policy p)
+report_record_policy(enum dmarc_policy p)
 {
 	return p == DMARC_POLICY_UNSET ? NULL : xstrdup(dmarc_policy_name(p));
 }
 
-/* record_uris - a record's URIs as one comma list */
+/* report_record_uris - a record's URIs as one comma list */
 static char *
-record_uris(char *const *uris, size_t n)
+report_record_uris(char *const *uris, size_t n)
 {
 	struct buf b = BUF_INIT;
 
@@ -44,10 +44,10 @@ record_uris(char *const *uris, size_t n)
 	return buf_steal(&b);
 }
 
-/* record_envelope_domain - the MAIL FROM domain, normalised; a domain that does
+/* report_record_envelope_domain - the MAIL FROM domain, normalised; a domain that does
  * not normalise keeps its printable ASCII only ("" stays the null sender) */
 static char *
-record_envelope_domain(const char *mailfrom)
+report_record_envelope_domain(const char *mailfrom)
 {
 	const char *at = strrchr(mailfrom, '@');
 	const char *d = at ? at + 1 : mailfrom;
@@ -65,11 +65,11 @@ record_envelope_domain(const char *mailfrom)
 	return buf_steal(&b);
 }
 
-/* record_dkim_rank - RFC 9990 order of signatures: strict-aligned passes,
+/* report_record_dkim_rank - RFC 9990 order of signatures: strict-aligned passes,
  * relaxed-aligned passes, other passes, the rest. Relaxed is d= under the
  * author's organizational domain. */
 static int
-record_dkim_rank(const struct dkim_verdict *d, const struct dmarc_verdict *dm)
+report_record_dkim_rank(const struct dkim_verdict *d, const struct dmarc_verdict *dm)
 {
 	size_t dl, ol;
 
@@ -86,9 +86,9 @@ record_dkim_rank(const struct dkim_verdict *d, const struct dmarc_verdict *dm)
 	return 2;
 }
 
-/* record_dkim - the signatures in RFC 9990 order, at most REPORT_MAX_DKIM */
+/* report_record_dkim - the signatures in RFC 9990 order, at most REPORT_MAX_DKIM */
 static void
-record_dkim(const struct verdict *v, struct report_row *r)
+report_record_dkim(const struct verdict *v, struct report_row *r)
 {
 	size_t n = 0;
 
@@ -98,7 +98,7 @@ record_dkim(const struct verdict *v, struct report_row *r)
 		for (size_t i = 0; i < v->n_dkim && n < REPORT_MAX_DKIM; i++) {
 			const struct dkim_verdict *d = &v->dkim[i];
 
-			if (record_dkim_rank(d, v->dmarc) != rank)
+			if (report_record_dkim_rank(d, v->dmarc) != rank)
 				continue;
 			r->dkim[n].domain = xstrdup(d->domain);
 			r->dkim[n].selector = xstrdup(d->selector);
@@ -108,10 +108,10 @@ record_dkim(const struct verdict *v, struct report_row *r)
 	r->n_dkim = n;
 }
 
-/* record_disposition - what the policy asked and what happened, and why they
+/* report_record_disposition - what the policy asked and what happened, and why they
  * differ, into r */
 static void
-record_disposition(const struct verdict *v, enum action action, struct report_row *r)
+report_record_disposition(const struct verdict *v, enum action action, struct report_row *r)
 {
 	const struct dmarc_verdict *dm = v->dmarc;
 	const char *asked, *done;
@@ -156,14 +156,14 @@ report_record_row(const struct verdict *v, const struct report_message *m,
 	r->received = m->received;
 	r->source_ip = xstrdup(m->source_ip);
 	r->header_from = xstrdup(dm->from_domain);
-	r->envelope_from = record_envelope_domain(m->mailfrom);
+	r->envelope_from = report_record_envelope_domain(m->mailfrom);
 	r->envelope_to = NULL;	/* recipients are not asked of the MTA */
 	r->policy_domain = xstrdup(dm->record_domain);
-	r->rua = record_uris(rec->rua, rec->n_rua);
-	r->ruf = record_uris(rec->ruf, rec->n_ruf);
-	r->p = record_policy(rec->p);
-	r->sp = record_policy(rec->sp);
-	r->np = record_policy(rec->np);
+	r->rua = report_record_uris(rec->rua, rec->n_rua);
+	r->ruf = report_record_uris(rec->ruf, rec->n_ruf);
+	r->p = report_record_policy(rec->p);
+	r->sp = report_record_policy(rec->sp);
+	r->np = report_record_policy(rec->np);
 	r->adkim = xstrdup(rec->adkim == DMARC_ALIGN_STRICT ? "s" : "r");
 	r->aspf = xstrdup(rec->aspf == DMARC_ALIGN_STRICT ? "s" : "r");
 	r->fo = xstrdup(rec->fo[0] ? rec->fo : "0");
@@ -178,9 +178,9 @@ report_record_row(const struct verdict *v, const struct report_message *m,
 	}
 	/* with the null sender SPF checked the HELO name as MAIL FROM (RFC 7208 §2.4) */
 	r->spf_scope = xstrdup(m->mailfrom[0] ? "mfrom" : "helo");
-	record_dkim(v, r);
+	report_record_dkim(v, r);
 	r->dkim_aligned = xstrdup(dm->dkim_aligned ? "pass" : "fail");
 	r->spf_aligned = xstrdup(dm->spf_aligned ? "pass" : "fail");
-	record_disposition(v, m->action, r);
+	report_record_disposition(v, m->action, r);
 	return true;
 }

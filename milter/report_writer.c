@@ -57,9 +57,9 @@ static atomic_bool w_enabled;
 static atomic_ullong w_dropped, w_written;
 static atomic_llong w_drop_logged;	/* time of the last drop warning */
 
-/* writer_now - the realtime clock (what pthread_cond_timedwait waits on) */
+/* report_writer_now - the realtime clock (what pthread_cond_timedwait waits on) */
 static struct timespec
-writer_now(void)
+report_writer_now(void)
 {
 	struct timespec ts;
 
@@ -67,17 +67,17 @@ writer_now(void)
 	return ts;
 }
 
-/* writer_before - a earlier than b */
+/* report_writer_before - a earlier than b */
 static bool
-writer_before(struct timespec a, struct timespec b)
+report_writer_before(struct timespec a, struct timespec b)
 {
 	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
 }
 
-/* writer_uri_label - uri for a log line, without user or password:
+/* report_writer_uri_label - uri for a log line, without user or password:
  * "postgresql://HOST/DB" from "postgresql://user:secret@HOST/DB?..." */
 static char *
-writer_uri_label(const char *uri)
+report_writer_uri_label(const char *uri)
 {
 	const char *rest = strstr(uri, "://"), *at, *end;
 	struct buf b = BUF_INIT;
@@ -94,9 +94,9 @@ writer_uri_label(const char *uri)
 	return buf_steal(&b);
 }
 
-/* writer_drop_rows - n rows are lost: count them, warn at most once a minute */
+/* report_writer_drop_rows - n rows are lost: count them, warn at most once a minute */
 static void
-writer_drop_rows(unsigned long long n, const char *why)
+report_writer_drop_rows(unsigned long long n, const char *why)
 {
 	unsigned long long total = atomic_fetch_add(&w_dropped, n) + n;
 	long long now = (long long)time(NULL);
@@ -109,9 +109,9 @@ writer_drop_rows(unsigned long long n, const char *why)
 		    "is not delayed", total, why);
 }
 
-/* writer_item_free - a queued row and its item */
+/* report_writer_item_free - a queued row and its item */
 static void
-writer_item_free(struct writer_item *it)
+report_writer_item_free(struct writer_item *it)
 {
 	report_row_free(&it->row);
 	free(it);
@@ -139,8 +139,8 @@ report_writer_submit(struct report_row *row)
 	lock_take(&w_lock);
 	if (w.count >= w.cap || w.stopping) {
 		lock_release(&w_lock);
-		writer_item_free(it);
-		writer_drop_rows(1, "the queue (report.queue) is full: the report database "
+		report_writer_item_free(it);
+		report_writer_drop_rows(1, "the queue (report.queue) is full: the report database "
 		    "is slow, locked or unreachable");
 		return;
 	}
@@ -157,10 +157,10 @@ report_writer_submit(struct report_row *row)
 	lock_release(&w_lock);
 }
 
-/* writer_take - move up to REPORT_WRITER_BATCH queued rows into batch (w_lock
+/* report_writer_take - move up to REPORT_WRITER_BATCH queued rows into batch (w_lock
  * held); how many */
 static size_t
-writer_take(struct report_row *batch)
+report_writer_take(struct report_row *batch)
 {
 	size_t n = 0;
 
@@ -192,13 +192,13 @@ struct writer {
 	int		 attempts;	/* failed inserts of this batch */
 };
 
-/* writer_error - a database problem: the first logged at once, repeats at most
+/* report_writer_error - a database problem: the first logged at once, repeats at most
  * once a minute with how many there were */
 static void
-writer_error(struct writer *wr, const char *what, const char *why)
+report_writer_error(struct writer *wr, const char *what, const char *why)
 {
 	time_t now = time(NULL);
-	char *label = writer_uri_label(wr->uri);
+	char *label = report_writer_uri_label(wr->uri);
 
 	if (wr->last_error_log == 0 || now - wr->last_error_log >= WRITER_LOG_EVERY) {
 		log_msg(LOG_ERR, "report: %s %s: %s%s; rows wait in the queue, mail is not "
@@ -212,22 +212,22 @@ writer_error(struct writer *wr, const char *what, const char *why)
 	free(label);
 }
 
-/* writer_connect - try to open the store (w_lock not held) */
+/* report_writer_connect - try to open the store (w_lock not held) */
 static void
-writer_connect(struct writer *wr)
+report_writer_connect(struct writer *wr)
 {
 	char err[512];
 
 	wr->st = report_store_open(wr->uri, err, sizeof(err));
 	if (wr->st == NULL) {
-		writer_error(wr, "cannot open", err);
+		report_writer_error(wr, "cannot open", err);
 		wr->next_try = time(NULL) + wr->backoff;
 		wr->backoff = wr->backoff * 2 > REPORT_WRITER_BACKOFF_MAX ?
 		    REPORT_WRITER_BACKOFF_MAX : wr->backoff * 2;
 		return;
 	}
 	{
-		char *label = writer_uri_label(wr->uri);
+		char *label = report_writer_uri_label(wr->uri);
 
 		log_msg(wr->last_error_log != 0 ? LOG_NOTICE : LOG_INFO,
 		    "report: writing report rows to %s%s", label,
@@ -239,9 +239,9 @@ writer_connect(struct writer *wr)
 	wr->errors_unlogged = 0;
 }
 
-/* writer_free_batch - forget the batch's rows */
+/* report_writer_free_batch - forget the batch's rows */
 static void
-writer_free_batch(struct writer *wr)
+report_writer_free_batch(struct writer *wr)
 {
 	for (size_t i = 0; i < wr->n; i++)
 		report_row_free(&wr->batch[i]);
@@ -249,29 +249,29 @@ writer_free_batch(struct writer *wr)
 	wr->attempts = 0;
 }
 
-/* writer_flush - insert the batch (w_lock not held) */
+/* report_writer_flush - insert the batch (w_lock not held) */
 static void
-writer_flush(struct writer *wr)
+report_writer_flush(struct writer *wr)
 {
 	if (report_store_insert(wr->st, wr->batch, wr->n) == 0) {
 		atomic_fetch_add(&w_written, wr->n);
 		metrics_report_rows(true, wr->n);
-		writer_free_batch(wr);
+		report_writer_free_batch(wr);
 		return;
 	}
-	writer_error(wr, "cannot write to", report_store_error(wr->st));
+	report_writer_error(wr, "cannot write to", report_store_error(wr->st));
 	report_store_close(wr->st);	/* the next try starts on a fresh connection */
 	wr->st = NULL;
 	wr->next_try = time(NULL) + 1;
 	if (++wr->attempts >= 2) {
-		writer_drop_rows(wr->n, "the database refused a batch twice");
-		writer_free_batch(wr);
+		report_writer_drop_rows(wr->n, "the database refused a batch twice");
+		report_writer_free_batch(wr);
 	}
 }
 
-/* writer_expire - delete rows past keep_days now and then (w_lock not held) */
+/* report_writer_expire - delete rows past keep_days now and then (w_lock not held) */
 static void
-writer_expire(struct writer *wr, unsigned keep_days)
+report_writer_expire(struct writer *wr, unsigned keep_days)
 {
 	time_t now = time(NULL);
 
@@ -279,26 +279,26 @@ writer_expire(struct writer *wr, unsigned keep_days)
 		return;
 	wr->next_expire = now + REPORT_WRITER_EXPIRE_EVERY;
 	if (report_store_expire(wr->st, now - (time_t)keep_days * 86400) < 0)
-		writer_error(wr, "cannot delete old rows in", report_store_error(wr->st));
+		report_writer_error(wr, "cannot delete old rows in", report_store_error(wr->st));
 }
 
-/* writer_sleep - wait (w_lock held) for rows, a change, or until `until` */
+/* report_writer_sleep - wait (w_lock held) for rows, a change, or until `until` */
 static void
-writer_sleep(struct timespec until)
+report_writer_sleep(struct timespec until)
 {
-	struct timespec soon = writer_now();
+	struct timespec soon = report_writer_now();
 
 	soon.tv_sec += 1;	/* never longer: stop and retries are checked each second */
-	if (writer_before(soon, until))
+	if (report_writer_before(soon, until))
 		until = soon;
 	w.waiting = true;
 	(void)pthread_cond_timedwait(&w_cond, &w_lock, &until);
 	w.waiting = false;
 }
 
-/* writer_main - the writer thread */
+/* report_writer_main - the writer thread */
 static void *
-writer_main(void *arg)
+report_writer_main(void *arg)
 {
 	struct writer *wr = xcalloc(1, sizeof(*wr));
 	unsigned long long lost;
@@ -306,7 +306,7 @@ writer_main(void *arg)
 	wr->backoff = 1;
 	lock_take(&w_lock);
 	for (;;) {
-		struct timespec now = writer_now(), until = now;
+		struct timespec now = report_writer_now(), until = now;
 		unsigned keep_days = w.keep_days;
 
 		if (w.uri_serial != wr->serial) {
@@ -319,10 +319,10 @@ writer_main(void *arg)
 			wr->backoff = 1;
 		}
 		if (w.stopping && ((wr->n == 0 && w.count == 0) ||
-		    !writer_before(now, w.deadline)))
+		    !report_writer_before(now, w.deadline)))
 			break;
 		if (wr->n == 0 && wr->st != NULL)
-			wr->n = writer_take(wr->batch);
+			wr->n = report_writer_take(wr->batch);
 		/* connected with nothing to write, or nothing to connect for (the
 		 * first attempt is made at once, so a bad database shows at start) */
 		if (wr->n == 0 && (wr->st != NULL || (w.count == 0 && wr->next_try != 0))) {
@@ -331,22 +331,22 @@ writer_main(void *arg)
 				until.tv_sec++;
 				until.tv_nsec -= 1000000000L;
 			}
-			writer_sleep(w.stopping ? w.deadline : until);
+			report_writer_sleep(w.stopping ? w.deadline : until);
 			continue;
 		}
 		if (wr->st == NULL && now.tv_sec < wr->next_try) {
 			until.tv_sec = wr->next_try;
 			until.tv_nsec = 0;
-			writer_sleep(w.stopping && writer_before(w.deadline, until) ?
+			report_writer_sleep(w.stopping && report_writer_before(w.deadline, until) ?
 			    w.deadline : until);
 			continue;
 		}
 		lock_release(&w_lock);
 		if (wr->st == NULL)
-			writer_connect(wr);
+			report_writer_connect(wr);
 		else if (wr->n > 0)
-			writer_flush(wr);
-		writer_expire(wr, keep_days);
+			report_writer_flush(wr);
+		report_writer_expire(wr, keep_days);
 		lock_take(&w_lock);
 	}
 	/* the deadline passed with rows left: they are lost, and said so */
@@ -355,15 +355,15 @@ writer_main(void *arg)
 		struct writer_item *it = w.head;
 
 		w.head = it->next;
-		writer_item_free(it);
+		report_writer_item_free(it);
 	}
 	w.tail = NULL;
 	w.count = 0;
 	lock_release(&w_lock);
-	writer_free_batch(wr);
+	report_writer_free_batch(wr);
 	if (lost > 0) {
 		atomic_store(&w_drop_logged, 0);	/* this one is always said */
-		writer_drop_rows(lost, "not written by the stop deadline");
+		report_writer_drop_rows(lost, "not written by the stop deadline");
 	}
 	report_store_close(wr->st);
 	free(wr->uri);
@@ -383,7 +383,7 @@ report_writer_configure(const struct conf *c)
 		w.uri_serial++;
 	}
 	if (c->report.enable && !w.started && !w.stopping) {
-		if (pthread_create(&w.thread, NULL, writer_main, NULL) != 0) {
+		if (pthread_create(&w.thread, NULL, report_writer_main, NULL) != 0) {
 			log_msg(LOG_ERR, "report: cannot start the writer thread; "
 			    "no report rows are recorded");
 		} else {
@@ -406,7 +406,7 @@ report_writer_stop(unsigned ms)
 		return;
 	}
 	w.stopping = true;
-	w.deadline = writer_now();
+	w.deadline = report_writer_now();
 	w.deadline.tv_sec += ms / 1000;
 	w.deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (w.deadline.tv_nsec >= 1000000000L) {
