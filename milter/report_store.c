@@ -11,8 +11,9 @@
  * Every statement is one SQL text for both databases: parameters are $1..$N
  * (bound by name in SQLite, so their order in the text does not matter; each of
  * them must appear, for PostgreSQL infers their types), values travel as text
- * (SQLite's BIGINT affinity turns them into integers). store_run is the one place that talks to either library. The store
- * owns the rows it passes to callbacks; the caller owns the rows it inserts.
+ * (SQLite's BIGINT affinity turns them into integers). report_store_run is the
+ * one place that talks to either library. The store owns the rows it passes to
+ * callbacks; the caller owns the rows it inserts.
  */
 #include "config.h"
 
@@ -69,9 +70,9 @@ static const char *const *const store_schema[REPORT_STORE_SCHEMA] = { store_sche
 /* store_row_fn - one result row as text values (NULL for SQL NULL) */
 typedef int (*store_row_fn)(char *const *vals, int ncols, void *arg);
 
-/* store_seterr - remember why the last call failed */
+/* report_store_seterr - remember why the last call failed */
 static void
-store_seterr(struct report_store *st, const char *what, const char *why)
+report_store_seterr(struct report_store *st, const char *what, const char *why)
 {
 	size_t n;
 
@@ -81,9 +82,9 @@ store_seterr(struct report_store *st, const char *what, const char *why)
 		st->err[--n] = '\0';	/* libpq ends its messages with a newline */
 }
 
-/* store_run_sqlite - store_run for SQLite */
+/* report_store_run_sqlite - report_store_run for SQLite */
 static long long
-store_run_sqlite(struct report_store *st, const char *sql, int nparams,
+report_store_run_sqlite(struct report_store *st, const char *sql, int nparams,
     const char *const *params, store_row_fn fn, void *arg)
 {
 	sqlite3_stmt *stmt;
@@ -92,7 +93,7 @@ store_run_sqlite(struct report_store *st, const char *sql, int nparams,
 	char *vals[ROW_COLUMNS + 8];
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		store_seterr(st, "sqlite prepare", sqlite3_errmsg(st->db));
+		report_store_seterr(st, "sqlite prepare", sqlite3_errmsg(st->db));
 		return -1;
 	}
 	for (i = 0; i < nparams; i++) {
@@ -104,7 +105,7 @@ store_run_sqlite(struct report_store *st, const char *sql, int nparams,
 		rc = at == 0 ? SQLITE_RANGE : params[i] == NULL ? sqlite3_bind_null(stmt, at) :
 		    sqlite3_bind_text(stmt, at, params[i], -1, SQLITE_STATIC);
 		if (rc != SQLITE_OK) {
-			store_seterr(st, "sqlite bind", sqlite3_errmsg(st->db));
+			report_store_seterr(st, "sqlite bind", sqlite3_errmsg(st->db));
 			sqlite3_finalize(stmt);
 			return -1;
 		}
@@ -122,7 +123,7 @@ store_run_sqlite(struct report_store *st, const char *sql, int nparams,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		store_seterr(st, "sqlite", sqlite3_errmsg(st->db));
+		report_store_seterr(st, "sqlite", sqlite3_errmsg(st->db));
 		sqlite3_finalize(stmt);
 		return -1;
 	}
@@ -132,9 +133,9 @@ store_run_sqlite(struct report_store *st, const char *sql, int nparams,
 	return rows;
 }
 
-/* store_run_pg - store_run for PostgreSQL; rows stream in single-row mode */
+/* report_store_run_pg - report_store_run for PostgreSQL; rows stream in single-row mode */
 static long long
-store_run_pg(struct report_store *st, const char *sql, int nparams,
+report_store_run_pg(struct report_store *st, const char *sql, int nparams,
     const char *const *params, store_row_fn fn, void *arg)
 {
 	PGresult *res;
@@ -144,11 +145,11 @@ store_run_pg(struct report_store *st, const char *sql, int nparams,
 	int i, ncols;
 
 	if (!PQsendQueryParams(st->pg, sql, nparams, NULL, params, NULL, NULL, 0)) {
-		store_seterr(st, "postgresql", PQerrorMessage(st->pg));
+		report_store_seterr(st, "postgresql", PQerrorMessage(st->pg));
 		return -1;
 	}
 	if (fn != NULL && !PQsetSingleRowMode(st->pg)) {
-		store_seterr(st, "postgresql single-row mode", PQerrorMessage(st->pg));
+		report_store_seterr(st, "postgresql single-row mode", PQerrorMessage(st->pg));
 		failed = true;
 	}
 	while ((res = PQgetResult(st->pg)) != NULL) {
@@ -174,7 +175,7 @@ store_run_pg(struct report_store *st, const char *sql, int nparams,
 			break;
 		default:
 			if (!failed)
-				store_seterr(st, "postgresql", PQresultErrorMessage(res));
+				report_store_seterr(st, "postgresql", PQresultErrorMessage(res));
 			failed = true;
 			break;
 		}
@@ -185,71 +186,72 @@ store_run_pg(struct report_store *st, const char *sql, int nparams,
 	return fn != NULL || rows > 0 ? rows : changed;
 }
 
-/* store_run - run one statement with text parameters (NULL is SQL NULL); fn gets
+/* report_store_run - run one statement with text parameters (NULL is SQL NULL); fn gets
  * each result row. Returns rows seen, or for a statement without results the rows
  * it changed; -1 on error. */
 static long long
-store_run(struct report_store *st, const char *sql, int nparams,
+report_store_run(struct report_store *st, const char *sql, int nparams,
     const char *const *params, store_row_fn fn, void *arg)
 {
 	if (st->kind == STORE_SQLITE)
-		return store_run_sqlite(st, sql, nparams, params, fn, arg);
-	return store_run_pg(st, sql, nparams, params, fn, arg);
+		return report_store_run_sqlite(st, sql, nparams, params, fn, arg);
+	return report_store_run_pg(st, sql, nparams, params, fn, arg);
 }
 
-/* store_exec - store_run for a statement without parameters or results */
+/* report_store_exec - report_store_run for a statement without parameters or results */
 static bool
-store_exec(struct report_store *st, const char *sql)
+report_store_exec(struct report_store *st, const char *sql)
 {
-	return store_run(st, sql, 0, NULL, NULL, NULL) >= 0;
+	return report_store_run(st, sql, 0, NULL, NULL, NULL) >= 0;
 }
 
-/* store_begin - start a write transaction; SQLite takes its write lock at once
+/* report_store_begin - start a write transaction; SQLite takes its write lock at once
  * so that two writers wait on the busy timeout instead of failing on upgrade */
 static bool
-store_begin(struct report_store *st)
+report_store_begin(struct report_store *st)
 {
-	return store_exec(st, st->kind == STORE_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN");
+	return report_store_exec(st, st->kind == STORE_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
-/* store_rollback - end a failed transaction, keeping the first error */
+/* report_store_rollback - end a failed transaction, keeping the first error */
 static void
-store_rollback(struct report_store *st)
+report_store_rollback(struct report_store *st)
 {
 	char keep[sizeof(st->err)];
 
 	memcpy(keep, st->err, sizeof(keep));
-	(void)store_exec(st, "ROLLBACK");
+	(void)report_store_exec(st, "ROLLBACK");
 	memcpy(st->err, keep, sizeof(keep));
 }
 
-/* store_int_cb - the first column of the first row as a number */
+/* report_store_int_cb - the first column of the first row as a number */
 static int
-store_int_cb(char *const *vals, int ncols, void *arg)
+report_store_int_cb(char *const *vals, int ncols, void *arg)
 {
 	*(long long *)arg = ncols > 0 && vals[0] != NULL ? strtoll(vals[0], NULL, 10) : 0;
 	return 1;
 }
 
-/* store_migrate - create the schema or bring it to REPORT_STORE_SCHEMA, under a
+/* report_store_migrate - create the schema or bring it to REPORT_STORE_SCHEMA, under a
  * lock so that several daemons starting at once do it once */
 static bool
-store_migrate(struct report_store *st)
+report_store_migrate(struct report_store *st)
 {
 	long long version = 0;
 	char num[24];
 	const char *p[1] = { num };
 
-	if (!store_begin(st))
+	if (!report_store_begin(st))
 		return false;
 	/* PostgreSQL: CREATE TABLE IF NOT EXISTS still races; a lock orders us */
 	if (st->kind == STORE_PG &&
-	    !store_exec(st, "SELECT pg_advisory_xact_lock(9990016)"))
+	    !report_store_exec(st, "SELECT pg_advisory_xact_lock(9990016)"))
 		goto fail;
-	if (!store_exec(st, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))
+	if (!report_store_exec(st, "CREATE TABLE IF NOT EXISTS schema_version"
+	    " (version INTEGER NOT NULL)"))
 		goto fail;
-	if (store_run(st, "SELECT max(version) FROM schema_version", 0, NULL,
-	    store_int_cb, &version) < 0)
+	if (report_store_run(st, "SELECT max(version) FROM schema_version", 0, NULL,
+	    report_store_int_cb, &version) < 0)
 		goto fail;
 	if (version > REPORT_STORE_SCHEMA) {
 		snprintf(st->err, sizeof(st->err), "the database has report schema version %lld; "
@@ -258,24 +260,24 @@ store_migrate(struct report_store *st)
 	}
 	for (long long v = version + 1; v <= REPORT_STORE_SCHEMA; v++)
 		for (const char *const *s = store_schema[v - 1]; *s != NULL; s++)
-			if (!store_exec(st, *s))
+			if (!report_store_exec(st, *s))
 				goto fail;
 	if (version < REPORT_STORE_SCHEMA) {
 		snprintf(num, sizeof(num), "%d", REPORT_STORE_SCHEMA);
-		if (!store_exec(st, "DELETE FROM schema_version") ||
-		    store_run(st, "INSERT INTO schema_version (version) VALUES ($1)", 1, p,
+		if (!report_store_exec(st, "DELETE FROM schema_version") ||
+		    report_store_run(st, "INSERT INTO schema_version (version) VALUES ($1)", 1, p,
 		    NULL, NULL) < 0)
 			goto fail;
 	}
-	return store_exec(st, "COMMIT");
+	return report_store_exec(st, "COMMIT");
 fail:
-	store_rollback(st);
+	report_store_rollback(st);
 	return false;
 }
 
-/* store_pg_uri - does uri name PostgreSQL? */
+/* report_store_pg_uri - does uri name PostgreSQL? */
 static bool
-store_pg_uri(const char *uri)
+report_store_pg_uri(const char *uri)
 {
 	return strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0;
 }
@@ -294,7 +296,7 @@ report_store_uri_check(const char *uri, char *err, size_t errlen)
 		}
 		return true;
 	}
-	if (!store_pg_uri(uri)) {
+	if (!report_store_pg_uri(uri)) {
 		snprintf(err, errlen, "expected \"sqlite:PATH\" or \"postgresql://USER@HOST/DBNAME\"");
 		return false;
 	}
@@ -314,25 +316,25 @@ report_store_uri_check(const char *uri, char *err, size_t errlen)
 	return true;
 }
 
-/* store_open_sqlite - open PATH in WAL mode with a busy timeout */
+/* report_store_open_sqlite - open PATH in WAL mode with a busy timeout */
 static bool
-store_open_sqlite(struct report_store *st, const char *path)
+report_store_open_sqlite(struct report_store *st, const char *path)
 {
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		store_seterr(st, path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		report_store_seterr(st, path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		return false;
 	}
 	sqlite3_busy_timeout(st->db, REPORT_STORE_BUSY_MS);
 	/* WAL: the generator reads while the daemon writes; NORMAL sync is safe
 	 * in WAL and loses at most the last batches on power loss */
-	if (store_run(st, "PRAGMA journal_mode=WAL", 0, NULL, NULL, NULL) < 0 ||
-	    !store_exec(st, "PRAGMA synchronous=NORMAL")) {
+	if (report_store_run(st, "PRAGMA journal_mode=WAL", 0, NULL, NULL, NULL) < 0 ||
+	    !report_store_exec(st, "PRAGMA synchronous=NORMAL")) {
 		char why[sizeof(st->err) / 2];
 
 		memcpy(why, st->err, sizeof(why) - 1);	/* the start says it */
 		why[sizeof(why) - 1] = '\0';
-		store_seterr(st, path, why);
+		report_store_seterr(st, path, why);
 		return false;
 	}
 	return true;
@@ -348,21 +350,21 @@ report_store_open(const char *uri, char *err, size_t errlen)
 	st = xcalloc(1, sizeof(*st));
 	if (strncmp(uri, "sqlite:", 7) == 0) {
 		st->kind = STORE_SQLITE;
-		if (!store_open_sqlite(st, uri + 7))
+		if (!report_store_open_sqlite(st, uri + 7))
 			goto fail;
 	} else {
 		st->kind = STORE_PG;
 		st->pg = PQconnectdb(uri);
 		if (st->pg == NULL || PQstatus(st->pg) != CONNECTION_OK) {
-			store_seterr(st, "postgresql connect",
+			report_store_seterr(st, "postgresql connect",
 			    st->pg ? PQerrorMessage(st->pg) : "out of memory");
 			goto fail;
 		}
 		/* a warning per CREATE ... IF NOT EXISTS is noise on stderr */
-		if (!store_exec(st, "SET client_min_messages = warning"))
+		if (!report_store_exec(st, "SET client_min_messages = warning"))
 			goto fail;
 	}
-	if (!store_migrate(st))
+	if (!report_store_migrate(st))
 		goto fail;
 	return st;
 fail:
@@ -389,11 +391,11 @@ report_store_error(const struct report_store *st)
 	return st->err;
 }
 
-/* store_row_params - the ROW_COLUMNS text values of r into vals; num holds the
+/* report_store_row_params - the ROW_COLUMNS text values of r into vals; num holds the
  * received number, dkim the encoded signatures (both the caller's) */
 static void
-store_row_params(const struct report_row *r, const char **vals, char *num, size_t numlen,
-    const char *dkim)
+report_store_row_params(const struct report_row *r, const char **vals, char *num,
+    size_t numlen, const char *dkim)
 {
 	snprintf(num, numlen, "%lld", (long long)r->received);
 	vals[0] = num;
@@ -422,9 +424,9 @@ store_row_params(const struct report_row *r, const char **vals, char *num, size_
 	vals[23] = r->reasons ? r->reasons : "";
 }
 
-/* store_insert_sql - "INSERT ... VALUES ($1..$24), ..." for n rows */
+/* report_store_insert_sql - "INSERT ... VALUES ($1..$24), ..." for n rows */
 static void
-store_insert_sql(struct buf *sql, size_t n)
+report_store_insert_sql(struct buf *sql, size_t n)
 {
 	buf_puts(sql, "INSERT INTO report_rows (" ROW_COLUMN_LIST ") VALUES ");
 	for (size_t i = 0; i < n; i++) {
@@ -435,9 +437,9 @@ store_insert_sql(struct buf *sql, size_t n)
 	}
 }
 
-/* store_insert_sqlite - rows through one prepared statement */
+/* report_store_insert_sqlite - rows through one prepared statement */
 static bool
-store_insert_sqlite(struct report_store *st, const struct report_row *rows, size_t n)
+report_store_insert_sqlite(struct report_store *st, const struct report_row *rows, size_t n)
 {
 	struct buf sql = BUF_INIT;
 	sqlite3_stmt *stmt;
@@ -445,9 +447,9 @@ store_insert_sqlite(struct report_store *st, const struct report_row *rows, size
 	char num[24];
 	bool ok = true;
 
-	store_insert_sql(&sql, 1);
+	report_store_insert_sql(&sql, 1);
 	if (sqlite3_prepare_v2(st->db, buf_cstr(&sql), -1, &stmt, NULL) != SQLITE_OK) {
-		store_seterr(st, "sqlite prepare", sqlite3_errmsg(st->db));
+		report_store_seterr(st, "sqlite prepare", sqlite3_errmsg(st->db));
 		buf_free(&sql);
 		return false;
 	}
@@ -455,7 +457,7 @@ store_insert_sqlite(struct report_store *st, const struct report_row *rows, size
 	for (size_t i = 0; ok && i < n; i++) {
 		char *dkim = report_dkim_encode(rows[i].dkim, rows[i].n_dkim);
 
-		store_row_params(&rows[i], vals, num, sizeof(num), dkim);
+		report_store_row_params(&rows[i], vals, num, sizeof(num), dkim);
 		for (int c = 0; ok && c < ROW_COLUMNS; c++)
 			ok = (vals[c] == NULL ? sqlite3_bind_null(stmt, c + 1) :
 			    sqlite3_bind_text(stmt, c + 1, vals[c], -1, SQLITE_TRANSIENT)) ==
@@ -463,7 +465,7 @@ store_insert_sqlite(struct report_store *st, const struct report_row *rows, size
 		if (ok && sqlite3_step(stmt) != SQLITE_DONE)
 			ok = false;
 		if (!ok)
-			store_seterr(st, "sqlite insert", sqlite3_errmsg(st->db));
+			report_store_seterr(st, "sqlite insert", sqlite3_errmsg(st->db));
 		sqlite3_reset(stmt);
 		free(dkim);
 	}
@@ -471,10 +473,10 @@ store_insert_sqlite(struct report_store *st, const struct report_row *rows, size
 	return ok;
 }
 
-/* store_insert_pg - rows in INSERTs of up to PG_ROWS_PER_INSERT rows: one round
+/* report_store_insert_pg - rows in INSERTs of up to PG_ROWS_PER_INSERT rows: one round
  * trip each */
 static bool
-store_insert_pg(struct report_store *st, const struct report_row *rows, size_t n)
+report_store_insert_pg(struct report_store *st, const struct report_row *rows, size_t n)
 {
 	size_t chunk = n < PG_ROWS_PER_INSERT ? n : PG_ROWS_PER_INSERT;
 	const char **vals = xreallocarray(NULL, chunk * ROW_COLUMNS, sizeof(*vals));
@@ -488,12 +490,12 @@ store_insert_pg(struct report_store *st, const struct report_row *rows, size_t n
 
 		for (size_t i = 0; i < k; i++) {
 			dkims[i] = report_dkim_encode(rows[at + i].dkim, rows[at + i].n_dkim);
-			store_row_params(&rows[at + i], vals + i * ROW_COLUMNS, nums[i],
+			report_store_row_params(&rows[at + i], vals + i * ROW_COLUMNS, nums[i],
 			    sizeof(nums[i]), dkims[i]);
 		}
 		buf_reset(&sql);
-		store_insert_sql(&sql, k);
-		ok = store_run(st, buf_cstr(&sql), (int)(k * ROW_COLUMNS), vals, NULL,
+		report_store_insert_sql(&sql, k);
+		ok = report_store_run(st, buf_cstr(&sql), (int)(k * ROW_COLUMNS), vals, NULL,
 		    NULL) >= 0;
 		for (size_t i = 0; i < k; i++) {
 			free(dkims[i]);
@@ -514,20 +516,20 @@ report_store_insert(struct report_store *st, const struct report_row *rows, size
 
 	if (n == 0)
 		return 0;
-	if (!store_begin(st))
+	if (!report_store_begin(st))
 		return -1;
-	ok = st->kind == STORE_SQLITE ? store_insert_sqlite(st, rows, n) :
-	    store_insert_pg(st, rows, n);
-	if (!ok || !store_exec(st, "COMMIT")) {
-		store_rollback(st);
+	ok = st->kind == STORE_SQLITE ? report_store_insert_sqlite(st, rows, n) :
+	    report_store_insert_pg(st, rows, n);
+	if (!ok || !report_store_exec(st, "COMMIT")) {
+		report_store_rollback(st);
 		return -1;
 	}
 	return 0;
 }
 
-/* store_dup - a NULL-preserving strdup */
+/* report_store_dup - a NULL-preserving strdup */
 static char *
-store_dup(const char *s)
+report_store_dup(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
 }
@@ -538,9 +540,9 @@ struct store_each {
 	bool		 bad;	/* a row's dkim column did not decode */
 };
 
-/* store_each_cb - turn one result row into a report_row for the caller */
+/* report_store_each_cb - turn one result row into a report_row for the caller */
 static int
-store_each_cb(char *const *v, int ncols, void *arg)
+report_store_each_cb(char *const *v, int ncols, void *arg)
 {
 	struct store_each *e = arg;
 	struct report_row r;
@@ -550,39 +552,39 @@ store_each_cb(char *const *v, int ncols, void *arg)
 		return 1;
 	memset(&r, 0, sizeof(r));
 	r.received = (time_t)strtoll(v[0] ? v[0] : "0", NULL, 10);
-	r.source_ip = store_dup(v[1]);
-	r.header_from = store_dup(v[2]);
-	r.envelope_from = store_dup(v[3]);
-	r.envelope_to = store_dup(v[4]);
-	r.policy_domain = store_dup(v[5]);
-	r.rua = store_dup(v[6]);
-	r.ruf = store_dup(v[7]);
-	r.p = store_dup(v[8]);
-	r.sp = store_dup(v[9]);
-	r.np = store_dup(v[10]);
-	r.adkim = store_dup(v[11]);
-	r.aspf = store_dup(v[12]);
-	r.fo = store_dup(v[13]);
-	r.testing = store_dup(v[14]);
-	r.discovery = store_dup(v[15]);
-	r.spf_domain = store_dup(v[16]);
-	r.spf_scope = store_dup(v[17]);
-	r.spf_result = store_dup(v[18]);
+	r.source_ip = report_store_dup(v[1]);
+	r.header_from = report_store_dup(v[2]);
+	r.envelope_from = report_store_dup(v[3]);
+	r.envelope_to = report_store_dup(v[4]);
+	r.policy_domain = report_store_dup(v[5]);
+	r.rua = report_store_dup(v[6]);
+	r.ruf = report_store_dup(v[7]);
+	r.p = report_store_dup(v[8]);
+	r.sp = report_store_dup(v[9]);
+	r.np = report_store_dup(v[10]);
+	r.adkim = report_store_dup(v[11]);
+	r.aspf = report_store_dup(v[12]);
+	r.fo = report_store_dup(v[13]);
+	r.testing = report_store_dup(v[14]);
+	r.discovery = report_store_dup(v[15]);
+	r.spf_domain = report_store_dup(v[16]);
+	r.spf_scope = report_store_dup(v[17]);
+	r.spf_result = report_store_dup(v[18]);
 	if (!report_dkim_decode(v[19] ? v[19] : "", &r.dkim, &r.n_dkim))
 		e->bad = true;	/* the row still goes out, without its signatures */
-	r.dkim_aligned = store_dup(v[20]);
-	r.spf_aligned = store_dup(v[21]);
-	r.disposition = store_dup(v[22]);
-	r.reasons = store_dup(v[23]);
+	r.dkim_aligned = report_store_dup(v[20]);
+	r.spf_aligned = report_store_dup(v[21]);
+	r.disposition = report_store_dup(v[22]);
+	r.reasons = report_store_dup(v[23]);
 	stop = e->fn(&r, e->arg);
 	report_row_free(&r);
 	return stop;
 }
 
-/* store_each_rows - report_store_each, for one domain when domain is not NULL */
+/* report_store_each_rows - report_store_each, for one domain when domain is not NULL */
 static long long
-store_each_rows(struct report_store *st, const char *domain, time_t begin, time_t end,
-    report_row_fn fn, void *arg)
+report_store_each_rows(struct report_store *st, const char *domain, time_t begin,
+    time_t end, report_row_fn fn, void *arg)
 {
 	struct store_each e = { fn, arg, false };
 	char b[24], n[24];
@@ -591,26 +593,26 @@ store_each_rows(struct report_store *st, const char *domain, time_t begin, time_
 	snprintf(b, sizeof(b), "%lld", (long long)begin);
 	snprintf(n, sizeof(n), "%lld", (long long)end);
 	if (domain == NULL)
-		return store_run(st, "SELECT " ROW_COLUMN_LIST " FROM report_rows"
+		return report_store_run(st, "SELECT " ROW_COLUMN_LIST " FROM report_rows"
 		    " WHERE received >= $1 AND received < $2"
-		    " ORDER BY policy_domain, received", 2, p, store_each_cb, &e);
-	return store_run(st, "SELECT " ROW_COLUMN_LIST " FROM report_rows"
+		    " ORDER BY policy_domain, received", 2, p, report_store_each_cb, &e);
+	return report_store_run(st, "SELECT " ROW_COLUMN_LIST " FROM report_rows"
 	    " WHERE policy_domain = $3 AND received >= $1 AND received < $2"
-	    " ORDER BY received", 3, p, store_each_cb, &e);
+	    " ORDER BY received", 3, p, report_store_each_cb, &e);
 }
 
 long long
 report_store_each(struct report_store *st, time_t begin, time_t end,
     report_row_fn fn, void *arg)
 {
-	return store_each_rows(st, NULL, begin, end, fn, arg);
+	return report_store_each_rows(st, NULL, begin, end, fn, arg);
 }
 
 long long
 report_store_each_domain(struct report_store *st, const char *policy_domain,
     time_t begin, time_t end, report_row_fn fn, void *arg)
 {
-	return store_each_rows(st, policy_domain, begin, end, fn, arg);
+	return report_store_each_rows(st, policy_domain, begin, end, fn, arg);
 }
 
 struct store_domains {
@@ -618,9 +620,9 @@ struct store_domains {
 	void		*arg;
 };
 
-/* store_domains_cb - one (policy_domain, rows) result row */
+/* report_store_domains_cb - one (policy_domain, rows) result row */
 static int
-store_domains_cb(char *const *v, int ncols, void *arg)
+report_store_domains_cb(char *const *v, int ncols, void *arg)
 {
 	struct store_domains *d = arg;
 
@@ -641,12 +643,12 @@ report_store_domains(struct report_store *st, time_t begin, time_t end,
 	snprintf(n, sizeof(n), "%lld", (long long)end);
 	/* the rua of a domain's last row in the period decides (RFC 9990: report
 	 * the final policy configuration) */
-	return store_run(st, "SELECT r.policy_domain, count(*) FROM report_rows r"
+	return report_store_run(st, "SELECT r.policy_domain, count(*) FROM report_rows r"
 	    " WHERE r.received >= $1 AND r.received < $2"
 	    " GROUP BY r.policy_domain HAVING"
 	    " (SELECT l.rua FROM report_rows l WHERE l.policy_domain = r.policy_domain"
 	    "  AND l.received >= $1 AND l.received < $2 ORDER BY l.received DESC LIMIT 1) <> ''",
-	    2, p, store_domains_cb, &d);
+	    2, p, report_store_domains_cb, &d);
 }
 
 struct store_claim {
@@ -657,9 +659,9 @@ struct store_claim {
 	bool		 sent;
 };
 
-/* store_claim_cb - the claim row: report_id, generator, claimed_at, sent_at */
+/* report_store_claim_cb - the claim row: report_id, generator, claimed_at, sent_at */
 static int
-store_claim_cb(char *const *v, int ncols, void *arg)
+report_store_claim_cb(char *const *v, int ncols, void *arg)
 {
 	struct store_claim *c = arg;
 
@@ -673,10 +675,10 @@ store_claim_cb(char *const *v, int ncols, void *arg)
 	return 1;
 }
 
-/* store_new_report_id - "BEGIN.16 hex digits": dot-atom-text, unique enough
+/* report_store_new_report_id - "BEGIN.16 hex digits": dot-atom-text, unique enough
  * among one domain's reports */
 static bool
-store_new_report_id(time_t begin, char *out, size_t outlen)
+report_store_new_report_id(time_t begin, char *out, size_t outlen)
 {
 	uint64_t rnd;
 
@@ -697,14 +699,14 @@ report_store_claim(struct report_store *st, const char *policy_domain, time_t be
 	snprintf(b, sizeof(b), "%lld", (long long)begin);
 	snprintf(e, sizeof(e), "%lld", (long long)end);
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-	if (!store_new_report_id(begin, id, sizeof(id))) {
-		store_seterr(st, "getrandom", strerror(errno));
+	if (!report_store_new_report_id(begin, id, sizeof(id))) {
+		report_store_seterr(st, "getrandom", strerror(errno));
 		return REPORT_CLAIM_ERROR;
 	}
 	{
 		const char *p[6] = { policy_domain, b, e, id, generator, now };
 
-		n = store_run(st, "INSERT INTO report_claims (policy_domain, begin_ts, end_ts,"
+		n = report_store_run(st, "INSERT INTO report_claims (policy_domain, begin_ts, end_ts,"
 		    " report_id, generator, claimed_at) VALUES ($1, $2, $3, $4, $5, $6)"
 		    " ON CONFLICT DO NOTHING", 6, p, NULL, NULL);
 	}
@@ -718,13 +720,13 @@ report_store_claim(struct report_store *st, const char *policy_domain, time_t be
 	{
 		const char *p[3] = { policy_domain, b, e };
 
-		if (store_run(st, "SELECT report_id, generator, claimed_at, sent_at"
+		if (report_store_run(st, "SELECT report_id, generator, claimed_at, sent_at"
 		    " FROM report_claims WHERE policy_domain = $1 AND begin_ts = $2"
-		    " AND end_ts = $3", 3, p, store_claim_cb, &c) < 0)
+		    " AND end_ts = $3", 3, p, report_store_claim_cb, &c) < 0)
 			return REPORT_CLAIM_ERROR;
 	}
 	if (!c.found) {		/* deleted between the two statements */
-		store_seterr(st, "claim", "the claim vanished; try again");
+		report_store_seterr(st, "claim", "the claim vanished; try again");
 		return REPORT_CLAIM_ERROR;
 	}
 	snprintf(report_id, idlen, "%s", c.report_id);
@@ -738,7 +740,7 @@ report_store_claim(struct report_store *st, const char *policy_domain, time_t be
 	{
 		const char *p[6] = { generator, now, policy_domain, b, e, old };
 
-		n = store_run(st, "UPDATE report_claims SET generator = $1, claimed_at = $2"
+		n = report_store_run(st, "UPDATE report_claims SET generator = $1, claimed_at = $2"
 		    " WHERE policy_domain = $3 AND begin_ts = $4 AND end_ts = $5"
 		    " AND claimed_at = $6 AND sent_at IS NULL", 6, p, NULL, NULL);
 	}
@@ -747,10 +749,10 @@ report_store_claim(struct report_store *st, const char *policy_domain, time_t be
 	return n == 1 ? REPORT_CLAIM_OK : REPORT_CLAIM_BUSY;
 }
 
-/* store_claim_update - run sql over generator's unsent claim ($1 domain, $2
+/* report_store_claim_update - run sql over generator's unsent claim ($1 domain, $2
  * begin, $3 end, $4 generator, $5 now when with_now); 0 when it was there */
 static int
-store_claim_update(struct report_store *st, const char *sql, bool with_now,
+report_store_claim_update(struct report_store *st, const char *sql, bool with_now,
     const char *policy_domain, time_t begin, time_t end, const char *generator)
 {
 	char b[24], e[24], now[24];
@@ -760,11 +762,11 @@ store_claim_update(struct report_store *st, const char *sql, bool with_now,
 	snprintf(b, sizeof(b), "%lld", (long long)begin);
 	snprintf(e, sizeof(e), "%lld", (long long)end);
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-	n = store_run(st, sql, with_now ? 5 : 4, p, NULL, NULL);
+	n = report_store_run(st, sql, with_now ? 5 : 4, p, NULL, NULL);
 	if (n < 0)
 		return -1;
 	if (n != 1) {
-		store_seterr(st, "claim", "not held by this generator");
+		report_store_seterr(st, "claim", "not held by this generator");
 		return -1;
 	}
 	return 0;
@@ -774,7 +776,7 @@ int
 report_store_mark_sent(struct report_store *st, const char *policy_domain, time_t begin,
     time_t end, const char *generator)
 {
-	return store_claim_update(st, "UPDATE report_claims SET sent_at = $5"
+	return report_store_claim_update(st, "UPDATE report_claims SET sent_at = $5"
 	    " WHERE policy_domain = $1 AND begin_ts = $2 AND end_ts = $3"
 	    " AND generator = $4 AND sent_at IS NULL", true, policy_domain, begin, end,
 	    generator);
@@ -785,7 +787,7 @@ report_store_release(struct report_store *st, const char *policy_domain, time_t 
     time_t end, const char *generator)
 {
 	/* claimed_at 0: every lease check finds it expired */
-	return store_claim_update(st, "UPDATE report_claims SET claimed_at = 0"
+	return report_store_claim_update(st, "UPDATE report_claims SET claimed_at = 0"
 	    " WHERE policy_domain = $1 AND begin_ts = $2 AND end_ts = $3"
 	    " AND generator = $4 AND sent_at IS NULL", false, policy_domain, begin, end,
 	    generator);
@@ -799,31 +801,31 @@ report_store_expire(struct report_store *st, time_t before)
 	long long n;
 
 	snprintf(b, sizeof(b), "%lld", (long long)before);
-	if (!store_begin(st))
+	if (!report_store_begin(st))
 		return -1;
-	n = store_run(st, "DELETE FROM report_rows WHERE received < $1", 1, p, NULL, NULL);
-	if (n < 0 || store_run(st, "DELETE FROM report_claims WHERE end_ts < $1", 1, p,
-	    NULL, NULL) < 0 || !store_exec(st, "COMMIT")) {
-		store_rollback(st);
+	n = report_store_run(st, "DELETE FROM report_rows WHERE received < $1", 1, p, NULL, NULL);
+	if (n < 0 || report_store_run(st, "DELETE FROM report_claims WHERE end_ts < $1", 1, p,
+	    NULL, NULL) < 0 || !report_store_exec(st, "COMMIT")) {
+		report_store_rollback(st);
 		return -1;
 	}
 	return n;
 }
 
-/* dkim_plain - a byte the dkim column keeps as is */
+/* report_store_dkim_plain - a byte the dkim column keeps as is */
 static bool
-dkim_plain(unsigned char c)
+report_store_dkim_plain(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	    c == '.' || c == '_' || c == '-';
 }
 
-/* dkim_put - one field, escaped */
+/* report_store_dkim_put - one field, escaped */
 static void
-dkim_put(struct buf *b, const char *s)
+report_store_dkim_put(struct buf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (dkim_plain(*p))
+		if (report_store_dkim_plain(*p))
 			buf_putc(b, *p);
 		else
 			buf_printf(b, "%%%02X", *p);
@@ -839,18 +841,19 @@ report_dkim_encode(const struct report_dkim *d, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			buf_putc(&b, ',');
-		dkim_put(&b, d[i].domain);
+		report_store_dkim_put(&b, d[i].domain);
 		buf_putc(&b, ' ');
-		dkim_put(&b, d[i].selector);
+		report_store_dkim_put(&b, d[i].selector);
 		buf_putc(&b, ' ');
-		dkim_put(&b, d[i].result);
+		report_store_dkim_put(&b, d[i].result);
 	}
 	return buf_steal(&b);
 }
 
-/* dkim_hex - one upper-case hex digit's value (dkim_put writes no other), or -1 */
+/* report_store_dkim_hex - one upper-case hex digit's value (report_store_dkim_put
+ * writes no other), or -1 */
 static int
-dkim_hex(char c)
+report_store_dkim_hex(char c)
 {
 	static const char digits[] = "0123456789ABCDEF";
 	const char *at = c != '\0' ? strchr(digits, c) : NULL;
@@ -858,9 +861,9 @@ dkim_hex(char c)
 	return at ? (int)(at - digits) : -1;
 }
 
-/* dkim_field - unescape s[0..len) */
+/* report_store_dkim_field - unescape s[0..len) */
 static char *
-dkim_field(const char *s, size_t len, bool *ok)
+report_store_dkim_field(const char *s, size_t len, bool *ok)
 {
 	char *out = xmalloc(len + 1);
 	size_t o = 0;
@@ -874,7 +877,7 @@ dkim_field(const char *s, size_t len, bool *ok)
 			*ok = false;
 			break;
 		}
-		int hi = dkim_hex(s[i + 1]), lo = dkim_hex(s[i + 2]);
+		int hi = report_store_dkim_hex(s[i + 1]), lo = report_store_dkim_hex(s[i + 2]);
 
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 			*ok = false;
@@ -909,9 +912,9 @@ report_dkim_decode(const char *s, struct report_dkim **out, size_t *n)
 			cap = cap ? cap * 2 : 4;
 			d = xreallocarray(d, cap, sizeof(*d));
 		}
-		d[count].domain = dkim_field(s, (size_t)(sp1 - s), &ok);
-		d[count].selector = dkim_field(sp1 + 1, (size_t)(sp2 - sp1 - 1), &ok);
-		d[count].result = dkim_field(sp2 + 1, len - (size_t)(sp2 + 1 - s), &ok);
+		d[count].domain = report_store_dkim_field(s, (size_t)(sp1 - s), &ok);
+		d[count].selector = report_store_dkim_field(sp1 + 1, (size_t)(sp2 - sp1 - 1), &ok);
+		d[count].result = report_store_dkim_field(sp2 + 1, len - (size_t)(sp2 + 1 - s), &ok);
 		count++;
 		s += len;
 		if (*s == ',')

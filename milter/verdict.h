@@ -35,6 +35,9 @@ struct verdict {
 	enum from_status from_status;	/* of the first From */
 	const char	*from_domain;	/* when from_status is FROM_OK */
 	bool		 headers_truncated;	/* fields past the caps were not stored */
+	const char	*override_reason;	/* RFC 9990 reason type when a local rule
+					 * overrode the DMARC policy (ARC: "trusted_forwarder");
+					 * NULL when none */
 };
 
 /* verdict_log - append the verdict fields of the log line (" helo=... iprev=...")

@@ -42,6 +42,7 @@ R = Results()
 CONF = "/etc/authmilter/milter.conf"
 KEYS = "/etc/authmilter/keys"
 SOCKDIR = "/var/spool/postfix/authmilter"
+STATEDIR = "/var/lib/authmilter"       # report.database's default SQLite file
 SOCKET = SOCKDIR + "/authmilter.sock"
 DAEMON = "/usr/sbin/authmilter"
 KEYGEN = "/usr/bin/authmilter-keygen"
@@ -205,6 +206,8 @@ def check_installed():
          else False)
     R.ok("postinst: %s is root:postfix 0750" % SOCKDIR,
          mode_owner(SOCKDIR) == "root:postfix 0750", mode_owner(SOCKDIR))
+    R.ok("postinst: %s is authmilter:authmilter 0750" % STATEDIR,
+         mode_owner(STATEDIR) == "authmilter:authmilter 0750", mode_owner(STATEDIR))
     with open(CONF) as f:
         text = f.read()
     R.ok("Debian's milter.conf puts the socket in Postfix's spool",
@@ -475,6 +478,7 @@ def purge_and_check(keyfiles):
     R.ok("purge: user and group authmilter are gone",
          not user_exists("authmilter") and not group_exists("authmilter"))
     R.ok("purge: %s is gone" % SOCKDIR, not os.path.lexists(SOCKDIR))
+    R.ok("purge: %s (report rows) is gone" % STATEDIR, not os.path.lexists(STATEDIR))
     R.ok("purge: %s is gone (dpkg's conffile handling)" % CONF, not os.path.exists(CONF))
     R.ok("purge: %s stays, now root's" % KEYS, mode_owner(KEYS) == "root:root 0750",
          mode_owner(KEYS))

@@ -27,7 +27,6 @@ import email.policy
 import glob
 import gzip
 import os
-import pwd
 import re
 import shutil
 import sqlite3
@@ -40,6 +39,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BUILDDIR, SRCDIR, Results, conf_text, tmpdir  # noqa: E402
 from dnsserver import DNSServer, refuse_zone, txt  # noqa: E402
+import pgcluster  # noqa: E402
 
 REPORT = os.path.join(BUILDDIR, "milter", "authmilter-report")
 KEYGEN = os.path.join(BUILDDIR, "milter", "authmilter-keygen")
@@ -397,44 +397,21 @@ def test_db_errors(d, dns):
        p.returncode == 2 and "usage" in p.stderr, p.stderr)
 
 
-class PgCluster:
-    """A private PostgreSQL 15 cluster on a unix socket, no TCP (NOTES.md)."""
-
-    def __init__(self, d):
-        self.dir = os.path.join(d, "pg")
-        self.sock = os.path.join(d, "pgsock")
-        bindir = "/usr/lib/postgresql/15/bin"
-        os.makedirs(self.dir)
-        os.makedirs(self.sock)
-        pw = pwd.getpwnam("postgres")
-        for x in (d, self.dir, self.sock):
-            os.chown(x, pw.pw_uid, pw.pw_gid)
-        os.chmod(d, 0o755)
-        self.pg_ctl = os.path.join(bindir, "pg_ctl")
-        subprocess.run(["su", "postgres", "-c", "%s/initdb -A trust -U postgres -D %s"
-                        % (bindir, self.dir)], check=True, capture_output=True)
-        subprocess.run(["su", "postgres", "-c", "%s -D %s -o \"-k %s -h ''\" -l %s/log "
-                        "-w start" % (self.pg_ctl, self.dir, self.sock, d)],
-                       check=True, capture_output=True)
-        self.uri = "postgresql://postgres@/postgres?host=%s" % self.sock
-
-    def stop(self):
-        subprocess.run(["su", "postgres", "-c", "%s -D %s -m immediate stop"
-                        % (self.pg_ctl, self.dir)], capture_output=True)
-
-
 def test_pg_race(dns):
-    if not os.path.exists("/usr/lib/postgresql/15/bin/initdb"):
+    if not pgcluster.available():
         R.fail("postgres: race", "PostgreSQL 15 is not installed")
         return
     d = tmpdir()
-    pg = PgCluster(d)
+    pg = pgcluster.PgCluster()
+    pg.start()
     try:
+        pg.createdb("reports")
+        uri = pg.uri("reports")
         rows = [row("pg%02d.example" % i, "192.0.2.%d" % (i + 1), BEGIN + i)
                 for i in range(40)]
-        put_rows(pg.uri, rows)
+        put_rows(uri, rows)
         cmd, box = make_sendmail(d)
-        conf = write_conf(d, dns, pg.uri, sendmail=cmd, name="pg.conf")
+        conf = write_conf(d, dns, uri, sendmail=cmd, name="pg.conf")
         procs = [subprocess.Popen([REPORT, "-c", conf, "--send"], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(2)]
         outs = [p.communicate(timeout=120) for p in procs]
