@@ -28,11 +28,9 @@ import glob
 import gzip
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import xml.etree.ElementTree as ET
 
