@@ -5,7 +5,7 @@
  *
  * A rua value comes from the DNS of whoever sent us mail: it is hostile input.
  * Nothing from it reaches a header except an address that passed
- * rua_addr_ok (dot-atom local part, LDH domain): no CR, LF, comma, quote,
+ * dest_addr_ok (dot-atom local part, LDH domain): no CR, LF, comma, quote,
  * angle bracket or blank can get through. The number of items looked at and
  * the number kept are capped.
  */
@@ -42,17 +42,17 @@ report_dest_domain_ok(const char *d)
 	}
 }
 
-/* rua_atext - RFC 5322 atext */
+/* dest_atext - RFC 5322 atext */
 static bool
-rua_atext(unsigned char c)
+dest_atext(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-/* rua_hex - value of a hex digit, -1 if none */
+/* dest_hex - value of a hex digit, -1 if none */
 static int
-rua_hex(unsigned char c)
+dest_hex(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -63,10 +63,10 @@ rua_hex(unsigned char c)
 	return -1;
 }
 
-/* rua_addr_ok - decode %XX in the len bytes at s and check local@domain: local a
+/* dest_addr_ok - decode %XX in the len bytes at s and check local@domain: local a
  * dot-atom of at most REPORT_MAX_LOCAL octets, domain valid; d filled on success */
 static bool
-rua_addr_ok(const char *s, size_t len, struct report_dest *d)
+dest_addr_ok(const char *s, size_t len, struct report_dest *d)
 {
 	char dec[REPORT_MAX_RUA_ITEM + 1];
 	size_t n = 0, at = 0, ats = 0;
@@ -78,8 +78,8 @@ rua_addr_ok(const char *s, size_t len, struct report_dest *d)
 		if (c == '%') {
 			if (i + 2 >= len)
 				return false;
-			if ((hi = rua_hex((unsigned char)s[i + 1])) < 0 ||
-			    (lo = rua_hex((unsigned char)s[i + 2])) < 0)
+			if ((hi = dest_hex((unsigned char)s[i + 1])) < 0 ||
+			    (lo = dest_hex((unsigned char)s[i + 2])) < 0)
 				return false;
 			c = (unsigned char)(hi * 16 + lo);
 			i += 2;
@@ -87,7 +87,7 @@ rua_addr_ok(const char *s, size_t len, struct report_dest *d)
 		if (c == '@') {
 			at = n;
 			ats++;
-		} else if (c != '.' && !rua_atext(c))
+		} else if (c != '.' && !dest_atext(c))
 			return false;
 		dec[n++] = (char)c;
 	}
@@ -139,7 +139,7 @@ report_rua_parse(const char *rua, struct report_dest *out, size_t max)
 		end = 0;
 		while (end < len && s[end] != '?' && s[end] != '!')
 			end++;
-		if (!rua_addr_ok(s, end, &d))
+		if (!dest_addr_ok(s, end, &d))
 			continue;
 		bool dup = false;
 
