@@ -128,6 +128,14 @@ def send(m, frm, ip, mail_from, signed=False, count=1, n=0):
                      rcpts=["rcpt@mx.test.example"], count=count)
 
 
+def stop(m, name):
+    """Stop m; its exit must be clean (0, and no sanitizer report in its log)."""
+    rc = m.stop()
+    bad = [x for x in m.log_lines() if "Sanitizer" in x or "runtime error" in x]
+    R.ok("%s: daemon exits 0 at SIGTERM, no sanitizer report" % name,
+         rc == 0 and not bad, "status %s; %s" % (rc, "\n".join(bad[:10])))
+
+
 def rows(path, where=""):
     db = sqlite3.connect(path)
     db.row_factory = sqlite3.Row
@@ -155,7 +163,7 @@ def test_rows(dns):
                 R.eq("%s: action" % name, action, want[0])
             sent[name] = count
     finally:
-        m.stop()
+        stop(m, "rows")
     after = int(time.time())
     R.ok("stop: the writer says what it wrote",
          m.wait_log(r"report: writer stopped: %d rows written, 0 dropped" %
@@ -233,7 +241,7 @@ def test_locked(dns):
         send(m, "example.org", IP_GOOD, "a@example.org", count=3)
         time.sleep(1.5)
     finally:
-        m.stop()
+        stop(m, "locked")
     got = rows(path)
     # what was queued (5) and the batch the writer held when the lock came
     # (at most what the queue held before it) are written once the lock goes
@@ -257,7 +265,12 @@ def test_bad_database(dns, name, database, pattern, prepare=None):
              ["accept"] * 3, res["stdout"][-300:])
         R.ok("%s: still running" % name, m.running())
     finally:
-        m.stop()
+        t0 = time.monotonic()
+        stop(m, name)
+    R.ok("%s: stops at once (%.1f s), the rows it could not write counted" %
+         (name, time.monotonic() - t0), time.monotonic() - t0 < 5 and m.wait_log(
+             r"report: 3 report rows dropped so far \(not written at stop", 0)
+         is not None, m.log_tail(5))
 
 
 def junk(d):
@@ -292,7 +305,7 @@ def test_full(dns):
                 r"report: cannot write to sqlite:.*(full|disk I/O)", 15) is not None,
                 m.log_tail())
         finally:
-            m.stop()
+            stop(m, "full")
     finally:
         subprocess.run(["umount", mnt])
 
@@ -344,8 +357,8 @@ def test_postgres(dns):
             for t in threads:
                 t.join()
         finally:
-            m1.stop()
-            m2.stop()
+            stop(m1, "postgresql daemon 1")
+            stop(m2, "postgresql daemon 2")
         R.ok("postgresql: both daemons answered every message",
              len(results.get("m1", {}).get("messages", [])) == 150 and
              len(results.get("m2", {}).get("messages", [])) == 150, results.get("m1",
