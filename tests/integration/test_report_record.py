@@ -12,7 +12,8 @@ BEGIN EXCLUSIVE) with a small queue - mail is still answered promptly, the drop
 count is logged, and once the lock goes the writer catches up; a database in a
 directory that does not exist, a file that is not a database, a full file system
 (a 512 KB tmpfs) - each gives a clear log line and mail flows. An email in a
-domain we do not sign for stops the start, naming the line.
+domain we do not sign for stops the start, naming the line; a reload turns
+recording on and off.
 
 Last, a real PostgreSQL: a private cluster started here with initdb/pg_ctl on a
 unix socket in a temporary directory (no TCP); the store's unit tests run against
@@ -205,6 +206,29 @@ def test_rows(dns):
              [x["received"] for x in mine])
 
 
+def test_reload(dns):
+    """reporting turned on by a reload (SIGUSR1), then off again"""
+    d = tmpdir()
+    path = os.path.join(d, "reports.db")
+    m = Milter(config(dns, "sqlite:" + path, d, enable=False))
+    try:
+        send(m, "example.org", IP_GOOD, "a@example.org")
+        R.ok("reload: off, no database made", not os.path.exists(path))
+        m.write_config(config(dns, "sqlite:" + path, d))
+        m.reload()
+        R.ok("reload: on, the writer starts", m.wait_log(
+            r"report: writing report rows to sqlite:", 5) is not None, m.log_tail())
+        send(m, "example.org", IP_GOOD, "a@example.org", count=2)
+        m.write_config(config(dns, "sqlite:" + path, d, enable=False))
+        m.reload()
+        m.wait_log(r"reloaded .*milter.conf", 5)
+        time.sleep(0.3)
+        send(m, "example.org", IP_GOOD, "a@example.org", count=4)
+    finally:
+        stop(m, "reload")
+    R.eq("reload: rows only while on", len(rows(path)), 2)
+
+
 def test_locked(dns):
     """sqlite3 holds an exclusive lock: mail flows, rows beyond the queue drop"""
     d = tmpdir()
@@ -379,6 +403,7 @@ def test_postgres(dns):
 def main():
     with DNSServer(RECORDS) as dns:
         R.run("rows", test_rows, dns)
+        R.run("reload", test_reload, dns)
         R.run("locked", test_locked, dns)
         R.run("gone", test_bad_database, dns, "gone", "sqlite:/nonexistent/dir/r.db",
               r"report: cannot open sqlite:/nonexistent/dir/r.db: .*unable to open "
