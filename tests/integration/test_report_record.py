@@ -288,6 +288,8 @@ def test_bad_database(dns, name, database, pattern, prepare=None):
         R.ok("%s: mail flows" % name, [x["action"] for x in res["messages"]] ==
              ["accept"] * 3, res["stdout"][-300:])
         R.ok("%s: still running" % name, m.running())
+        R.ok("%s: no password in the log" % name,
+             not any("secret" in x for x in m.log_lines()))
     finally:
         t0 = time.monotonic()
         stop(m, name)
@@ -410,6 +412,10 @@ def main():
               r"database file; rows wait in the queue, mail is not delayed")
         R.run("corrupt", test_bad_database, dns, "corrupt", "sqlite:{dir}/junk.db",
               r"report: cannot open sqlite:.*junk.db: .*file is not a database", junk)
+        R.run("postgresql gone", test_bad_database, dns, "postgresql gone",
+              "postgresql://authmilter:secret@127.0.0.1:1/reports",
+              r"report: cannot open postgresql://127\.0\.0\.1:1/reports: postgresql "
+              r"connect: .*Connection refused")
         R.run("full", test_full, dns)
         R.run("unsigned email", test_unsigned_email, dns)
         R.run("postgresql", test_postgres, dns)
