@@ -53,7 +53,7 @@
 /* Seconds libmilter waits for the MTA's next command. Its default (7210 s) lets a
  * silent peer hold a thread for two hours; the MTAs' own milter timeouts are 5 min. */
 #define MAIN_MTA_TIMEOUT	600
-#define MAIN_REPORT_FLUSH_MS	10000	/* queued report rows get this long to be written at stop */
+#define MAIN_REPORT_FLUSH_MS	5000	/* queued report rows get this long to be written at stop */
 
 static const char *main_conf_path = MAIN_DEFAULT_CONF;
 

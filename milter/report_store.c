@@ -354,7 +354,14 @@ report_store_open(const char *uri, char *err, size_t errlen)
 			goto fail;
 	} else {
 		st->kind = STORE_PG;
-		st->pg = PQconnectdb(uri);
+		/* defaults the URI may override (it is expanded after them): no
+		 * connection attempt or dead peer holds the writer for minutes */
+		static const char *const keys[] = { "connect_timeout", "keepalives_idle",
+		    "keepalives_interval", "keepalives_count", "dbname", NULL };
+		const char *vals[] = { REPORT_STORE_CONNECT_TIMEOUT, "30", "10", "3", uri,
+		    NULL };
+
+		st->pg = PQconnectdbParams(keys, vals, 1);
 		if (st->pg == NULL || PQstatus(st->pg) != CONNECTION_OK) {
 			report_store_seterr(st, "postgresql connect",
 			    st->pg ? PQerrorMessage(st->pg) : "out of memory");

@@ -21,6 +21,8 @@
 
 #define REPORT_STORE_SCHEMA	1	/* the schema version this program writes */
 #define REPORT_STORE_BUSY_MS	5000	/* SQLite: wait this long for another writer's lock */
+#define REPORT_STORE_CONNECT_TIMEOUT "10"	/* PostgreSQL: seconds to connect, unless
+					 * the URI says connect_timeout=N */
 #define REPORT_CLAIM_LEASE	900	/* seconds a claim not marked sent keeps others off;
 					 * then another generator may take it over */
 #define REPORT_ID_MAX		64	/* report_id buffers: "BEGIN.16hex" fits easily */

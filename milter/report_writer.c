@@ -190,6 +190,7 @@ struct writer {
 	struct report_row batch[REPORT_WRITER_BATCH];
 	size_t		 n;		/* rows in batch */
 	int		 attempts;	/* failed inserts of this batch */
+	bool		 stop_tried;	/* the last connection attempt, at stop, made */
 };
 
 /* report_writer_error - a database problem: the first logged at once, repeats at most
@@ -321,6 +322,14 @@ report_writer_main(void *arg)
 		if (w.stopping && ((wr->n == 0 && w.count == 0) ||
 		    !report_writer_before(now, w.deadline)))
 			break;
+		/* at stop a database that is not there gets one more try at once,
+		 * not a wait for the backoff */
+		if (w.stopping && wr->st == NULL) {
+			if (wr->stop_tried)
+				break;
+			wr->stop_tried = true;
+			wr->next_try = 0;
+		}
 		if (wr->n == 0 && wr->st != NULL)
 			wr->n = report_writer_take(wr->batch);
 		/* connected with nothing to write, or nothing to connect for (the
@@ -349,7 +358,8 @@ report_writer_main(void *arg)
 		report_writer_expire(wr, keep_days);
 		lock_take(&w_lock);
 	}
-	/* the deadline passed with rows left: they are lost, and said so */
+	/* the deadline passed or the database is gone, with rows left: they are
+	 * lost, and said so */
 	lost = wr->n + w.count;
 	while (w.head != NULL) {
 		struct writer_item *it = w.head;
@@ -363,7 +373,8 @@ report_writer_main(void *arg)
 	report_writer_free_batch(wr);
 	if (lost > 0) {
 		atomic_store(&w_drop_logged, 0);	/* this one is always said */
-		report_writer_drop_rows(lost, "not written by the stop deadline");
+		report_writer_drop_rows(lost, "not written at stop: the database was not "
+		    "there or the deadline passed");
 	}
 	report_store_close(wr->st);
 	free(wr->uri);

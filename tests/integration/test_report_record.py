@@ -12,7 +12,8 @@ BEGIN EXCLUSIVE) with a small queue - mail is still answered promptly, the drop
 count is logged, and once the lock goes the writer catches up; a database in a
 directory that does not exist, a file that is not a database, a full file system
 (a 512 KB tmpfs) - each gives a clear log line and mail flows. An email in a
-domain we do not sign for stops the start, naming the line.
+domain we do not sign for stops the start, naming the line; a reload turns
+recording on and off.
 
 Last, a real PostgreSQL: a private cluster started here with initdb/pg_ctl on a
 unix socket in a temporary directory (no TCP); the store's unit tests run against
@@ -128,6 +129,14 @@ def send(m, frm, ip, mail_from, signed=False, count=1, n=0):
                      rcpts=["rcpt@mx.test.example"], count=count)
 
 
+def stop(m, name):
+    """Stop m; its exit must be clean (0, and no sanitizer report in its log)."""
+    rc = m.stop()
+    bad = [x for x in m.log_lines() if "Sanitizer" in x or "runtime error" in x]
+    R.ok("%s: daemon exits 0 at SIGTERM, no sanitizer report" % name,
+         rc == 0 and not bad, "status %s; %s" % (rc, "\n".join(bad[:10])))
+
+
 def rows(path, where=""):
     db = sqlite3.connect(path)
     db.row_factory = sqlite3.Row
@@ -155,7 +164,7 @@ def test_rows(dns):
                 R.eq("%s: action" % name, action, want[0])
             sent[name] = count
     finally:
-        m.stop()
+        stop(m, "rows")
     after = int(time.time())
     R.ok("stop: the writer says what it wrote",
          m.wait_log(r"report: writer stopped: %d rows written, 0 dropped" %
@@ -197,6 +206,29 @@ def test_rows(dns):
              [x["received"] for x in mine])
 
 
+def test_reload(dns):
+    """reporting turned on by a reload (SIGUSR1), then off again"""
+    d = tmpdir()
+    path = os.path.join(d, "reports.db")
+    m = Milter(config(dns, "sqlite:" + path, d, enable=False))
+    try:
+        send(m, "example.org", IP_GOOD, "a@example.org")
+        R.ok("reload: off, no database made", not os.path.exists(path))
+        m.write_config(config(dns, "sqlite:" + path, d))
+        m.reload()
+        R.ok("reload: on, the writer starts", m.wait_log(
+            r"report: writing report rows to sqlite:", 5) is not None, m.log_tail())
+        send(m, "example.org", IP_GOOD, "a@example.org", count=2)
+        m.write_config(config(dns, "sqlite:" + path, d, enable=False))
+        m.reload()
+        m.wait_log(r"reloaded .*milter.conf", 5)
+        time.sleep(0.3)
+        send(m, "example.org", IP_GOOD, "a@example.org", count=4)
+    finally:
+        stop(m, "reload")
+    R.eq("reload: rows only while on", len(rows(path)), 2)
+
+
 def test_locked(dns):
     """sqlite3 holds an exclusive lock: mail flows, rows beyond the queue drop"""
     d = tmpdir()
@@ -233,7 +265,7 @@ def test_locked(dns):
         send(m, "example.org", IP_GOOD, "a@example.org", count=3)
         time.sleep(1.5)
     finally:
-        m.stop()
+        stop(m, "locked")
     got = rows(path)
     # what was queued (5) and the batch the writer held when the lock came
     # (at most what the queue held before it) are written once the lock goes
@@ -256,8 +288,15 @@ def test_bad_database(dns, name, database, pattern, prepare=None):
         R.ok("%s: mail flows" % name, [x["action"] for x in res["messages"]] ==
              ["accept"] * 3, res["stdout"][-300:])
         R.ok("%s: still running" % name, m.running())
+        R.ok("%s: no password in the log" % name,
+             not any("secret" in x for x in m.log_lines()))
     finally:
-        m.stop()
+        t0 = time.monotonic()
+        stop(m, name)
+    R.ok("%s: stops at once (%.1f s), the rows it could not write counted" %
+         (name, time.monotonic() - t0), time.monotonic() - t0 < 5 and m.wait_log(
+             r"report: 3 report rows dropped so far \(not written at stop", 0)
+         is not None, m.log_tail(5))
 
 
 def junk(d):
@@ -292,7 +331,7 @@ def test_full(dns):
                 r"report: cannot write to sqlite:.*(full|disk I/O)", 15) is not None,
                 m.log_tail())
         finally:
-            m.stop()
+            stop(m, "full")
     finally:
         subprocess.run(["umount", mnt])
 
@@ -344,8 +383,8 @@ def test_postgres(dns):
             for t in threads:
                 t.join()
         finally:
-            m1.stop()
-            m2.stop()
+            stop(m1, "postgresql daemon 1")
+            stop(m2, "postgresql daemon 2")
         R.ok("postgresql: both daemons answered every message",
              len(results.get("m1", {}).get("messages", [])) == 150 and
              len(results.get("m2", {}).get("messages", [])) == 150, results.get("m1",
@@ -366,12 +405,17 @@ def test_postgres(dns):
 def main():
     with DNSServer(RECORDS) as dns:
         R.run("rows", test_rows, dns)
+        R.run("reload", test_reload, dns)
         R.run("locked", test_locked, dns)
         R.run("gone", test_bad_database, dns, "gone", "sqlite:/nonexistent/dir/r.db",
               r"report: cannot open sqlite:/nonexistent/dir/r.db: .*unable to open "
               r"database file; rows wait in the queue, mail is not delayed")
         R.run("corrupt", test_bad_database, dns, "corrupt", "sqlite:{dir}/junk.db",
               r"report: cannot open sqlite:.*junk.db: .*file is not a database", junk)
+        R.run("postgresql gone", test_bad_database, dns, "postgresql gone",
+              "postgresql://authmilter:secret@127.0.0.1:1/reports",
+              r"report: cannot open postgresql://127\.0\.0\.1:1/reports: postgresql "
+              r"connect: .*Connection refused")
         R.run("full", test_full, dns)
         R.run("unsigned email", test_unsigned_email, dns)
         R.run("postgresql", test_postgres, dns)
