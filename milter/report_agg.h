@@ -2,7 +2,7 @@
  *
  * Rows with the same source IP, identifiers, SPF and DKIM results, aligned results,
  * disposition and reasons make one record with a count. The published policy
- * reported is the one of the latest row (RFC 9990 §2.1: "the final configuration
+ * reported is the one of the latest row (RFC 9990 §3.1: "the final configuration
  * observed"). Everything added is copied; the aggregate owns its memory.
  */
 #ifndef AUTHMILTER_REPORT_AGG_H

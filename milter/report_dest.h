@@ -11,7 +11,7 @@
 #include "dmarc.h"
 #include "dns_answer.h"
 
-#define REPORT_MAX_URIS		10	/* destinations of one report (RFC 9990 §2.5
+#define REPORT_MAX_URIS		10	/* destinations of one report (RFC 9990 §3.5
 					 * leaves the limit to the receiver) */
 #define REPORT_MAX_RUA_ITEMS	64	/* rua items looked at before giving up */
 #define REPORT_MAX_RUA_ITEM	512	/* bytes of one rua item; longer is malformed */

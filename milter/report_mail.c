@@ -23,7 +23,7 @@
 #include "report_mail.h"
 #include "xalloc.h"
 
-/* report_mail_filename - the RFC 9990 §2.5 file name */
+/* report_mail_filename - the RFC 9990 §3.5 file name */
 void
 report_mail_filename(struct buf *out, const char *receiver, const char *domain,
     time_t begin, time_t end, const char *id)
@@ -108,7 +108,7 @@ report_mail_build(struct buf *out, const struct report_mail *m)
 	for (size_t i = 0; i < m->n_to; i++)
 		buf_printf(out, "%s%s", i > 0 ? ",\n " : "", m->to[i].addr);
 	buf_puts(out, "\n");
-	/* RFC 9990 §2.5: the literals are case-sensitive; folded at FWS */
+	/* RFC 9990 §3.5: the literals are case-sensitive; folded at FWS */
 	buf_printf(out, "Subject: Report Domain: %s\n Submitter: %s\n Report-ID: <%s>\n",
 	    m->domain, m->submitter, m->id);
 	buf_printf(out, "Date: %s\n", date);

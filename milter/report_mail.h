@@ -1,4 +1,4 @@
-/* report_mail - the names and the mail of one aggregate report (RFC 9990 §2.5):
+/* report_mail - the names and the mail of one aggregate report (RFC 9990 §3.5):
  * file name, Subject, the MIME message, and its hand-over to the
  * sendmail program.
  */
@@ -15,7 +15,7 @@
 #define REPORT_MAX_ARGV		32	/* words of report.sendmail */
 
 /* report_mail_filename - "receiver!domain!begin!end!uid.xml.gz" into out (reset);
- * uid is id's letters and digits (RFC 9990 §2.5: unique-id = 1*(ALPHA / DIGIT)) */
+ * uid is id's letters and digits (RFC 9990 §3.5: unique-id = 1*(ALPHA / DIGIT)) */
 void	 report_mail_filename(struct buf *out, const char *receiver, const char *domain,
 	    time_t begin, time_t end, const char *id);
 

@@ -107,7 +107,7 @@ report_cmp(const void *a, const void *b)
 
 /* report_sender - the From of report mail: report.email with its domain as
  * conf.c normalised it (generation_load checked that we sign for it, RFC 9990
- * §2.5: report mail must pass DMARC); false when report.email is not set */
+ * §3.5: report mail must pass DMARC); false when report.email is not set */
 static bool
 report_sender(const struct conf *c, struct buf *from)
 {

@@ -4,7 +4,7 @@
  *
  * The xmlwriter writes into an output buffer whose write callback deflates into
  * the caller's buf, so a report is never held uncompressed. Element order follows
- * RFC 9990 §2.1 (the schema's sequences: version, report_metadata,
+ * RFC 9990 §3.1 (the schema's sequences: version, report_metadata,
  * policy_published, record+; row, identifiers, auth_results; disposition, dkim,
  * spf, reason*; dkim*, spf?). Schema enumerations are enforced here: a value a
  * store could hold but the schema refuses is replaced or left out (see
