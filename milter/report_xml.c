@@ -296,9 +296,11 @@ report_xml_write(const struct report_meta *m, struct report_agg *a, bool gzip,
 		snprintf(err, errlen, "libxml2: cannot create the writer");
 		return false;
 	}
-	xmlTextWriterSetIndent(x.w, 1);
-	xmlTextWriterSetIndentString(x.w, BAD_CAST "  ");
-	x.rc = xmlTextWriterStartDocument(x.w, "1.0", "UTF-8", NULL);
+	x.rc = xmlTextWriterSetIndent(x.w, 1);
+	if (x.rc >= 0)
+		x.rc = xmlTextWriterSetIndentString(x.w, BAD_CAST "  ");
+	if (x.rc >= 0)
+		x.rc = xmlTextWriterStartDocument(x.w, "1.0", "UTF-8", NULL);
 	if (x.rc >= 0)
 		x.rc = xmlTextWriterStartElementNS(x.w, NULL, BAD_CAST "feedback",
 		    BAD_CAST REPORT_XML_NS);
