@@ -220,6 +220,19 @@ def check_installed():
              rc == 0 and not out.strip(), out)
     wants = glob.glob("/etc/systemd/system/*.wants/authmilter.service")
     R.ok("the unit is not enabled at install (no keys yet)", not wants, wants)
+    R.ok("the package ships authmilter-report, its man page, service and timer",
+         os.access("/usr/bin/authmilter-report", os.X_OK) and
+         os.path.isfile("/lib/systemd/system/authmilter-report.service") and
+         os.path.isfile("/lib/systemd/system/authmilter-report.timer") and
+         glob.glob("/usr/share/man/man8/authmilter-report.8*"))
+    if shutil.which("systemd-analyze"):
+        rc, out = run("systemd-analyze", "verify", "--man=no",
+                      "/lib/systemd/system/authmilter-report.timer")
+        R.ok("systemd-analyze verify of the report timer and service is clean",
+             rc == 0 and not out.strip(), out)
+    wants = glob.glob("/etc/systemd/system/*.wants/authmilter-report.timer")
+    R.ok("the report timer is not enabled at install (report.email first)", not wants,
+         wants)
     R.ok("the daemon is not started at install", not processes_of(DAEMON),
          processes_of(DAEMON))
     rc, out = run(DAEMON, "-n", "-c", CONF)
