@@ -117,29 +117,6 @@ agg_results_copy(struct report_row *dst, const struct report_row *src)
 	dst->n_dkim = n;
 }
 
-/* agg_results_clear - free what agg_results_copy made */
-static void
-agg_results_clear(struct report_row *r)
-{
-	free(r->source_ip);
-	free(r->header_from);
-	free(r->envelope_from);
-	free(r->envelope_to);
-	free(r->spf_domain);
-	free(r->spf_scope);
-	free(r->spf_result);
-	free(r->dkim_aligned);
-	free(r->spf_aligned);
-	free(r->disposition);
-	free(r->reasons);
-	for (size_t i = 0; i < r->n_dkim; i++) {
-		free(r->dkim[i].domain);
-		free(r->dkim[i].selector);
-		free(r->dkim[i].result);
-	}
-	free(r->dkim);
-}
-
 /* agg_same - equal strings, or both NULL */
 static bool
 agg_same(const char *a, const char *b)
@@ -189,7 +166,7 @@ agg_grow(struct report_agg *a)
 	a->n_slot = n_slot;
 }
 
-/* report_agg_new - an empty aggregate */
+/* report_agg_new - an empty aggregate; the policy row owns the domain */
 struct report_agg *
 report_agg_new(const char *policy_domain)
 {
@@ -200,33 +177,21 @@ report_agg_new(const char *policy_domain)
 	return a;
 }
 
-/* report_agg_free - every record and string */
+/* report_agg_free - every record and string (report_row_free, report_store.c,
+ * frees a row's members; the policy row holds the domain) */
 void
 report_agg_free(struct report_agg *a)
 {
-	struct report_row *p;
-
 	if (a == NULL)
 		return;
 	for (size_t i = 0; i < a->n; i++) {
-		agg_results_clear(&a->rec[i]->row);
+		report_row_free(&a->rec[i]->row);
 		free(a->rec[i]->key);
 		free(a->rec[i]);
 	}
 	free(a->rec);
 	free(a->slot);
-	p = &a->policy;
-	free(p->rua);
-	free(p->ruf);
-	free(p->p);
-	free(p->sp);
-	free(p->np);
-	free(p->adkim);
-	free(p->aspf);
-	free(p->fo);
-	free(p->testing);
-	free(p->discovery);
-	free(a->domain);
+	report_row_free(&a->policy);
 	free(a);
 }
 
