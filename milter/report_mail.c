@@ -1,6 +1,6 @@
 /* report_mail - names and mail of an aggregate report.
  *
- *   report_mail_filename			the RFC 9990 file name
+ *   report_mail_id, report_mail_filename	the Report-ID and RFC 9990 file name
  *   report_mail_build				the MIME message
  *   report_mail_send				pipe it to sendmail(1)
  *
@@ -23,19 +23,33 @@
 #include "report_mail.h"
 #include "xalloc.h"
 
+/* mail_alnum - an ASCII letter or digit */
+static bool
+mail_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* report_mail_id - the claim's id without what is not a letter or digit */
+void
+report_mail_id(const char *claim_id, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	for (const char *p = claim_id; *p != '\0' && n + 1 < outlen; p++)
+		if (mail_alnum(*p))
+			out[n++] = *p;
+	out[n] = '\0';
+}
+
 /* report_mail_filename - the RFC 9990 §3.5 file name */
 void
 report_mail_filename(struct buf *out, const char *receiver, const char *domain,
     time_t begin, time_t end, const char *id)
 {
 	buf_reset(out);
-	buf_printf(out, "%s!%s!%lld!%lld!", receiver, domain, (long long)begin,
-	    (long long)end);
-	for (const char *p = id; *p != '\0'; p++)
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9'))
-			buf_putc(out, *p);
-	buf_puts(out, ".xml.gz");
+	buf_printf(out, "%s!%s!%lld!%lld!%s.xml.gz", receiver, domain, (long long)begin,
+	    (long long)end, id);
 }
 
 /* mail_addr_ok - local@domain with a dot-atom local part, as report_dest makes */
@@ -54,19 +68,16 @@ mail_addr_ok(const char *a)
 	return true;
 }
 
-/* mail_id_ok - a Report-ID of letters, digits and ".-_@" (a subset of RFC 9990
- * ridfmt), with at least one letter or digit for the file name */
+/* mail_id_ok - 1..64 letters and digits, as report_mail_id makes them */
 static bool
 mail_id_ok(const char *id)
 {
-	if (strlen(id) > 64 || strcspn(id, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == strlen(id))
-		return false;
-	for (const char *p = id; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr(".-_@", *p) != NULL))
+	size_t n = 0;
+
+	for (; id[n] != '\0'; n++)
+		if (!mail_alnum(id[n]))
 			return false;
-	return true;
+	return n > 0 && n <= 64;
 }
 
 /* mail_base64 - data as base64 in lines of 76 */

@@ -14,8 +14,12 @@
 
 #define REPORT_MAX_ARGV		32	/* words of report.sendmail */
 
-/* report_mail_filename - "receiver!domain!begin!end!uid.xml.gz" into out (reset);
- * uid is id's letters and digits (RFC 9990 §3.5: unique-id = 1*(ALPHA / DIGIT)) */
+/* report_mail_id - the Report-ID of a report from the id its claim keeps: its
+ * letters and digits, so that the XML, the Subject and the file name carry the
+ * same one (RFC 9990 §3.1.4; the file name's unique-id is 1*(ALPHA / DIGIT),
+ * §3.5.2), and the same claim gives the same Report-ID on every run */
+void	 report_mail_id(const char *claim_id, char *out, size_t outlen);
+/* report_mail_filename - "receiver!domain!begin!end!id.xml.gz" into out (reset) */
 void	 report_mail_filename(struct buf *out, const char *receiver, const char *domain,
 	    time_t begin, time_t end, const char *id);
 
@@ -26,7 +30,7 @@ struct report_mail {
 	size_t	    n_to;
 	const char *domain;		/* the policy domain */
 	const char *submitter;		/* our domain */
-	const char *id;			/* Report-ID: letters, digits, ".-_@" */
+	const char *id;			/* Report-ID: letters and digits */
 	time_t	    begin, end, now;
 	const void *gz;			/* the gzipped report */
 	size_t	    gz_len;

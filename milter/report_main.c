@@ -35,6 +35,7 @@
 #include "report_agg.h"
 #include "report_dest.h"
 #include "report_gen.h"
+#include "report_mail.h"
 #include "report_store.h"
 #include "xalloc.h"
 
@@ -135,7 +136,7 @@ static bool
 report_domain(struct report_store *st, const struct report_gen *rg, const char *domain,
     const char *genid, struct report_counts *cnt)
 {
-	char id[REPORT_ID_MAX], why[1024];
+	char id[REPORT_ID_MAX], rid[REPORT_ID_MAX], why[1024];
 	enum report_claim claim;
 	enum report_gen_result res;
 	struct report_agg *a;
@@ -163,7 +164,8 @@ report_domain(struct report_store *st, const struct report_gen *rg, const char *
 		report_agg_free(a);
 		return false;
 	}
-	res = report_gen_one(rg, a, id, why, sizeof(why));
+	report_mail_id(id, rid, sizeof(rid));
+	res = report_gen_one(rg, a, rid, why, sizeof(why));
 	report_agg_free(a);
 	switch (res) {
 	case REPORT_GEN_DONE:

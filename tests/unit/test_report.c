@@ -217,9 +217,11 @@ test_names(void)
 
 	report_mail_filename(&b, "rcv.example", "example.com", 86400, 172800, "abc");
 	CHECK_STR(buf_cstr(&b), "rcv.example!example.com!86400!172800!abc.xml.gz", "file name");
-	report_mail_filename(&b, "rcv.example", "example.com", 86400, 172800, "86400.a-b_c@d");
-	CHECK_STR(buf_cstr(&b), "rcv.example!example.com!86400!172800!86400abcd.xml.gz",
-	    "file name: the unique-id is the Report-ID's letters and digits");
+	char id[64];
+	report_mail_id("86400.a-b_c@d", id, sizeof(id));
+	CHECK_STR(id, "86400abcd", "Report-ID: the claim id's letters and digits");
+	report_mail_id("86400.0123456789abcdef", id, 8);
+	CHECK_STR(id, "8640001", "Report-ID: cut to the buffer, terminated");
 	buf_free(&b);
 	CHECK(report_dest_domain_ok("a-b.example.com"), "domain ok");
 	CHECK(!report_dest_domain_ok("a/b.example") && !report_dest_domain_ok("-a.example") &&
@@ -436,6 +438,8 @@ test_mail(void)
 	m.domain = "example.com";
 	m.id = "abc>\n";
 	CHECK(!report_mail_build(&b, &m), "mail: a bad Report-ID refused");
+	m.id = "abc.def";
+	CHECK(!report_mail_build(&b, &m), "mail: a Report-ID with a dot refused");
 	m.id = "abc";
 	m.n_to = 0;
 	CHECK(!report_mail_build(&b, &m), "mail: no destination, no mail");
