@@ -233,20 +233,14 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'c': conf_path = optarg; break;
 		case 'b':
-			if (!report_epoch(optarg, &begin)) {
-				fprintf(stderr, "%s: --begin %s: not a number of seconds since "
-				    "1970 (UTC)\n", report_prog, optarg);
-				return REPORT_EXIT_ERROR;
-			}
-			has_begin = true;
-			break;
 		case 'e':
-			if (!report_epoch(optarg, &end)) {
-				fprintf(stderr, "%s: --end %s: not a number of seconds since "
-				    "1970 (UTC)\n", report_prog, optarg);
+			if (!report_epoch(optarg, ch == 'b' ? &begin : &end)) {
+				fprintf(stderr, "%s: --%s %s: not a number of seconds since "
+				    "1970 (UTC)\n", report_prog, ch == 'b' ? "begin" : "end",
+				    optarg);
 				return REPORT_EXIT_ERROR;
 			}
-			has_end = true;
+			*(ch == 'b' ? &has_begin : &has_end) = true;
 			break;
 		case 'o': out_dir = optarg; break;
 		case 's': send = true; break;
