@@ -24,20 +24,19 @@
 bool
 report_dest_domain_ok(const char *d)
 {
-	size_t label = 0, len = strlen(d);
+	size_t len = strlen(d);
+	const char *label = d;		/* where the current label starts */
 
 	if (len == 0 || len > 253)
 		return false;
 	for (const char *p = d; ; p++) {
 		if (*p == '.' || *p == '\0') {
-			if (label == 0 || label > 63 || p[-1] == '-' || p[-label] == '-')
+			if (p == label || p - label > 63 || *label == '-' || p[-1] == '-')
 				return false;
 			if (*p == '\0')
 				return true;
-			label = 0;
-		} else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')
-			label++;
-		else
+			label = p + 1;
+		} else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
 			return false;
 	}
 }
