@@ -152,8 +152,9 @@ report_domain(struct report_store *st, const struct report_gen *rg, const char *
 		cnt->busy++;
 		return true;
 	}
+	report_mail_id(id, rid, sizeof(rid));
 	if (claim == REPORT_CLAIM_SENT && rg->out_dir == NULL) {
-		log_msg(LOG_INFO, "report %s id=%s: already sent", domain, id);
+		log_msg(LOG_INFO, "report %s id=%s: already sent", domain, rid);
 		cnt->sent_before++;
 		return true;
 	}
@@ -164,26 +165,25 @@ report_domain(struct report_store *st, const struct report_gen *rg, const char *
 		report_agg_free(a);
 		return false;
 	}
-	report_mail_id(id, rid, sizeof(rid));
 	res = report_gen_one(rg, a, rid, why, sizeof(why));
 	report_agg_free(a);
 	switch (res) {
 	case REPORT_GEN_DONE:
-		log_msg(LOG_INFO, "report %s id=%s rows=%lld: %s %s", domain, id, rows,
+		log_msg(LOG_INFO, "report %s id=%s rows=%lld: %s %s", domain, rid, rows,
 		    rg->out_dir != NULL ? "written" : "sent", why);
 		cnt->done++;
 		break;
 	case REPORT_GEN_SKIPPED:
-		log_msg(LOG_NOTICE, "report %s id=%s rows=%lld: not sent: %s", domain, id,
+		log_msg(LOG_NOTICE, "report %s id=%s rows=%lld: not sent: %s", domain, rid,
 		    rows, why);
 		cnt->skipped++;
 		break;
 	case REPORT_GEN_DEFERRED:
-		log_msg(LOG_WARNING, "report %s id=%s: deferred: %s", domain, id, why);
+		log_msg(LOG_WARNING, "report %s id=%s: deferred: %s", domain, rid, why);
 		cnt->deferred++;
 		break;
 	case REPORT_GEN_FAILED:
-		log_msg(LOG_ERR, "report %s id=%s: failed: %s", domain, id, why);
+		log_msg(LOG_ERR, "report %s id=%s: failed: %s", domain, rid, why);
 		cnt->failed++;
 		break;
 	}
@@ -193,7 +193,7 @@ report_domain(struct report_store *st, const struct report_gen *rg, const char *
 	if (rg->out_dir == NULL && (res == REPORT_GEN_DONE || res == REPORT_GEN_SKIPPED)) {
 		if (report_store_mark_sent(st, domain, rg->begin, rg->end, genid) != 0) {
 			log_msg(LOG_ERR, "report %s id=%s: sent, but marking it sent failed: %s",
-			    domain, id, report_store_error(st));
+			    domain, rid, report_store_error(st));
 			return false;
 		}
 	} else if (report_store_release(st, domain, rg->begin, rg->end, genid) != 0) {
