@@ -26,6 +26,7 @@
 #include "dns.h"
 #include "lock.h"
 #include "metrics.h"
+#include "report_store.h"
 #include "rfc5322.h"
 #include "sockspec.h"
 #include "xalloc.h"
@@ -200,6 +201,18 @@ static cfg_opt_t conf_metrics_opts[] = {
 	CFG_STR("listen", "", CFGF_NONE),
 	CFG_END()
 };
+static cfg_opt_t conf_report_opts[] = {
+	CFG_BOOL("enable", cfg_false, CFGF_NONE),
+	CFG_STR("database", "sqlite:/var/lib/authmilter/reports.db", CFGF_NONE),
+	CFG_STR("org_name", "", CFGF_NONE),
+	CFG_STR("email", "", CFGF_NONE),
+	CFG_INT("keep_days", 30, CFGF_NONE),
+	CFG_INT("queue", 10000, CFGF_NONE),
+	CFG_STR("sendmail", "/usr/sbin/sendmail -t -oi", CFGF_NONE),
+	CFG_BOOL("failure", cfg_false, CFGF_NONE),
+	CFG_INT("failure_rate", 10, CFGF_NONE),
+	CFG_END()
+};
 static cfg_opt_t conf_opts[] = {
 	CFG_STR("socket", "unix:/run/authmilter/authmilter.sock", CFGF_NONE),
 	CFG_STR("socket_mode", "0660", CFGF_NONE),
@@ -218,6 +231,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_SEC("dmarc", conf_dmarc_opts, CFGF_NONE),
 	CFG_SEC("arc", conf_arc_opts, CFGF_NONE),
 	CFG_SEC("metrics", conf_metrics_opts, CFGF_NONE),
+	CFG_SEC("report", conf_report_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -719,6 +733,78 @@ conf_arc_seal(cfg_t *cfg, struct conf *c)
 	}
 }
 
+/* conf_report_email - email is local@domain with a dot-atom local part (it goes
+ * into a From header as is); the domain, normalised, into c */
+static void
+conf_report_email(struct conf *c)
+{
+	const char *at = strrchr(c->report.email, '@');
+	char domain[256];
+	size_t local;
+
+	c->report.email_domain = xstrdup("");
+	if (c->report.email[0] == '\0') {
+		if (c->report.enable)
+			conf_error(c->report.email_line, "report.email", "must be set when "
+			    "report.enable is true: the From of report mail, e.g. "
+			    "\"dmarc-reports@example.com\" in a domain we sign for");
+		return;
+	}
+	local = at ? (size_t)(at - c->report.email) : 0;
+	if (at == NULL || local == 0 || c->report.email[0] == '.' || at[-1] == '.' ||
+	    strstr(c->report.email, "..") != NULL ||
+	    strspn(c->report.email, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789!#$%&'*+-/=?^_`{|}~.") != local ||
+	    !rfc5322_domain_normalise(at + 1, domain, sizeof(domain))) {
+		conf_error(c->report.email_line, "report.email", "\"%s\" is not an address "
+		    "local@domain with a plain (dot-atom) local part", c->report.email);
+		return;
+	}
+	free(c->report.email_domain);
+	c->report.email_domain = xstrdup(domain);
+}
+
+/* conf_report - the report section: a database URI that parses, an address,
+ * sane limits; whether we sign for email's domain is checked with the keys
+ * (generation_load) */
+static void
+conf_report(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *r = cfg_getsec(cfg, "report");
+	char why[256];
+
+	c->report.enable = cfg_getbool(r, "enable");
+	c->report.database = xstrdup(cfg_getstr(r, "database"));
+	if (!report_store_uri_check(c->report.database, why, sizeof(why)))
+		conf_error(conf_line(r, "database"), "report.database", "\"%s\": %s",
+		    c->report.database, why);
+	c->report.org_name = xstrdup(cfg_getstr(r, "org_name"));
+	if (c->report.org_name[0] == '\0' && c->authserv_id != NULL) {
+		free(c->report.org_name);
+		c->report.org_name = xstrdup(c->authserv_id);
+	}
+	for (const char *p = c->report.org_name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			conf_error(conf_line(r, "org_name"), "report.org_name",
+			    "control characters are not allowed");
+			break;
+		}
+	c->report.email = xstrdup(cfg_getstr(r, "email"));
+	c->report.email_line = conf_line(r, "email");
+	if (c->report.email_line == 0)	/* unset: the line that turned reports on */
+		c->report.email_line = conf_line(r, "enable");
+	conf_report_email(c);
+	c->report.keep_days = conf_int(r, "report", "keep_days", 1, 3650);
+	c->report.queue = conf_int(r, "report", "queue", 1, 1000000);
+	c->report.sendmail = xstrdup(cfg_getstr(r, "sendmail"));
+	if (c->report.sendmail[0] != '/')
+		conf_error(conf_line(r, "sendmail"), "report.sendmail", "\"%s\" is not an "
+		    "absolute path to a program, e.g. \"/usr/sbin/sendmail -t -oi\"",
+		    c->report.sendmail);
+	c->report.failure = cfg_getbool(r, "failure");
+	c->report.failure_rate = conf_int(r, "report", "failure_rate", 0, 100000);
+}
+
 /* conf_register_lines - ask libconfuse to tell us where each plain option was set */
 static void
 conf_register_lines(cfg_t *cfg, const char *prefix, cfg_opt_t *opts)
@@ -776,6 +862,7 @@ conf_load(const char *path, FILE *err)
 	conf_arc_seal(cfg, c);
 	conf_arc_verify(cfg, c);
 	conf_metrics(cfg, c);
+	conf_report(cfg, c);
 	if (parse.errors > 0) {
 		conf_free(c);
 		c = NULL;
@@ -827,5 +914,10 @@ conf_free(struct conf *c)
 	free(c->arc_seal.key_name);
 	conf_strv_free(c->arc.trusted_sealers);
 	free(c->metrics.listen);
+	free(c->report.database);
+	free(c->report.org_name);
+	free(c->report.email);
+	free(c->report.email_domain);
+	free(c->report.sendmail);
 	free(c);
 }

@@ -130,6 +130,20 @@ struct conf {
 		char	*listen;	/* "ADDR:PORT" for /metrics; "" disables */
 		int	 line;		/* where listen was set, for start-up errors */
 	} metrics;
+
+	struct {			/* DMARC aggregate reports (RFC 9990) */
+		bool	 enable;	/* record a row per DMARC-evaluated message */
+		char	*database;	/* "sqlite:PATH" or "postgresql://..." */
+		char	*org_name;	/* reporting organisation; authserv_id when "" */
+		char	*email;		/* From of report mail: local@domain */
+		char	*email_domain;	/* its domain, normalised; "" when email is "" */
+		int	 email_line;	/* where email was set, for generation_load */
+		unsigned keep_days;	/* rows older than this are deleted */
+		unsigned queue;		/* rows waiting for the writer; more are dropped */
+		char	*sendmail;	/* command that sends report mail (authmilter-report) */
+		bool	 failure;	/* RFC 9991 failure reports (authmilter-report) */
+		unsigned failure_rate;	/* failure reports per policy domain per hour */
+	} report;
 };
 
 /* conf_load - parse and validate path; NULL after printing every problem to err */

@@ -34,6 +34,25 @@ generation_free(struct generation *g)
 	free(g);
 }
 
+/* generation_report_email_ok - report mail must pass DMARC: report.email's
+ * domain must be one we sign for (a key's own domain, or its subdomain when the
+ * key says subdomains = true) */
+static bool
+generation_report_email_ok(const struct generation *g, FILE *err)
+{
+	const struct conf *c = g->conf;
+	const struct conf_key *k[1];
+
+	if (c->report.email_domain[0] == '\0' ||
+	    dkim_keytable_match(g->keys, c->report.email_domain, k, 1) > 0)
+		return true;
+	fprintf(err, "%s:%d: report.email: we sign for no key of %s, so report mail "
+	    "from \"%s\" would fail DMARC; add a dkim key for it or use an address "
+	    "in a signed domain\n", c->path, c->report.email_line, c->report.email_domain,
+	    c->report.email);
+	return false;
+}
+
 /* generation_load - config, keys, resolver and PSL, or NULL with reasons in err */
 struct generation *
 generation_load(const char *path, FILE *err)
@@ -45,6 +64,8 @@ generation_load(const char *path, FILE *err)
 	if ((g->conf = conf_load(path, err)) == NULL)
 		goto fail;
 	if ((g->keys = dkim_keytable_new(g->conf, err)) == NULL)
+		goto fail;
+	if (!generation_report_email_ok(g, err))
 		goto fail;
 	opts.nameservers = g->conf->dns.nameservers;
 	opts.n_nameservers = g->conf->dns.n_nameservers;

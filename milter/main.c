@@ -44,6 +44,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "report_writer.h"
 #include "sockspec.h"
 #include "stop.h"
 #include "xalloc.h"
@@ -52,6 +53,7 @@
 /* Seconds libmilter waits for the MTA's next command. Its default (7210 s) lets a
  * silent peer hold a thread for two hours; the MTAs' own milter timeouts are 5 min. */
 #define MAIN_MTA_TIMEOUT	600
+#define MAIN_REPORT_FLUSH_MS	5000	/* queued report rows get this long to be written at stop */
 
 static const char *main_conf_path = MAIN_DEFAULT_CONF;
 
@@ -129,6 +131,7 @@ main_reload(void)
 		log_configure(g->conf->log.facility, g->conf->log.level,
 		    g->conf->log.to_stderr);
 		generation_install(g);
+		report_writer_configure(g->conf);
 		metrics_reload(true, 0);
 		log_msg(LOG_INFO, "reloaded %s", main_conf_path);
 	}
@@ -441,6 +444,7 @@ main(int argc, char **argv)
 	main_open_socket(c, sockpath);
 	main_tcp_nodelay(&sp, spec);
 	main_drop(c->user);
+	report_writer_configure(c);	/* after the drop: the database is the user's */
 	if (!stop_watch_start(&sp))
 		log_msg(LOG_WARNING, "no stop watcher: a stop may take 5 s");
 	log_msg(LOG_INFO, "started %s on %s (config %s)", PACKAGE_VERSION, c->socket,
@@ -451,6 +455,7 @@ main(int argc, char **argv)
 		    "prefer a unix socket the MTA alone can open", c->socket);
 	rc = smfi_main();
 	main_finish_sessions();
+	report_writer_stop(MAIN_REPORT_FLUSH_MS);
 	log_msg(LOG_INFO, "stopped");
 	metrics_http_stop();
 	generation_shutdown();

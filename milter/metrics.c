@@ -51,6 +51,7 @@ static atomic_long metrics_sessions;
 static atomic_ulong metrics_reloads[2];	/* ok, failed */
 static atomic_ulong metrics_config_errors;
 static atomic_int metrics_last_reload_ok = 1;
+static atomic_ulong metrics_report[2];	/* rows written, dropped */
 
 /* Signing domains with a label value of their own, and "other" after them. Slots
  * are filled by one writer under metrics_lock and published by n_domains; a
@@ -289,6 +290,13 @@ metrics_render_signatures(struct buf *out)
 	}
 }
 
+/* metrics_report_rows - report rows written or dropped */
+void
+metrics_report_rows(bool written, unsigned long long n)
+{
+	metrics_add(&metrics_report[!written], (unsigned long)n);
+}
+
 /* metrics_render - the whole page */
 void
 metrics_render(struct buf *out)
@@ -324,6 +332,13 @@ metrics_render(struct buf *out)
 	    "1 when the last reload (or the start) loaded its configuration.");
 	buf_printf(out, "authmilter_config_last_reload_successful %d\n",
 	    atomic_load_explicit(&metrics_last_reload_ok, memory_order_relaxed));
+	metrics_head(out, "authmilter_report_rows_total", "counter",
+	    "DMARC report rows written to the report database, or dropped (queue full, "
+	    "database refused them).");
+	buf_printf(out, "authmilter_report_rows_total{outcome=\"written\"} %lu\n",
+	    metrics_get(&metrics_report[0]));
+	buf_printf(out, "authmilter_report_rows_total{outcome=\"dropped\"} %lu\n",
+	    metrics_get(&metrics_report[1]));
 }
 
 /* metrics_listen_addr - parse a numeric listen address with its port */

@@ -46,6 +46,8 @@ void	 metrics_reload(bool ok, unsigned problems);
 /* metrics_listen_addr - "ADDR:PORT" or "[ADDR6]:PORT", numeric, into sa */
 bool	 metrics_listen_addr(const char *listen, struct sockaddr_storage *sa,
 	    socklen_t *salen);
+/* metrics_report_rows - n DMARC report rows written to the database, or dropped */
+void	 metrics_report_rows(bool written, unsigned long long n);
 /* metrics_render - the whole page in the Prometheus text format (0.0.4) */
 void	 metrics_render(struct buf *out);
 

@@ -31,6 +31,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
+#include "report_record.h"
+#include "report_writer.h"
 #include "rfc5322.h"
 #include "session.h"
 #include "spf.h"
@@ -636,6 +638,23 @@ session_arc_seal(struct session *s, const struct verdict *v, const char *authres
 	    arc_seal_cv_name(plan.cv));
 }
 
+/* session_report - queue the message's DMARC report row when reports are on */
+static void
+session_report(const struct session *s, const struct verdict *v, enum action action)
+{
+	struct report_message rm;
+	struct report_row row;
+
+	if (!s->gen->conf->report.enable || !report_writer_enabled())
+		return;
+	rm.received = time(NULL);
+	rm.source_ip = s->client_addr;
+	rm.mailfrom = s->msg.mailfrom ? s->msg.mailfrom : "";
+	rm.action = action;
+	if (report_record_row(v, &rm, &row))
+		report_writer_submit(&row);
+}
+
 /* session_eom_inbound - collect every check, decide, build the headers */
 static void
 session_eom_inbound(struct session *s, struct buf *line)
@@ -664,6 +683,7 @@ session_eom_inbound(struct session *s, struct buf *line)
 		buf_printf(line, " by=%s", d.by);
 	if (d.override_sealer != NULL)
 		buf_printf(line, " override=arc sealer=%s", d.override_sealer);
+	session_report(s, &v, d.action);
 
 	if (m->result.step == STEP_CONTINUE) {
 		session_delete_forged(s);

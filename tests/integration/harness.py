@@ -433,6 +433,11 @@ class Results:
         self.differences.append(name)
         print("difference - %s: %s" % (name, why), flush=True)
 
+    def skip(self, name, why):
+        """A check that cannot run here (a peer is not installed): printed as
+        "skip - NAME: WHY", counted apart by run-suite, never as passed."""
+        print("skip - %s: %s" % (name, why), flush=True)
+
     def run(self, name, fn, *args, **kw):
         """Call fn; an exception becomes one failed check named name."""
         try:

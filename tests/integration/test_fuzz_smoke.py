@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 HARNESSES = ["from", "dkim_sig", "dkim_keyrec", "canon", "canon_diff", "dmarc", "align",
-             "authres", "dns", "spf", "spf_macro", "message", "taglist", "arc"]
+             "authres", "dns", "spf", "spf_macro", "message", "taglist", "arc", "report_rua"]
 RUNS = 20000
 SECONDS = int(os.environ.get("FUZZ_SMOKE_SECONDS", "10"))
 

@@ -47,6 +47,10 @@ def main():
         "daemon in sbindir": d["sbindir"] + "/authmilter",
         "key tool in bindir": d["bindir"] + "/authmilter-keygen",
         "check tool in bindir": d["bindir"] + "/authmilter-check",
+        "report tool in bindir": d["bindir"] + "/authmilter-report",
+        "report service": d["prefix"] + "/lib/systemd/system/authmilter-report.service",
+        "report timer": d["prefix"] + "/lib/systemd/system/authmilter-report.timer",
+        "authmilter-report(8)": d["mandir"] + "/man8/authmilter-report.8",
         "example config": d["sysconfdir"] + "/authmilter/milter.conf",
         "systemd unit": d["prefix"] + "/lib/systemd/system/authmilter.service",
         "authmilter(8)": d["mandir"] + "/man8/authmilter.8",
@@ -90,6 +94,23 @@ def main():
                            capture_output=True, text=True)
         R.ok("systemd-analyze verify is clean", p.returncode == 0 and not p.stderr.strip(),
              p.stderr)
+        # the report service and its timer, verified together
+        udir = tmpdir()
+        with open(dest + files["report service"]) as f:
+            stext = f.read()
+        R.ok("report service runs authmilter-report --send as authmilter",
+             "authmilter-report -c %s/authmilter/milter.conf --send" % d["sysconfdir"]
+             in stext and "User=authmilter" in stext)
+        with open(os.path.join(udir, "authmilter-report.service"), "w") as f:
+            f.write(stext.replace(d["bindir"], dest + d["bindir"])
+                    .replace(d["sysconfdir"], dest + d["sysconfdir"]))
+        shutil.copy(dest + files["report timer"], udir)
+        p = subprocess.run(["systemd-analyze", "verify", "--man=no",
+                            os.path.join(udir, "authmilter-report.timer"),
+                            os.path.join(udir, "authmilter-report.service")],
+                           capture_output=True, text=True)
+        R.ok("systemd-analyze verify: report service and timer are clean",
+             p.returncode == 0 and not p.stderr.strip(), p.stderr)
     else:
         print("# systemd-analyze not installed: unit not verified")
     R.exit()

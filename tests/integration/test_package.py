@@ -42,6 +42,7 @@ R = Results()
 CONF = "/etc/authmilter/milter.conf"
 KEYS = "/etc/authmilter/keys"
 SOCKDIR = "/var/spool/postfix/authmilter"
+STATEDIR = "/var/lib/authmilter"       # report.database's default SQLite file
 SOCKET = SOCKDIR + "/authmilter.sock"
 DAEMON = "/usr/sbin/authmilter"
 KEYGEN = "/usr/bin/authmilter-keygen"
@@ -205,6 +206,8 @@ def check_installed():
          else False)
     R.ok("postinst: %s is root:postfix 0750" % SOCKDIR,
          mode_owner(SOCKDIR) == "root:postfix 0750", mode_owner(SOCKDIR))
+    R.ok("postinst: %s is authmilter:authmilter 0750" % STATEDIR,
+         mode_owner(STATEDIR) == "authmilter:authmilter 0750", mode_owner(STATEDIR))
     with open(CONF) as f:
         text = f.read()
     R.ok("Debian's milter.conf puts the socket in Postfix's spool",
@@ -217,6 +220,19 @@ def check_installed():
              rc == 0 and not out.strip(), out)
     wants = glob.glob("/etc/systemd/system/*.wants/authmilter.service")
     R.ok("the unit is not enabled at install (no keys yet)", not wants, wants)
+    R.ok("the package ships authmilter-report, its man page, service and timer",
+         os.access("/usr/bin/authmilter-report", os.X_OK) and
+         os.path.isfile("/lib/systemd/system/authmilter-report.service") and
+         os.path.isfile("/lib/systemd/system/authmilter-report.timer") and
+         glob.glob("/usr/share/man/man8/authmilter-report.8*"))
+    if shutil.which("systemd-analyze"):
+        rc, out = run("systemd-analyze", "verify", "--man=no",
+                      "/lib/systemd/system/authmilter-report.timer")
+        R.ok("systemd-analyze verify of the report timer and service is clean",
+             rc == 0 and not out.strip(), out)
+    wants = glob.glob("/etc/systemd/system/*.wants/authmilter-report.timer")
+    R.ok("the report timer is not enabled at install (report.email first)", not wants,
+         wants)
     R.ok("the daemon is not started at install", not processes_of(DAEMON),
          processes_of(DAEMON))
     rc, out = run(DAEMON, "-n", "-c", CONF)
@@ -475,6 +491,7 @@ def purge_and_check(keyfiles):
     R.ok("purge: user and group authmilter are gone",
          not user_exists("authmilter") and not group_exists("authmilter"))
     R.ok("purge: %s is gone" % SOCKDIR, not os.path.lexists(SOCKDIR))
+    R.ok("purge: %s (report rows) is gone" % STATEDIR, not os.path.lexists(STATEDIR))
     R.ok("purge: %s is gone (dpkg's conffile handling)" % CONF, not os.path.exists(CONF))
     R.ok("purge: %s stays, now root's" % KEYS, mode_owner(KEYS) == "root:root 0750",
          mode_owner(KEYS))

@@ -101,6 +101,30 @@ static const struct {
 	{ "dmarc {\n on_reject = \"tempfail\"\n}\n", "2: dmarc.on_reject: \"tempfail\" is not "
 	  "valid; use none | quarantine | reject\n" },
 	{ "dry_run = maybe\n", "1: dry_run: invalid boolean value\n" },
+	{ "report {\n database = \"mysql://h/db\"\n}\n", "2: report.database: "
+	  "\"mysql://h/db\": expected \"sqlite:PATH\" or \"postgresql://USER@HOST/DBNAME\"\n" },
+	{ "report {\n database = \"sqlite:\"\n}\n", "2: report.database: \"sqlite:\": "
+	  "\"sqlite:\" needs a file name, e.g. \"sqlite:/var/lib/authmilter/reports.db\"\n" },
+	{ "report {\n database = \"postgresql://h/db?bogus=1\"\n}\n", "2: report.database: "
+	  "\"postgresql://h/db?bogus=1\": not a PostgreSQL URI: invalid URI query parameter: "
+	  "\"bogus\"\n" },
+	{ "report {\n database = \"postgresql://authmilter@db.example/reports\"\n}\n", NULL },
+	{ "report {\n enable = true\n}\n", "2: report.email: must be set when report.enable "
+	  "is true: the From of report mail, e.g. \"dmarc-reports@example.com\" in a domain "
+	  "we sign for\n" },
+	{ "report {\n\n email = \"Reports <r@example.com>\"\n}\n", "3: report.email: "
+	  "\"Reports <r@example.com>\" is not an address local@domain with a plain "
+	  "(dot-atom) local part\n" },
+	{ "report {\n email = \"r@exa mple.com\"\n}\n", "2: report.email: \"r@exa mple.com\" "
+	  "is not an address local@domain with a plain (dot-atom) local part\n" },
+	{ "report {\n email = \"r..x@example.com\"\n}\n", "2: report.email: \"r..x@example.com\" "
+	  "is not an address local@domain with a plain (dot-atom) local part\n" },
+	{ "report {\n keep_days = 0\n}\n", "2: report.keep_days: 0 is out of range 1..3650\n" },
+	{ "report {\n queue = 0\n}\n", "2: report.queue: 0 is out of range 1..1000000\n" },
+	{ "report {\n sendmail = \"sendmail -t\"\n}\n", "2: report.sendmail: \"sendmail -t\" "
+	  "is not an absolute path to a program, e.g. \"/usr/sbin/sendmail -t -oi\"\n" },
+	{ "report {\n failure = yes\n failure_rate = -1\n}\n", "3: report.failure_rate: -1 is "
+	  "out of range 0..100000\n" },
 };
 
 int
@@ -139,6 +163,13 @@ main(void)
 	CHECK(c != NULL, "valid file loads");
 	if (c != NULL) {
 		CHECK_STR(c->authserv_id, "mx.example.com", "authserv_id");
+		CHECK(!c->report.enable && c->report.keep_days == 30 && c->report.queue == 10000 &&
+		    !c->report.failure && strcmp(c->report.database,
+		    "sqlite:/var/lib/authmilter/reports.db") == 0 &&
+		    strcmp(c->report.sendmail, "/usr/sbin/sendmail -t -oi") == 0,
+		    "report defaults: off, sqlite, 30 days, 10000 queued");
+		CHECK_STR(c->report.org_name, "mx.example.com", "report.org_name defaults to "
+		    "authserv_id");
 		CHECK(c->dns.n_nameservers == 1 && strcmp(c->dns.nameservers[0],
 		    "127.0.0.1@5353") == 0, "nameservers");
 		CHECK(c->dns.timeout == 3, "dns.timeout");

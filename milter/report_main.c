@@ -1,0 +1,325 @@
+/* report_main - authmilter-report: the DMARC aggregate reports (RFC 9990) of one
+ * period, from the rows the daemon recorded.
+ *
+ *   authmilter-report -c FILE [--begin EPOCH --end EPOCH] (--out DIR | --send)
+ *
+ * Default period: the previous UTC day. One report per policy domain whose
+ * latest row has a rua. Each report is claimed in the store first
+ * (report_store_claim), so that generators running at the same time on several
+ * hosts send it once and a re-run sends nothing twice; the claim also keeps
+ * the Report-ID, so a re-run writes the same file names. --out writes the
+ * gzipped files into DIR (a sent report is written again, under its name; the
+ * claim is given back, never marked sent); --send mails them through
+ * report.sendmail and marks them sent. Rows older than report.keep_days are
+ * deleted first.
+ *
+ * Exit 0 when every report was written or sent (or had nowhere to go), 1 when
+ * one failed or was deferred (a later run retries it), 2 when nothing could be
+ * done: bad options, an unusable config, a database that cannot be opened or
+ * fails (locked, corrupt, gone).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "generation.h"
+#include "log.h"
+#include "report_agg.h"
+#include "report_dest.h"
+#include "report_gen.h"
+#include "report_mail.h"
+#include "report_store.h"
+#include "xalloc.h"
+
+#define REPORT_DEFAULT_CONF	SYSCONFDIR "/authmilter/milter.conf"
+#define REPORT_EXIT_PARTIAL	1
+#define REPORT_EXIT_ERROR	2
+#define REPORT_DAY		86400
+
+static const char *report_prog = "authmilter-report";
+
+/* the policy domains of the period, listed before any report is made */
+struct report_domains {
+	char	**v;
+	size_t	  n, cap;
+};
+
+/* report_usage - the synopsis to stderr; the exit status for bad usage */
+static int
+report_usage(void)
+{
+	fprintf(stderr, "usage: %s [-c FILE] [--begin EPOCH --end EPOCH] "
+	    "(--out DIR | --send)\n", report_prog);
+	return REPORT_EXIT_ERROR;
+}
+
+/* report_epoch - a non-negative decimal epoch; false when it is not one */
+static bool
+report_epoch(const char *s, time_t *out)
+{
+	char *end;
+	long long v;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || v < 0 || v == LLONG_MAX)
+		return false;
+	*out = (time_t)v;
+	return true;
+}
+
+/* report_domain_cb - a report_domain_fn collecting the domains */
+static int
+report_domain_cb(const char *policy_domain, long long rows, void *arg)
+{
+	struct report_domains *d = arg;
+
+	if (d->n == d->cap) {
+		d->cap = d->cap == 0 ? 256 : d->cap * 2;
+		d->v = xreallocarray(d->v, d->cap, sizeof(*d->v));
+	}
+	d->v[d->n++] = xstrdup(policy_domain);
+	return 0;
+}
+
+/* report_row_cb - a report_row_fn adding the row to the aggregate */
+static int
+report_row_cb(const struct report_row *row, void *arg)
+{
+	report_agg_add(arg, row);
+	return 0;
+}
+
+/* report_cmp - qsort order of domain names, so runs go through them alike */
+static int
+report_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* report_sender - the From of report mail: report.email with its domain as
+ * conf.c normalised it (generation_load checked that we sign for it, RFC 9990
+ * §3.5: report mail must pass DMARC); false when report.email is not set */
+static bool
+report_sender(const struct conf *c, struct buf *from)
+{
+	const char *at = strrchr(c->report.email, '@');
+
+	if (at == NULL || !report_dest_domain_ok(c->report.email_domain)) {
+		log_msg(LOG_ERR, "%s:%d: report.email: not set; give the From address of "
+		    "report mail, in a domain authmilter signs for, e.g. "
+		    "\"dmarc-reports@example.com\"", c->path, c->report.email_line);
+		return false;
+	}
+	buf_append(from, c->report.email, (size_t)(at - c->report.email));
+	buf_printf(from, "@%s", c->report.email_domain);
+	return true;
+}
+
+/* the counts of one run, for the last log line */
+struct report_counts {
+	unsigned done, skipped, deferred, failed, sent_before, busy;
+};
+
+/* report_domain - one policy domain: claim, aggregate, write or send, settle
+ * the claim; false on a database error */
+static bool
+report_domain(struct report_store *st, const struct report_gen *rg, const char *domain,
+    const char *genid, struct report_counts *cnt)
+{
+	char id[REPORT_ID_MAX], rid[REPORT_ID_MAX], why[1024];
+	enum report_claim claim;
+	enum report_gen_result res;
+	struct report_agg *a;
+	long long rows;
+
+	claim = report_store_claim(st, domain, rg->begin, rg->end, genid, id, sizeof(id));
+	if (claim == REPORT_CLAIM_ERROR) {
+		log_msg(LOG_ERR, "report %s: database: %s", domain, report_store_error(st));
+		return false;
+	}
+	if (claim == REPORT_CLAIM_BUSY) {
+		log_msg(LOG_INFO, "report %s: another generator holds it", domain);
+		cnt->busy++;
+		return true;
+	}
+	report_mail_id(id, rid, sizeof(rid));
+	if (claim == REPORT_CLAIM_SENT && rg->out_dir == NULL) {
+		log_msg(LOG_INFO, "report %s id=%s: already sent", domain, rid);
+		cnt->sent_before++;
+		return true;
+	}
+	a = report_agg_new(domain);
+	rows = report_store_each_domain(st, domain, rg->begin, rg->end, report_row_cb, a);
+	if (rows < 0) {
+		log_msg(LOG_ERR, "report %s: database: %s", domain, report_store_error(st));
+		report_agg_free(a);
+		return false;
+	}
+	res = report_gen_one(rg, a, rid, why, sizeof(why));
+	report_agg_free(a);
+	switch (res) {
+	case REPORT_GEN_DONE:
+		log_msg(LOG_INFO, "report %s id=%s rows=%lld: %s %s", domain, rid, rows,
+		    rg->out_dir != NULL ? "written" : "sent", why);
+		cnt->done++;
+		break;
+	case REPORT_GEN_SKIPPED:
+		log_msg(LOG_NOTICE, "report %s id=%s rows=%lld: not sent: %s", domain, rid,
+		    rows, why);
+		cnt->skipped++;
+		break;
+	case REPORT_GEN_DEFERRED:
+		log_msg(LOG_WARNING, "report %s id=%s: deferred: %s", domain, rid, why);
+		cnt->deferred++;
+		break;
+	case REPORT_GEN_FAILED:
+		log_msg(LOG_ERR, "report %s id=%s: failed: %s", domain, rid, why);
+		cnt->failed++;
+		break;
+	}
+	if (claim == REPORT_CLAIM_SENT)
+		return true;
+	/* sent, or nowhere to send it: done for good; else the next run retries */
+	if (rg->out_dir == NULL && (res == REPORT_GEN_DONE || res == REPORT_GEN_SKIPPED)) {
+		if (report_store_mark_sent(st, domain, rg->begin, rg->end, genid) != 0) {
+			log_msg(LOG_ERR, "report %s id=%s: sent, but marking it sent failed: %s",
+			    domain, rid, report_store_error(st));
+			return false;
+		}
+	} else if (report_store_release(st, domain, rg->begin, rg->end, genid) != 0) {
+		log_msg(LOG_ERR, "report %s: database: %s", domain, report_store_error(st));
+		return false;
+	}
+	return true;
+}
+
+/* main - options, config, store; then every policy domain of the period */
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "begin", required_argument, NULL, 'b' },
+		{ "end", required_argument, NULL, 'e' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "send", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *conf_path = REPORT_DEFAULT_CONF, *out_dir = NULL;
+	struct buf from = BUF_INIT;
+	bool send = false, has_begin = false, has_end = false;
+	time_t begin = 0, end = 0, now = time(NULL);
+	struct report_domains doms = { 0 };
+	struct report_counts cnt = { 0 };
+	struct report_store *st = NULL;
+	struct generation *g = NULL;
+	char err[512], genid[300], host[256], generator[64];
+	int ch, rc = REPORT_EXIT_ERROR;
+	long long expired;
+	struct stat sb;
+
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': conf_path = optarg; break;
+		case 'b':
+		case 'e':
+			if (!report_epoch(optarg, ch == 'b' ? &begin : &end)) {
+				fprintf(stderr, "%s: --%s %s: not a number of seconds since "
+				    "1970 (UTC)\n", report_prog, ch == 'b' ? "begin" : "end",
+				    optarg);
+				return REPORT_EXIT_ERROR;
+			}
+			*(ch == 'b' ? &has_begin : &has_end) = true;
+			break;
+		case 'o': out_dir = optarg; break;
+		case 's': send = true; break;
+		default: return report_usage();
+		}
+	}
+	if (optind != argc || send == (out_dir != NULL) || has_begin != has_end)
+		return report_usage();
+	if (!has_begin) {
+		end = now - now % REPORT_DAY;
+		begin = end - REPORT_DAY;
+	}
+	if (end <= begin) {
+		fprintf(stderr, "%s: --end must come after --begin\n", report_prog);
+		return REPORT_EXIT_ERROR;
+	}
+	if (out_dir != NULL && (stat(out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+		fprintf(stderr, "%s: --out %s: not a directory\n", report_prog, out_dir);
+		return REPORT_EXIT_ERROR;
+	}
+	/* a sendmail that exits early must be an error, not a signal that kills us */
+	signal(SIGPIPE, SIG_IGN);
+	log_open();
+	log_configure(LOG_MAIL, LOG_INFO, true);
+	if ((g = generation_load(conf_path, stderr)) == NULL)
+		goto out;
+	log_configure(g->conf->log.facility, g->conf->log.level, true);
+	if (!report_sender(g->conf, &from))
+		goto out;
+	if ((st = report_store_open(g->conf->report.database, err, sizeof(err))) == NULL) {
+		log_msg(LOG_ERR, "%s: report.database: %s", g->conf->path, err);
+		goto out;
+	}
+	expired = report_store_expire(st, now - (time_t)g->conf->report.keep_days * REPORT_DAY);
+	if (expired < 0) {
+		log_msg(LOG_ERR, "database: deleting old rows: %s", report_store_error(st));
+		goto out;
+	}
+	if (report_store_domains(st, begin, end, report_domain_cb, &doms) < 0) {
+		log_msg(LOG_ERR, "database: listing the policy domains: %s",
+		    report_store_error(st));
+		goto out;
+	}
+	qsort(doms.v, doms.n, sizeof(*doms.v), report_cmp);
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(genid, sizeof(genid), "%s:%ld:%lld", host, (long)getpid(), (long long)now);
+	snprintf(generator, sizeof(generator), "authmilter %s", PACKAGE_VERSION);
+	struct report_gen rg = {
+		.dns = g->dns, .psl = g->psl, .email = buf_cstr(&from),
+		.org_name = g->conf->report.org_name[0] != '\0' ? g->conf->report.org_name :
+		    g->conf->authserv_id,
+		.receiver = g->conf->report.email_domain, .generator = generator,
+		.begin = begin, .end = end,
+		.out_dir = out_dir, .sendmail = g->conf->report.sendmail,
+	};
+
+	rc = 0;
+	for (size_t i = 0; i < doms.n; i++)
+		if (!report_domain(st, &rg, doms.v[i], genid, &cnt)) {
+			rc = REPORT_EXIT_ERROR;
+			break;
+		}
+	if (rc == 0 && (cnt.failed > 0 || cnt.deferred > 0))
+		rc = REPORT_EXIT_PARTIAL;
+	log_msg(rc == 0 ? LOG_INFO : LOG_WARNING, "period %lld-%lld: %zu policy domains, "
+	    "%u %s, %u not sent, %u deferred, %u failed, %u sent before, %u held by "
+	    "another generator; %lld old rows deleted", (long long)begin, (long long)end,
+	    doms.n, cnt.done, out_dir != NULL ? "written" : "sent", cnt.skipped,
+	    cnt.deferred, cnt.failed, cnt.sent_before, cnt.busy, expired);
+out:
+	for (size_t i = 0; i < doms.n; i++)
+		free(doms.v[i]);
+	free(doms.v);
+	buf_free(&from);
+	report_store_close(st);
+	if (g != NULL)
+		generation_release(g);
+	return rc;
+}

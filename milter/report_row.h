@@ -1,0 +1,39 @@
+/* report_row - one message's DMARC evaluation as recorded for RFC 9990 reports. */
+#ifndef AUTHMILTER_REPORT_ROW_H
+#define AUTHMILTER_REPORT_ROW_H
+#include <stddef.h>
+#include <time.h>
+#define REPORT_MAX_DKIM	100	/* RFC 9990: at most 100 dkim results per record */
+struct report_dkim {
+	char	*domain;		/* d= */
+	char	*selector;		/* s= */
+	char	*result;		/* pass fail neutral policy temperror permerror none */
+};
+struct report_row {
+	time_t	 received;		/* UTC epoch seconds */
+	char	*source_ip;
+	char	*header_from;		/* the From domain */
+	char	*envelope_from;		/* MAIL FROM domain; "" for the null sender */
+	char	*envelope_to;		/* first RCPT domain; may be NULL */
+	char	*policy_domain;		/* where the policy record was found */
+	char	*rua;			/* the record's rua as published (comma list), may be "" */
+	char	*ruf;			/* the record's ruf, may be "" */
+	char	*p, *sp, *np;		/* none quarantine reject, or NULL when absent */
+	char	*adkim, *aspf;		/* "r" or "s" */
+	char	*fo;			/* as published, default "0" */
+	char	*testing;		/* "n" or "y" */
+	char	*discovery;		/* "treewalk" or "psl" */
+	char	*spf_domain;		/* domain SPF evaluated (MAIL FROM or HELO) */
+	char	*spf_scope;		/* "mfrom" or "helo" */
+	char	*spf_result;		/* none neutral pass fail softfail temperror permerror */
+	struct report_dkim *dkim;	/* n_dkim of them, in the RFC 9990 order */
+	size_t	 n_dkim;
+	char	*dkim_aligned;		/* "pass" or "fail" */
+	char	*spf_aligned;		/* "pass" or "fail" */
+	char	*disposition;		/* none pass quarantine reject (RFC 9990) */
+	char	*reasons;		/* space-separated RFC 9990 reason types, "" when none
+					 * (local_policy trusted_forwarder mailing_list
+					 * policy_test_mode other) */
+};
+void	 report_row_free(struct report_row *r);	/* frees the members, not r */
+#endif

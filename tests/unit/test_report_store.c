@@ -1,0 +1,356 @@
+/* test_report_store - the report store on SQLite: schema, rows in and out, the
+ * dkim column, claims (once, sent, busy, lease, release), expiry, bad URIs. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "report_store.h"
+#include "tap.h"
+#include "xalloc.h"
+
+static char dir[] = "/tmp/test_report_storeXXXXXX";
+static char uri[400], path[300];
+
+/* make_row - a row for policy domain dom received at t, with nd signatures */
+static void
+make_row(struct report_row *r, const char *dom, time_t t, size_t nd)
+{
+	memset(r, 0, sizeof(*r));
+	r->received = t;
+	r->source_ip = xstrdup("192.0.2.1");
+	r->header_from = xstrdup(dom);
+	r->envelope_from = xstrdup("");
+	r->envelope_to = NULL;
+	r->policy_domain = xstrdup(dom);
+	r->rua = xstrdup("mailto:dmarc@example.org");
+	r->ruf = xstrdup("");
+	r->p = xstrdup("reject");
+	r->sp = NULL;
+	r->np = xstrdup("quarantine");
+	r->adkim = xstrdup("r");
+	r->aspf = xstrdup("s");
+	r->fo = xstrdup("0");
+	r->testing = xstrdup("n");
+	r->discovery = xstrdup("treewalk");
+	r->spf_domain = xstrdup(dom);
+	r->spf_scope = xstrdup("mfrom");
+	r->spf_result = xstrdup("pass");
+	r->dkim = xcalloc(nd ? nd : 1, sizeof(*r->dkim));
+	r->n_dkim = nd;
+	for (size_t i = 0; i < nd; i++) {
+		r->dkim[i].domain = xstrdup(dom);
+		r->dkim[i].selector = xstrdup(i ? "s 2,%x" : "sel");	/* needs escaping */
+		r->dkim[i].result = xstrdup(i ? "fail" : "pass");
+	}
+	r->dkim_aligned = xstrdup("pass");
+	r->spf_aligned = xstrdup("fail");
+	r->disposition = xstrdup("none");
+	r->reasons = xstrdup("policy_test_mode");
+}
+
+struct seen {
+	int	 n;
+	char	 last_domain[64];
+	int	 domain_changes;
+	bool	 fields_ok;
+	time_t	 last_received;
+	bool	 ordered;
+};
+
+/* collect - check each row as the store gives it back */
+static int
+collect(const struct report_row *r, void *arg)
+{
+	struct seen *s = arg;
+
+	if (strcmp(s->last_domain, r->policy_domain) != 0) {
+		s->domain_changes++;
+		snprintf(s->last_domain, sizeof(s->last_domain), "%s", r->policy_domain);
+		s->last_received = 0;
+	}
+	if (r->received < s->last_received)
+		s->ordered = false;
+	s->last_received = r->received;
+	if (strcmp(r->source_ip, "192.0.2.1") != 0 || strcmp(r->envelope_from, "") != 0 ||
+	    r->envelope_to != NULL || r->sp != NULL || strcmp(r->np, "quarantine") != 0 ||
+	    strcmp(r->reasons, "policy_test_mode") != 0 || r->n_dkim != 2 ||
+	    strcmp(r->dkim[1].selector, "s 2,%x") != 0 || strcmp(r->dkim[0].result, "pass") != 0 ||
+	    strcmp(r->aspf, "s") != 0 || strcmp(r->discovery, "treewalk") != 0)
+		s->fields_ok = false;
+	s->n++;
+	return 0;
+}
+
+/* stop_after_one - stop at the first row */
+static int
+stop_after_one(const struct report_row *r, void *arg)
+{
+	(*(int *)arg)++;
+	return 1;
+}
+
+/* count_domain - count the domains listed */
+static int
+count_domain(const char *d, long long rows, void *arg)
+{
+	long long *n = arg;
+
+	n[0]++;
+	n[1] += rows;
+	return 0;
+}
+
+/* test_rows - insert across domains and periods, read back in order */
+static void
+test_rows(struct report_store *st)
+{
+	struct report_row rows[30];
+	struct seen s = { 0, "", 0, true, 0, true };
+	long long dn[2] = { 0, 0 };
+	int one = 0;
+
+	/* three domains interleaved; times 1000..1029 */
+	for (int i = 0; i < 30; i++)
+		make_row(&rows[i], i % 3 == 0 ? "a.example" : i % 3 == 1 ? "b.example" :
+		    "c.example", 1000 + (29 - i), 2);
+	free(rows[2].rua);
+	rows[2].rua = xstrdup("");	/* c.example's latest row: no rua */
+	CHECK(report_store_insert(st, rows, 30) == 0, "insert 30 rows: %s",
+	    report_store_error(st));
+	CHECK(report_store_each(st, 1000, 1030, collect, &s) == 30, "each gives all 30");
+	CHECK(s.n == 30 && s.domain_changes == 3, "each: domains together (%d changes)",
+	    s.domain_changes);
+	CHECK(s.ordered, "each: a domain's rows by received");
+	CHECK(s.fields_ok, "each: fields, NULLs, \"\" and escaped selector survive");
+	memset(&s, 0, sizeof(s));
+	s.fields_ok = s.ordered = true;
+	CHECK(report_store_each(st, 1010, 1020, collect, &s) == 10, "period is [begin, end)");
+	memset(&s, 0, sizeof(s));
+	s.fields_ok = s.ordered = true;
+	CHECK(report_store_each_domain(st, "b.example", 1000, 1030, collect, &s) == 10 &&
+	    s.domain_changes == 1, "each_domain: one domain's 10 rows");
+	CHECK(report_store_each(st, 1000, 1030, stop_after_one, &one) >= 1 && one == 1,
+	    "a callback stops the iteration");
+	CHECK(report_store_domains(st, 1000, 1030, count_domain, dn) == 2 && dn[0] == 2 &&
+	    dn[1] == 20, "domains: the two whose last row has a rua (%lld, %lld rows)",
+	    dn[0], dn[1]);
+	for (int i = 0; i < 30; i++)
+		report_row_free(&rows[i]);
+}
+
+/* test_claims - once, ours again, busy, sent, release, lease */
+static void
+test_claims(struct report_store *st, struct report_store *st2)
+{
+	char id[REPORT_ID_MAX], id2[REPORT_ID_MAX];
+
+	CHECK(report_store_claim(st, "a.example", 1000, 2000, "gen1", id, sizeof(id)) ==
+	    REPORT_CLAIM_OK && id[0] != '\0', "first claim is ours (id %s)", id);
+	CHECK(strspn(id, "0123456789abcdef.") == strlen(id), "report id is dot-atom text");
+	CHECK(report_store_claim(st2, "a.example", 1000, 2000, "gen2", id2, sizeof(id2)) ==
+	    REPORT_CLAIM_BUSY, "a second generator finds it busy");
+	CHECK(report_store_claim(st, "a.example", 1000, 2000, "gen1", id2, sizeof(id2)) ==
+	    REPORT_CLAIM_OK && strcmp(id, id2) == 0, "re-claim by its holder: same id");
+	CHECK(report_store_mark_sent(st2, "a.example", 1000, 2000, "gen2") == -1,
+	    "only the holder marks it sent");
+	CHECK(report_store_mark_sent(st, "a.example", 1000, 2000, "gen1") == 0, "mark sent");
+	CHECK(report_store_claim(st2, "a.example", 1000, 2000, "gen2", id2, sizeof(id2)) ==
+	    REPORT_CLAIM_SENT && strcmp(id, id2) == 0, "sent: nothing twice, same id");
+	CHECK(report_store_claim(st, "a.example", 2000, 3000, "gen1", id2, sizeof(id2)) ==
+	    REPORT_CLAIM_OK && strcmp(id, id2) != 0, "another period: another id");
+	CHECK(report_store_claim(st, "b.example", 1000, 2000, "gen1", id, sizeof(id)) ==
+	    REPORT_CLAIM_OK, "claim b");
+	CHECK(report_store_release(st, "b.example", 1000, 2000, "gen1") == 0, "release b");
+	CHECK(report_store_claim(st2, "b.example", 1000, 2000, "gen2", id2, sizeof(id2)) ==
+	    REPORT_CLAIM_OK && strcmp(id, id2) == 0, "released: taken over, same id");
+	CHECK(report_store_release(st, "b.example", 1000, 2000, "gen1") == -1,
+	    "a released claim is no longer the old holder's");
+}
+
+/* test_lease - a claim older than the lease is taken over (SQLite only: it
+ * ages the claim through the file) */
+static void
+test_lease(struct report_store *st, struct report_store *st2)
+{
+	char id[REPORT_ID_MAX], id2[REPORT_ID_MAX];
+	sqlite3 *db;
+	char sql[256];
+
+	CHECK(report_store_claim(st, "c.example", 1000, 2000, "gen1", id, sizeof(id)) ==
+	    REPORT_CLAIM_OK, "claim c");
+	/* age the claim behind the store's back */
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK, "open directly");
+	sqlite3_busy_timeout(db, 5000);
+	snprintf(sql, sizeof(sql), "UPDATE report_claims SET claimed_at = %lld WHERE "
+	    "policy_domain = 'c.example'", (long long)time(NULL) - REPORT_CLAIM_LEASE - 1);
+	CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "age the claim");
+	sqlite3_close(db);
+	CHECK(report_store_claim(st2, "c.example", 1000, 2000, "gen2", id2, sizeof(id2)) ==
+	    REPORT_CLAIM_OK && strcmp(id, id2) == 0, "an expired lease is taken over");
+	CHECK(report_store_mark_sent(st, "c.example", 1000, 2000, "gen1") == -1,
+	    "the old holder cannot mark it sent");
+}
+
+/* test_dkim_column - encode/decode edge cases */
+static void
+test_dkim_column(void)
+{
+	struct report_dkim d[2] = { { "ex.com", "a b", "pass" }, { "", "%", "none" } };
+	struct report_dkim *out;
+	size_t n;
+	char *s = report_dkim_encode(d, 2);
+	struct report_row r;
+
+	CHECK_STR(s, "ex.com a%20b pass, %25 none", "dkim column encodes");
+	CHECK(report_dkim_decode(s, &out, &n) && n == 2 && strcmp(out[0].selector, "a b") == 0 &&
+	    strcmp(out[1].domain, "") == 0 && strcmp(out[1].selector, "%") == 0,
+	    "dkim column round trip");
+	memset(&r, 0, sizeof(r));
+	r.dkim = out;
+	r.n_dkim = n;
+	report_row_free(&r);
+	free(s);
+	s = report_dkim_encode(NULL, 0);
+	CHECK(report_dkim_decode(s, &out, &n) && n == 0, "no signatures: \"\"");
+	free(out);
+	free(s);
+	static const char *const bad[] = { "a b", "a b c d", "a %4 c", "a %00 c", "a %zz c" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		bool ok = report_dkim_decode(bad[i], &out, &n);
+
+		CHECK(!ok, "dkim column rejects \"%s\"", bad[i]);
+		memset(&r, 0, sizeof(r));
+		r.dkim = out;
+		r.n_dkim = n;
+		report_row_free(&r);
+	}
+}
+
+/* test_uris - what the config check accepts */
+static void
+test_uris(void)
+{
+	char err[256];
+
+	CHECK(report_store_uri_check("sqlite:/var/lib/authmilter/reports.db", err, sizeof(err)),
+	    "sqlite:PATH");
+	CHECK(!report_store_uri_check("sqlite:", err, sizeof(err)), "sqlite: without a path");
+	CHECK(report_store_uri_check("postgresql://authmilter@db.example/reports", err,
+	    sizeof(err)), "postgresql URI");
+	CHECK(report_store_uri_check("postgresql:///reports?host=/run/pg", err, sizeof(err)),
+	    "postgresql URI with a socket directory");
+	CHECK(!report_store_uri_check("postgresql://h/db?nosuchoption=1", err, sizeof(err)) &&
+	    strstr(err, "nosuchoption") != NULL, "libpq rejects an unknown option: %s", err);
+	CHECK(!report_store_uri_check("mysql://h/db", err, sizeof(err)), "mysql: not ours");
+	CHECK(!report_store_uri_check("/var/lib/x.db", err, sizeof(err)), "a bare path");
+}
+
+/* test_bad_files - a missing directory and a file that is not a database */
+static void
+test_bad_files(void)
+{
+	char err[512], u[400];
+	FILE *f;
+
+	CHECK(report_store_open("sqlite:/nonexistent/dir/r.db", err, sizeof(err)) == NULL &&
+	    strstr(err, "/nonexistent/dir/r.db") != NULL, "missing directory: %s", err);
+	snprintf(u, sizeof(u), "%s/junk.db", dir);
+	f = fopen(u, "w");
+	if (f != NULL) {
+		for (int i = 0; i < 200; i++)
+			fputs("this is not an SQLite database at all\n", f);
+		fclose(f);
+	}
+	snprintf(u, sizeof(u), "sqlite:%s/junk.db", dir);
+	CHECK(report_store_open(u, err, sizeof(err)) == NULL &&
+	    strstr(err, "not a database") != NULL, "corrupt file: %s", err);
+}
+
+/* test_schema_newer - a database from a newer program is refused, not changed */
+static void
+test_schema_newer(void)
+{
+	char err[512], u[600], p[400];
+	sqlite3 *db;
+
+	snprintf(p, sizeof(p), "%s/newer.db", dir);
+	snprintf(u, sizeof(u), "sqlite:%s", p);
+	if (sqlite3_open(p, &db) == SQLITE_OK) {
+		sqlite3_exec(db, "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+		    "INSERT INTO schema_version VALUES (99)", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	CHECK(report_store_open(u, err, sizeof(err)) == NULL && strstr(err, "99") != NULL,
+	    "newer schema refused: %s", err);
+}
+
+/* test_expire - old rows and claims go */
+static void
+test_expire(struct report_store *st)
+{
+	struct seen s = { 0, "", 0, true, 0, true };
+	char id[REPORT_ID_MAX];
+
+	CHECK(report_store_expire(st, 1015) == 15, "expire deletes the 15 older rows");
+	CHECK(report_store_each(st, 0, 5000, collect, &s) == 15, "15 rows left");
+	CHECK(report_store_expire(st, 2500) == 15, "expire the rest");
+	/* the claim of [1000, 2000) went with it; [2000, 3000) stays */
+	CHECK(report_store_claim(st, "a.example", 2000, 3000, "gen9", id, sizeof(id)) ==
+	    REPORT_CLAIM_BUSY, "a claim of a later period stays");
+	CHECK(report_store_claim(st, "a.example", 1000, 2000, "gen9", id, sizeof(id)) ==
+	    REPORT_CLAIM_OK, "an expired period's claim is gone");
+}
+
+/* run_store - the same tests over one store URI, two connections to it */
+static void
+run_store(const char *u, bool sqlite)
+{
+	struct report_store *st, *st2;
+	char err[512];
+
+	st = report_store_open(u, err, sizeof(err));
+	CHECK(st != NULL, "open creates the database: %s", st ? "" : err);
+	st2 = report_store_open(u, err, sizeof(err));
+	CHECK(st2 != NULL, "a second connection opens the existing schema");
+	if (st != NULL && st2 != NULL) {
+		test_rows(st);
+		test_claims(st, st2);
+		if (sqlite)
+			test_lease(st, st2);
+		test_expire(st);
+	}
+	report_store_close(st2);
+	report_store_close(st);
+}
+
+/* main - SQLite always; PostgreSQL too when REPORT_TEST_PG_URI names an empty
+ * database (test_report_record.py runs it so against its private cluster) */
+int
+main(void)
+{
+	const char *pg = getenv("REPORT_TEST_PG_URI");
+	char cmd[400];
+
+	if (pg != NULL && *pg != '\0') {
+		run_store(pg, false);
+		return tap_done();
+	}
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path, sizeof(path), "%s/reports.db", dir);
+	snprintf(uri, sizeof(uri), "sqlite:%s", path);
+	run_store(uri, true);
+	test_dkim_column();
+	test_uris();
+	test_bad_files();
+	test_schema_newer();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	return tap_done();
+}
