@@ -505,7 +505,8 @@ arc_structure(struct arc_verify *v)
 
 /* arc_judge - the whole §5.2 procedure into v->verdict */
 static void
-arc_judge(struct arc_verify *v, const struct header_list *h, const char *from_domain)
+arc_judge(struct arc_verify *v, const struct header_list *h,
+    const struct arc_author *author)
 {
 	struct arc_verdict *out = &v->verdict;
 	char why[128];
@@ -525,9 +526,8 @@ arc_judge(struct arc_verify *v, const struct header_list *h, const char *from_do
 	for (unsigned k = n; k >= 1; k--) {
 		const struct header *aar = &h->v[out->sets[k - 1].aar];
 
-		if (from_domain != NULL)
-			out->info[k - 1].vouch = arc_verify_aar_vouch(aar->value,
-			    aar->value_len, from_domain);
+		out->info[k - 1].vouch = arc_verify_aar_vouch(aar->value,
+		    aar->value_len, author);
 		r = arc_check(v, arc_field_at(v, out->sets[k - 1].ams), h,
 		    out->sets[k - 1].ams, why, sizeof(why));
 		if (k == n && r != AUTH_PASS) {
@@ -552,7 +552,7 @@ arc_judge(struct arc_verify *v, const struct header_list *h, const char *from_do
 /* arc_verify_finish - see arc_verify.h */
 const struct arc_verdict *
 arc_verify_finish(struct arc_verify *v, const struct header_list *h,
-    const char *from_domain)
+    const struct arc_author *author)
 {
 	if (v->finished)
 		return &v->verdict;
@@ -560,7 +560,7 @@ arc_verify_finish(struct arc_verify *v, const struct header_list *h,
 	if (v->n == 0 && v->dropped == 0 && !v->unstored)
 		v->verdict.result = AUTH_NONE;
 	else
-		arc_judge(v, h, from_domain);
+		arc_judge(v, h, author);
 	/* oldest_pass counts only in a passing chain */
 	if (v->verdict.result != AUTH_PASS)
 		v->verdict.oldest_pass = 0;
@@ -624,11 +624,28 @@ arc_domain_of(const char *v)
 	return at != NULL ? at + 1 : v;
 }
 
+/* arc_verify_aligned - see arc_verify.h */
+bool
+arc_verify_aligned(const char *d, const struct arc_author *author, bool strict)
+{
+	const char *org = author->org_domain;
+	size_t dl = strlen(d), ol;
+
+	if (author->from_domain != NULL && strcasecmp(d, author->from_domain) == 0)
+		return true;
+	if (strict || org == NULL || org[0] == '\0')
+		return false;
+	ol = strlen(org);
+	if (dl == ol)
+		return strcasecmp(d, org) == 0;
+	return dl > ol + 1 && d[dl - ol - 1] == '.' && strcasecmp(d + dl - ol, org) == 0;
+}
+
 /* arc_verify_aar_vouch - see arc_verify.h. Reads "i=N; authserv-id [ver];"
  * then resinfo groups "method[/ver]=result prop=value ..." split on ';',
  * comments skipped, every token bounded by its buffer (longer: ignored). */
 const char *
-arc_verify_aar_vouch(const char *value, size_t len, const char *from_domain)
+arc_verify_aar_vouch(const char *value, size_t len, const struct arc_author *author)
 {
 	char tok[320];
 	size_t i = 0;
@@ -636,7 +653,7 @@ arc_verify_aar_vouch(const char *value, size_t len, const char *from_domain)
 	const char *found = NULL;
 	char method[16] = "", result[16] = "";
 
-	if (len > ARC_MAX_FIELD_LEN || from_domain == NULL)
+	if (len > ARC_MAX_FIELD_LEN || author == NULL || author->from_domain == NULL)
 		return NULL;
 	while (i < len && found == NULL) {
 		i = arc_skip_cfws(value, len, i);
@@ -673,14 +690,14 @@ arc_verify_aar_vouch(const char *value, size_t len, const char *from_domain)
 		if (strcasecmp(result, "pass") != 0)
 			continue;
 		if (strcasecmp(method, "dmarc") == 0 && strcasecmp(name, "header.from") == 0 &&
-		    strcasecmp(val, from_domain) == 0)
+		    strcasecmp(val, author->from_domain) == 0)
 			found = "dmarc";
 		else if (strcasecmp(method, "dkim") == 0 && strcasecmp(name, "header.d") == 0 &&
-		    strcasecmp(val, from_domain) == 0)
+		    arc_verify_aligned(val, author, author->dkim_strict))
 			found = "dkim";
 		else if (strcasecmp(method, "spf") == 0 &&
 		    strcasecmp(name, "smtp.mailfrom") == 0 &&
-		    strcasecmp(arc_domain_of(val), from_domain) == 0)
+		    arc_verify_aligned(arc_domain_of(val), author, author->spf_strict))
 			found = "spf";
 	}
 	return found;

@@ -32,6 +32,16 @@ struct arc_verdict {
 #define ARC_MAX_KEYS		16	/* distinct key names (s=, d=) looked up per
 					 * message; a signature naming another fails */
 
+/* The author identity an ARC-Authentication-Results must record a pass for
+ * (RFC 9989 §4.4 identifier alignment, as the DMARC evaluation saw it). */
+struct arc_author {
+	const char	*from_domain;	/* the From domain; NULL: none, nothing vouched */
+	const char	*org_domain;	/* its organizational domain; NULL or "": not
+					 * known, only the From domain itself aligns */
+	bool		 dkim_strict;	/* adkim=s: header.d must be the From domain */
+	bool		 spf_strict;	/* aspf=s: the same for smtp.mailfrom's domain */
+};
+
 struct dns_resolver;
 struct dkim_body_set;
 struct dkim_verify_opts;
@@ -52,16 +62,23 @@ void	 arc_verify_add(struct arc_verify *v, const char *name, const char *value,
  * the chain cannot be checked and fails */
 void	 arc_verify_unstored(struct arc_verify *v);
 /* arc_verify_finish - after dkim_body_set_final: the verdict, owned by v.
- * from_domain (NULL when none) is what an AAR must vouch for. */
+ * author (NULL when none) is what an AAR must vouch for. */
 const struct arc_verdict *arc_verify_finish(struct arc_verify *v,
-	    const struct header_list *h, const char *from_domain);
+	    const struct header_list *h, const struct arc_author *author);
 void	 arc_verify_free(struct arc_verify *v);
 
 /* arc_verify_aar_instance - the i= of an ARC-Authentication-Results value, 0
  * when it does not start with a valid "i=N;" (N beyond 50 is returned as is) */
 unsigned arc_verify_aar_instance(const char *value, size_t len);
-/* arc_verify_aar_vouch - does this AAR value record a pass for from_domain:
- * "dmarc" (dmarc=pass header.from=D), "dkim" (dkim=pass header.d=D), "spf"
- * (spf=pass smtp.mailfrom=...@D or D); NULL when not. Bounded, pure. */
-const char *arc_verify_aar_vouch(const char *value, size_t len, const char *from_domain);
+/* arc_verify_aar_vouch - does this AAR value record a pass for the author:
+ * "dmarc" (dmarc=pass header.from=the From domain), "dkim" (dkim=pass header.d=D),
+ * "spf" (spf=pass smtp.mailfrom=...@D or D), D aligned with the From domain as
+ * arc_verify_aligned says; NULL when not. Bounded, pure. */
+const char *arc_verify_aar_vouch(const char *value, size_t len,
+	    const struct arc_author *author);
+/* arc_verify_aligned - domain d aligns with the author's From domain: equal
+ * (case-insensitive), or, unless strict, the organizational domain or a name
+ * below it. No DNS: a psd=n record between d and the organizational domain
+ * (RFC 9989 §4.10.2) is not looked for; the sealer was trusted to judge. */
+bool	 arc_verify_aligned(const char *d, const struct arc_author *author, bool strict);
 #endif

@@ -578,9 +578,19 @@ session_collect(struct session *s, struct verdict *v, struct dmarc_verdict *dmv)
 	v->from_domain = m->from.domain;
 	v->headers_truncated = m->headers.truncated;
 	v->remote_ip = s->has_addr ? s->client_addr : NULL;
-	if (m->arc != NULL)
-		v->arc = arc_verify_finish(m->arc, &m->headers,
-		    m->from.status == FROM_OK ? m->from.domain : NULL);
+	if (m->arc != NULL) {
+		/* an AAR vouches for the author as DMARC would align (RFC 9989 §4.4) */
+		struct arc_author author = {
+			.from_domain = m->from.status == FROM_OK ? m->from.domain : NULL,
+			.org_domain = v->dmarc != NULL ? v->dmarc->org_domain : NULL,
+			.dkim_strict = v->dmarc != NULL &&
+			    v->dmarc->record.adkim == DMARC_ALIGN_STRICT,
+			.spf_strict = v->dmarc != NULL &&
+			    v->dmarc->record.aspf == DMARC_ALIGN_STRICT,
+		};
+
+		v->arc = arc_verify_finish(m->arc, &m->headers, &author);
+	}
 }
 
 /* session_arc_seal - our ARC set (RFC 8617 §5.1) from the verdict and our A-R

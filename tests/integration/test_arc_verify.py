@@ -18,6 +18,9 @@ duplicated, reordered, gapped, i=51, garbage tags, an oversized AAR, more than
 150 ARC fields, a missing key, a key lookup that fails, cv=fail, an AMS that
 signs ARC-Seal. Policy: with lists.example in arc.trusted_sealers the message is
 accepted (log "override=arc sealer=lists.example"), without it rejected with 550;
+the list's ARC-Authentication-Results vouches with dmarc=pass for the From domain or
+an aligned dkim=pass / spf=pass (relaxed: under its organizational domain; strict
+when the record says adkim=s / aspf=s);
 an untrusted or failing chain never overrides; a config with a bad sealer name
 is refused with file, line and key.
 """
@@ -47,6 +50,8 @@ RECORDS = [
     txt("rsa._domainkey.strict.example", RSA_PUB),
     txt("_dmarc.strict.example", "v=DMARC1; p=reject"),
     txt("strict.example", "v=spf1 -all"),
+    txt("_dmarc.exact.example", "v=DMARC1; p=reject; adkim=s; aspf=s"),
+    txt("exact.example", "v=spf1 -all"),
     txt("lists.example", "v=spf1 ip4:%s -all" % IP),
     txt("arc._domainkey.lists.example", RSA_PUB),
     txt("arc._domainkey.fwd.example", RSA_PUB),
@@ -469,6 +474,26 @@ def check_policy(R, dns):
         r = send(m, other, "P5")
         R.eq("trusted sealer vouching for another domain: rejected", r["action"],
              "reject")
+        # RFC 9989 §4.4: an aligned pass vouches; relaxed by default, so a name
+        # under the From domain's organizational domain aligns, another does not
+        for qid, ar, want in (
+                ("P8", "spf=pass smtp.mailfrom=bounce@em.strict.example", "accept"),
+                ("P9", "dkim=pass header.d=mail.strict.example", "accept"),
+                ("P10", "dkim=pass header.d=strict.example.evil.example", "reject"),
+                ("P11", "spf=pass smtp.mailfrom=bounce@notstrict.example", "reject")):
+            sub = seal_dkimpy(through_list(original(qid)), "lists.example", ar)
+            r = send(m, sub, qid)
+            R.eq("trusted sealer, AAR %s: %s" % (ar, want), r["action"], want)
+        # adkim=s / aspf=s: only the From domain itself aligns
+        for qid, ar, want in (
+                ("P12", "dkim=pass header.d=exact.example", "accept"),
+                ("P13", "dkim=pass header.d=mail.exact.example", "reject"),
+                ("P14", "spf=pass smtp.mailfrom=bounce@em.exact.example", "reject")):
+            author = message("author@exact.example", subject=qid).replace(b"\n", b"\r\n")
+            sub = seal_dkimpy(through_list(author), "lists.example", ar)
+            r = send(m, sub, qid)
+            R.eq("trusted sealer, strict alignment, AAR %s: %s" % (ar, want),
+                 r["action"], want)
     with Milter(conf(dns, trusted=["fwd.example"], on_reject="reject")) as m:
         r = send(m, two, "P6")
         R.eq("only a sealer that vouched nothing trusted: rejected", r["action"],

@@ -18,6 +18,11 @@
 #include "policy.h"
 #include "tap.h"
 
+/* the author of the tables: From strict.example, its own organizational domain,
+ * relaxed alignment */
+static const struct arc_author strict_author = { "strict.example", "strict.example",
+	false, false };
+
 /* check_aar_instance - "i=N;" at the start of an AAR, comments and folds allowed */
 static void
 check_aar_instance(void)
@@ -76,10 +81,54 @@ check_aar_vouch(void)
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		CHECK_STR(arc_verify_aar_vouch(t[i].v, strlen(t[i].v), "strict.example"),
+		CHECK_STR(arc_verify_aar_vouch(t[i].v, strlen(t[i].v), &strict_author),
 		    t[i].want, "AAR vouch of \"%s\"", t[i].v);
 	CHECK(arc_verify_aar_vouch("i=1; a; dmarc=pass header.from=x", 33, NULL) == NULL,
 	    "AAR vouch: no From domain, no vouch");
+}
+
+/* check_aar_alignment - an aligned dkim=pass or spf=pass vouches (RFC 9989 §4.4):
+ * relaxed, any name under the From domain's organizational domain; strict
+ * (adkim=s / aspf=s), the From domain only; dmarc=pass names the From domain */
+static void
+check_aar_alignment(void)
+{
+	static const struct arc_author relaxed = { "news.example.com", "example.com",
+		false, false };
+	static const struct arc_author strict = { "news.example.com", "example.com",
+		true, true };
+	static const struct arc_author no_org = { "news.example.com", "", false, false };
+	static const struct {
+		const char *v;
+		const char *relaxed, *strict, *no_org;
+	} t[] = {
+		{ "i=1; l; dkim=pass header.d=news.example.com", "dkim", "dkim", "dkim" },
+		{ "i=1; l; dkim=pass header.d=example.com", "dkim", NULL, NULL },
+		{ "i=1; l; dkim=pass header.d=mail.Example.COM", "dkim", NULL, NULL },
+		{ "i=1; l; spf=pass smtp.mailfrom=bounce@em.example.com", "spf", NULL, NULL },
+		{ "i=1; l; spf=pass smtp.mailfrom=example.com", "spf", NULL, NULL },
+		/* a suffix that is not a label boundary, another organization */
+		{ "i=1; l; dkim=pass header.d=badexample.com", NULL, NULL, NULL },
+		{ "i=1; l; dkim=pass header.d=example.com.evil.example", NULL, NULL, NULL },
+		{ "i=1; l; dkim=pass header.d=.example.com", NULL, NULL, NULL },
+		{ "i=1; l; dkim=pass header.d=com", NULL, NULL, NULL },
+		{ "i=1; l; spf=pass smtp.mailfrom=a@evil.example", NULL, NULL, NULL },
+		/* DMARC's own verdict is about the From domain itself */
+		{ "i=1; l; dmarc=pass header.from=example.com", NULL, NULL, NULL },
+		{ "i=1; l; dmarc=pass header.from=news.example.com", "dmarc", "dmarc", "dmarc" },
+		{ "i=1; l; dkim=fail header.d=example.com", NULL, NULL, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t n = strlen(t[i].v);
+
+		CHECK_STR(arc_verify_aar_vouch(t[i].v, n, &relaxed), t[i].relaxed,
+		    "relaxed vouch of \"%s\"", t[i].v);
+		CHECK_STR(arc_verify_aar_vouch(t[i].v, n, &strict), t[i].strict,
+		    "strict vouch of \"%s\"", t[i].v);
+		CHECK_STR(arc_verify_aar_vouch(t[i].v, n, &no_org), t[i].no_org,
+		    "vouch without an organizational domain of \"%s\"", t[i].v);
+	}
 }
 
 #define B64	"dGVzdHNpZ25hdHVyZQ=="
@@ -164,7 +213,7 @@ check_chains(void)
 		}
 		dkim_body_set_update(body, (const unsigned char *)"body\r\n", 6);
 		dkim_body_set_final(body);
-		const struct arc_verdict *a = arc_verify_finish(v, &h, "strict.example");
+		const struct arc_verdict *a = arc_verify_finish(v, &h, &strict_author);
 		CHECK(a->result == chains[i].want && strstr(a->reason, chains[i].reason) != NULL,
 		    "chain %s: %s (%s)", chains[i].name, auth_result_name(chains[i].want),
 		    chains[i].reason);
@@ -339,6 +388,7 @@ main(void)
 {
 	check_aar_instance();
 	check_aar_vouch();
+	check_aar_alignment();
 	check_chains();
 	check_caps();
 	check_unstored();
