@@ -33,45 +33,45 @@
 #define AUTHRES_MAX_COMMENT	256	/* bytes of one comment we emit */
 #define AUTHRES_MAX_ID		256	/* bytes of an incoming authserv-id we compare */
 
-/* is_tspecial - RFC 2045 §5.1 tspecials */
+/* authres_is_tspecial - RFC 2045 §5.1 tspecials */
 static bool
-is_tspecial(unsigned char c)
+authres_is_tspecial(unsigned char c)
 {
 	return c != '\0' && strchr("()<>@,;:\\\"/[]?=", c) != NULL;
 }
 
-/* is_token_char - RFC 2045 token: CHAR except SPACE, CTLs, tspecials */
+/* authres_is_token_char - RFC 2045 token: CHAR except SPACE, CTLs, tspecials */
 static bool
-is_token_char(unsigned char c)
+authres_is_token_char(unsigned char c)
 {
-	return c > 0x20 && c < 0x7f && !is_tspecial(c);
+	return c > 0x20 && c < 0x7f && !authres_is_tspecial(c);
 }
 
-/* is_token - s is a non-empty RFC 2045 token */
+/* authres_is_token - s is a non-empty RFC 2045 token */
 static bool
-is_token(const char *s)
+authres_is_token(const char *s)
 {
 	if (*s == '\0')
 		return false;
 	for (; *s != '\0'; s++)
-		if (!is_token_char((unsigned char)*s))
+		if (!authres_is_token_char((unsigned char)*s))
 			return false;
 	return true;
 }
 
-/* is_atext - RFC 5322 atext (ASCII only: what may stand bare in a header) */
+/* authres_is_atext - RFC 5322 atext (ASCII only: what may stand bare in a header) */
 static bool
-is_atext(unsigned char c)
+authres_is_atext(unsigned char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		return true;
 	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-/* is_bare_pvalue - [dot-atom "@"] domain-name (RFC 8601 §2.2 pvalue), which
+/* authres_is_bare_pvalue - [dot-atom "@"] domain-name (RFC 8601 §2.2 pvalue), which
  * every parser reads without quotes: smtp.mailfrom=user@example.com */
 static bool
-is_bare_pvalue(const char *s)
+authres_is_bare_pvalue(const char *s)
 {
 	const char *at = strrchr(s, '@');
 	size_t i;
@@ -84,16 +84,16 @@ is_bare_pvalue(const char *s)
 		if (c == '.') {
 			if (i == 0 || s[i - 1] == '.' || s + i + 1 == at)
 				return false;
-		} else if (!is_atext(c)) {
+		} else if (!authres_is_atext(c)) {
 			return false;
 		}
 	}
 	return dns_name_ok(at + 1, DNS_NAME_HEADER);
 }
 
-/* utf8_valid - s is well-formed UTF-8 (no overlongs, no surrogates) */
+/* authres_utf8_valid - s is well-formed UTF-8 (no overlongs, no surrogates) */
 static bool
-utf8_valid(const unsigned char *s)
+authres_utf8_valid(const unsigned char *s)
 {
 	while (*s != '\0') {
 		size_t n, i;
@@ -129,27 +129,27 @@ utf8_valid(const unsigned char *s)
 	return true;
 }
 
-/* quotable - s may stand inside a quoted value: no control bytes, valid UTF-8,
+/* authres_quotable - s may stand inside a quoted value: no control bytes, valid UTF-8,
  * and none of the characters that a parser splitting on them without honouring
  * quotes would take for structure (';' ends a method, white space starts another
  * property, a parenthesis opens a comment), nor '"' or '\\' */
 static bool
-quotable(const char *s)
+authres_quotable(const char *s)
 {
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++)
 		if (*p < 0x20 || *p == 0x7f || strchr(" ;()\"\\", *p) != NULL)
 			return false;
-	return utf8_valid((const unsigned char *)s);
+	return authres_utf8_valid((const unsigned char *)s);
 }
 
-/* put_value - a value as a token, a bare pvalue (when allowed) or a quoted
+/* authres_put_value - a value as a token, a bare pvalue (when allowed) or a quoted
  * string. A pvalue that is none of these but ends in "@domain" is written as the
  * domain alone (RFC 8601 §2.7.2 allows the local-part to go); anything else
  * becomes "invalid" */
 static void
-put_value(struct buf *out, const char *value, bool pvalue)
+authres_put_value(struct buf *out, const char *value, bool pvalue)
 {
 	const char *at;
 
@@ -157,11 +157,11 @@ put_value(struct buf *out, const char *value, bool pvalue)
 		buf_puts(out, "invalid");
 		return;
 	}
-	if (is_token(value) || (pvalue && is_bare_pvalue(value))) {
+	if (authres_is_token(value) || (pvalue && authres_is_bare_pvalue(value))) {
 		buf_puts(out, value);
 		return;
 	}
-	if (quotable(value)) {
+	if (authres_quotable(value)) {
 		buf_printf(out, "\"%s\"", value);
 		return;
 	}
@@ -172,9 +172,9 @@ put_value(struct buf *out, const char *value, bool pvalue)
 		buf_puts(out, "invalid");
 }
 
-/* check_keyword - method and property names come from our code, not from peers */
+/* authres_check_keyword - method and property names come from our code, not from peers */
 static void
-check_keyword(const char *what, const char *s)
+authres_check_keyword(const char *what, const char *s)
 {
 	const char *p;
 
@@ -194,7 +194,8 @@ check_keyword(const char *what, const char *s)
 void
 authres_begin(struct buf *out, const char *authserv_id)
 {
-	put_value(out, authserv_id, false);	/* RFC 8601: a value, never a pvalue */
+	authres_put_value(out, authserv_id, false);	/* RFC 8601: a value,
+	    never a pvalue */
 }
 
 /* authres_method - append ";\r\n\tMETHOD=RESULT" with an optional (comment) */
@@ -204,7 +205,7 @@ authres_method(struct buf *out, const char *method, enum auth_result r,
 {
 	char safe[AUTHRES_MAX_COMMENT];
 
-	check_keyword("method", method);
+	authres_check_keyword("method", method);
 	buf_printf(out, ";\r\n\t%s=%s", method, auth_result_name(r));
 	if (comment == NULL)
 		return;
@@ -217,12 +218,12 @@ authres_method(struct buf *out, const char *method, enum auth_result r,
 void
 authres_prop(struct buf *out, const char *ptype_property, const char *value)
 {
-	check_keyword("property", ptype_property);
+	authres_check_keyword("property", ptype_property);
 	if (strchr(ptype_property, '.') == NULL) {
 		fatal_bug("authres: property \"%s\" has no ptype", ptype_property);
 	}
 	buf_printf(out, " %s=", ptype_property);
-	put_value(out, value, true);
+	authres_put_value(out, value, true);
 }
 
 /* authres_render_dkim - one "dkim=" per signature, with l= in the comment */
@@ -354,9 +355,9 @@ authres_comment_safe(const char *text, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
-/* skip_cfws - whitespace, folds and nested comments; returns the new position */
+/* authres_skip_cfws - whitespace, folds and nested comments; returns the new position */
 static size_t
-skip_cfws(const char *v, size_t len, size_t i)
+authres_skip_cfws(const char *v, size_t len, size_t i)
 {
 	while (i < len) {
 		if (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n') {
@@ -381,9 +382,9 @@ skip_cfws(const char *v, size_t len, size_t i)
 	return i;
 }
 
-/* same_id - case-insensitive, a final dot on either side ignored */
+/* authres_same_id - case-insensitive, a final dot on either side ignored */
 static bool
-same_id(const char *a, size_t alen, const char *b)
+authres_same_id(const char *a, size_t alen, const char *b)
 {
 	size_t blen = strlen(b);
 
@@ -408,7 +409,7 @@ authres_is_ours(const char *value, size_t len, const char *authserv_id)
 
 	if (value == NULL || authserv_id == NULL)
 		return false;
-	i = skip_cfws(value, len, 0);
+	i = authres_skip_cfws(value, len, 0);
 	if (i < len && value[i] == '"') {
 		for (i++; i < len && value[i] != '"'; i++) {
 			char c = value[i];
@@ -422,12 +423,12 @@ authres_is_ours(const char *value, size_t len, const char *authserv_id)
 			id[n++] = c;
 		}
 	} else {
-		for (; i < len && is_token_char((unsigned char)value[i]); i++) {
+		for (; i < len && authres_is_token_char((unsigned char)value[i]); i++) {
 			if (n + 1 >= sizeof(id))
 				return false;
 			id[n++] = value[i];
 		}
 	}
 	id[n] = '\0';
-	return same_id(id, n, authserv_id);
+	return authres_same_id(id, n, authserv_id);
 }

@@ -21,25 +21,25 @@
 #define DKIM_SIG_MAX_L_DIGITS	76	/* RFC 6376 §3.5 l= */
 #define DKIM_SIG_MAX_T_DIGITS	12	/* RFC 6376 §3.5 t=, x= */
 
-/* seterr - copy a fixed message into err */
+/* dkim_sig_seterr - copy a fixed message into err */
 static bool
-seterr(char *err, size_t errlen, const char *msg)
+dkim_sig_seterr(char *err, size_t errlen, const char *msg)
 {
 	if (errlen > 0)
 		snprintf(err, errlen, "%s", msg);
 	return false;
 }
 
-/* is_wsp - RFC 5234 WSP */
+/* dkim_sig_is_wsp - RFC 5234 WSP */
 static int
-is_wsp(int c)
+dkim_sig_is_wsp(int c)
 {
 	return c == ' ' || c == '\t';
 }
 
-/* b64_value - the 6-bit value of a base64 character, -1 for others */
+/* dkim_sig_b64_value - the 6-bit value of a base64 character, -1 for others */
 static int
-b64_value(unsigned char c)
+dkim_sig_b64_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -75,7 +75,7 @@ dkim_sig_b64(const char *s, size_t len, size_t *out_len)
 			pad++;
 			continue;
 		}
-		int v = b64_value(c);
+		int v = dkim_sig_b64_value(c);
 		if (v < 0 || pad > 0)
 			goto bad;
 		acc = (acc << 6) | (uint32_t)v;
@@ -112,9 +112,9 @@ bad:
 	return NULL;
 }
 
-/* parse_int - a run of 1..maxdigits decimal digits that fits int64_t */
+/* dkim_sig_parse_int - a run of 1..maxdigits decimal digits that fits int64_t */
 static bool
-parse_int(const struct taglist_tag *t, size_t maxdigits, int64_t *out)
+dkim_sig_parse_int(const struct taglist_tag *t, size_t maxdigits, int64_t *out)
 {
 	int64_t v = 0;
 
@@ -146,9 +146,9 @@ dkim_sig_name(const struct taglist_tag *t)
 	return name;
 }
 
-/* parse_canon - c= : header[/body], each "simple" or "relaxed" */
+/* dkim_sig_parse_canon - c= : header[/body], each "simple" or "relaxed" */
 static bool
-parse_canon(const struct taglist_tag *t, struct dkim_sig *s)
+dkim_sig_parse_canon(const struct taglist_tag *t, struct dkim_sig *s)
 {
 	const char *slash = memchr(t->value, '/', t->value_len);
 	size_t hl = slash ? (size_t)(slash - t->value) : t->value_len;
@@ -174,9 +174,10 @@ parse_canon(const struct taglist_tag *t, struct dkim_sig *s)
 	return true;
 }
 
-/* parse_headers - h= : field names separated by ':' with FWS around them */
+/* dkim_sig_parse_headers - h= : field names separated by ':' with FWS around them */
 static bool
-parse_headers(const struct taglist_tag *t, struct dkim_sig *s, char *err, size_t errlen)
+dkim_sig_parse_headers(const struct taglist_tag *t, struct dkim_sig *s, char *err,
+    size_t errlen)
 {
 	const char *v = t->value;
 	size_t len = t->value_len, i = 0;
@@ -192,9 +193,9 @@ parse_headers(const struct taglist_tag *t, struct dkim_sig *s, char *err, size_t
 		size_t nl = i - start;
 		i = taglist_skip_fws(v, len, i);
 		if (nl == 0 || (i < len && v[i] != ':'))
-			return seterr(err, errlen, "bad h=");
+			return dkim_sig_seterr(err, errlen, "bad h=");
 		if (s->n_headers == DKIM_SIG_MAX_HEADERS)
-			return seterr(err, errlen, "too many names in h=");
+			return dkim_sig_seterr(err, errlen, "too many names in h=");
 		s->headers[s->n_headers++] = xstrndup(v + start, nl);
 		if (nl == 4 && strncasecmp(v + start, "from", 4) == 0)
 			from = true;
@@ -203,14 +204,14 @@ parse_headers(const struct taglist_tag *t, struct dkim_sig *s, char *err, size_t
 		i++;	/* the ':' */
 	}
 	if (!from)
-		return seterr(err, errlen, "h= does not include From");
+		return dkim_sig_seterr(err, errlen, "h= does not include From");
 	return true;
 }
 
-/* hex_digit - the value of a hex digit, -1 for others; lower case too, as
+/* dkim_sig_hex_digit - the value of a hex digit, -1 for others; lower case too, as
  * RFC 2045 §6.7 lets a robust decoder accept it (Mail::DKIM and OpenDKIM do) */
 static int
-hex_digit(unsigned char c)
+dkim_sig_hex_digit(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -221,27 +222,28 @@ hex_digit(unsigned char c)
 	return -1;
 }
 
-/* qp_decode - dkim-quoted-printable (RFC 6376 §2.11) to a new NUL-terminated string:
- * FWS dropped, "=XX" decoded; NULL for a bare '=' or a bad hex pair. The result is
- * never longer than the input; *out_len excludes the NUL; caller frees. */
+/* dkim_sig_qp_decode - dkim-quoted-printable (RFC 6376 §2.11) to a new NUL-terminated
+ * string: FWS dropped, "=XX" decoded; NULL for a bare '=' or a bad hex pair. The result
+ * is never longer than the input; *out_len excludes the NUL; caller frees. */
 static char *
-qp_decode(const char *s, size_t len, size_t *out_len)
+dkim_sig_qp_decode(const char *s, size_t len, size_t *out_len)
 {
 	char *out = xmalloc(len + 1);
 	size_t o = 0;
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (is_wsp(c) || c == '\r' || c == '\n')
+		if (dkim_sig_is_wsp(c) || c == '\r' || c == '\n')
 			continue;
 		if (c == '=') {
-			if (len - i < 3 || hex_digit((unsigned char)s[i + 1]) < 0 ||
-			    hex_digit((unsigned char)s[i + 2]) < 0) {
+			int hi = len - i < 3 ? -1 : dkim_sig_hex_digit((unsigned char)s[i + 1]);
+			int lo = len - i < 3 ? -1 : dkim_sig_hex_digit((unsigned char)s[i + 2]);
+
+			if (hi < 0 || lo < 0) {
 				free(out);
 				return NULL;
 			}
-			c = (unsigned char)(hex_digit((unsigned char)s[i + 1]) * 16 +
-			    hex_digit((unsigned char)s[i + 2]));
+			c = (unsigned char)(hi * 16 + lo);
 			i += 2;
 		}
 		out[o++] = (char)c;
@@ -251,20 +253,21 @@ qp_decode(const char *s, size_t len, size_t *out_len)
 	return out;
 }
 
-/* parse_identity - i= : [local-part] "@" domain after dkim-quoted-printable
+/* dkim_sig_parse_identity - i= : [local-part] "@" domain after dkim-quoted-printable
  * decoding (RFC 6376 §3.5), the domain d= or a subdomain of it. The decoded
  * value must fit DKIM_SIG_IDENTITY_MAX: it is reported whole or not at all. */
 static bool
-parse_identity(const struct taglist_tag *t, struct dkim_sig *s, char *err, size_t errlen)
+dkim_sig_parse_identity(const struct taglist_tag *t, struct dkim_sig *s, char *err,
+    size_t errlen)
 {
 	size_t len, at = SIZE_MAX;
-	char *id = qp_decode(t->value, t->value_len, &len);
+	char *id = dkim_sig_qp_decode(t->value, t->value_len, &len);
 
 	if (id == NULL)
-		return seterr(err, errlen, "bad quoted-printable in i=");
+		return dkim_sig_seterr(err, errlen, "bad quoted-printable in i=");
 	if (len > DKIM_SIG_IDENTITY_MAX) {
 		free(id);
-		return seterr(err, errlen, "i= too long");
+		return dkim_sig_seterr(err, errlen, "i= too long");
 	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)id[i];
@@ -272,12 +275,12 @@ parse_identity(const struct taglist_tag *t, struct dkim_sig *s, char *err, size_
 			at = i;
 		else if (c <= 0x20 || c == 0x7f) {
 			free(id);
-			return seterr(err, errlen, "bad i=");
+			return dkim_sig_seterr(err, errlen, "bad i=");
 		}
 	}
 	if (at == SIZE_MAX || !dns_name_ok(id + at + 1, DNS_NAME_HEADER)) {
 		free(id);
-		return seterr(err, errlen, "bad i=");
+		return dkim_sig_seterr(err, errlen, "bad i=");
 	}
 	/* the domain part compares case-insensitively; keep it lower case */
 	char *dom = id + at + 1;
@@ -288,23 +291,24 @@ parse_identity(const struct taglist_tag *t, struct dkim_sig *s, char *err, size_
 	    !(dl > d_len + 1 && dom[dl - d_len - 1] == '.' &&
 	    memcmp(dom + dl - d_len, s->domain, d_len) == 0)) {
 		free(id);
-		return seterr(err, errlen, "i= is not within d=");
+		return dkim_sig_seterr(err, errlen, "i= is not within d=");
 	}
 	s->identity = id;
 	return true;
 }
 
-/* parse_sig_b - b= : the signature and the 8-character prefix for header.b */
+/* dkim_sig_parse_sig_b - b= : the signature and the 8-character prefix for header.b */
 static bool
-parse_sig_b(const struct taglist_tag *t, struct dkim_sig *s, char *err, size_t errlen)
+dkim_sig_parse_sig_b(const struct taglist_tag *t, struct dkim_sig *s, char *err,
+    size_t errlen)
 {
 	size_t k = 0;
 
 	s->sig = dkim_sig_b64(t->value, t->value_len, &s->sig_len);
 	if (s->sig == NULL)
-		return seterr(err, errlen, "bad base64 in b=");
+		return dkim_sig_seterr(err, errlen, "bad base64 in b=");
 	if (s->sig_len == 0)
-		return seterr(err, errlen, "empty b=");
+		return dkim_sig_seterr(err, errlen, "empty b=");
 	for (size_t i = 0; i < t->value_len && k < sizeof(s->b_prefix) - 1; i++)
 		if (!isspace((unsigned char)t->value[i]))
 			s->b_prefix[k++] = t->value[i];
@@ -325,7 +329,7 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *s, char *err,
 	memset(s, 0, sizeof(*s));
 	s->length = s->timestamp = s->expire = -1;
 	if (len > DKIM_SIG_MAX_LEN)
-		return seterr(err, errlen, "signature too long");
+		return dkim_sig_seterr(err, errlen, "signature too long");
 	if (!taglist_split(value, len, tags, &n, err, errlen))
 		return false;
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
@@ -337,7 +341,7 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *s, char *err,
 	}
 
 	if (!taglist_value_is(taglist_find(tags, n, "v"), "1"))
-		return seterr(err, errlen, "unsupported v=");
+		return dkim_sig_seterr(err, errlen, "unsupported v=");
 
 	t = taglist_find(tags, n, "a");
 	if (taglist_value_is(t, "rsa-sha256"))
@@ -345,29 +349,29 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *s, char *err,
 	else if (taglist_value_is(t, "ed25519-sha256"))
 		s->alg = DKIM_ALG_ED25519_SHA256;
 	else if (taglist_value_is(t, "rsa-sha1"))
-		return seterr(err, errlen, "rsa-sha1 is not allowed (RFC 8301)");
+		return dkim_sig_seterr(err, errlen, "rsa-sha1 is not allowed (RFC 8301)");
 	else
-		return seterr(err, errlen, "unknown a=");
+		return dkim_sig_seterr(err, errlen, "unknown a=");
 
 	s->header_canon = s->body_canon = DKIM_CANON_SIMPLE;
-	if ((t = taglist_find(tags, n, "c")) != NULL && !parse_canon(t, s))
-		return seterr(err, errlen, "bad c=");
+	if ((t = taglist_find(tags, n, "c")) != NULL && !dkim_sig_parse_canon(t, s))
+		return dkim_sig_seterr(err, errlen, "bad c=");
 
 	t = taglist_find(tags, n, "d");
 	if ((s->domain = dkim_sig_name(t)) == NULL)
-		return seterr(err, errlen, "bad d=");
+		return dkim_sig_seterr(err, errlen, "bad d=");
 	for (char *p = s->domain; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 
 	t = taglist_find(tags, n, "s");
 	if ((s->selector = dkim_sig_name(t)) == NULL)
-		return seterr(err, errlen, "bad s=");
+		return dkim_sig_seterr(err, errlen, "bad s=");
 
-	if (!parse_headers(taglist_find(tags, n, "h"), s, err, errlen))
+	if (!dkim_sig_parse_headers(taglist_find(tags, n, "h"), s, err, errlen))
 		return false;
 
 	if ((t = taglist_find(tags, n, "i")) != NULL) {
-		if (!parse_identity(t, s, err, errlen))
+		if (!dkim_sig_parse_identity(t, s, err, errlen))
 			return false;
 	} else {
 		size_t dl = strlen(s->domain);
@@ -376,35 +380,35 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *s, char *err,
 		memcpy(s->identity + 1, s->domain, dl + 1);
 	}
 
-	if (!parse_sig_b(taglist_find(tags, n, "b"), s, err, errlen))
+	if (!dkim_sig_parse_sig_b(taglist_find(tags, n, "b"), s, err, errlen))
 		return false;
 
 	t = taglist_find(tags, n, "bh");
 	size_t bhl;
 	unsigned char *bh = dkim_sig_b64(t->value, t->value_len, &bhl);
 	if (bh == NULL)
-		return seterr(err, errlen, "bad base64 in bh=");
+		return dkim_sig_seterr(err, errlen, "bad base64 in bh=");
 	if (bhl != DKIM_HASH_LEN) {
 		free(bh);
-		return seterr(err, errlen, "bh= is not 32 bytes");
+		return dkim_sig_seterr(err, errlen, "bh= is not 32 bytes");
 	}
 	memcpy(s->bodyhash, bh, DKIM_HASH_LEN);
 	free(bh);
 
 	if ((t = taglist_find(tags, n, "l")) != NULL &&
-	    !parse_int(t, DKIM_SIG_MAX_L_DIGITS, &s->length))
-		return seterr(err, errlen, "bad l=");
+	    !dkim_sig_parse_int(t, DKIM_SIG_MAX_L_DIGITS, &s->length))
+		return dkim_sig_seterr(err, errlen, "bad l=");
 	if ((t = taglist_find(tags, n, "q")) != NULL && !taglist_list_has(t, "dns/txt"))
-		return seterr(err, errlen, "q= does not include dns/txt");
+		return dkim_sig_seterr(err, errlen, "q= does not include dns/txt");
 	if ((t = taglist_find(tags, n, "t")) != NULL &&
-	    !parse_int(t, DKIM_SIG_MAX_T_DIGITS, &s->timestamp))
-		return seterr(err, errlen, "bad t=");
+	    !dkim_sig_parse_int(t, DKIM_SIG_MAX_T_DIGITS, &s->timestamp))
+		return dkim_sig_seterr(err, errlen, "bad t=");
 	if ((t = taglist_find(tags, n, "x")) != NULL &&
-	    !parse_int(t, DKIM_SIG_MAX_T_DIGITS, &s->expire))
-		return seterr(err, errlen, "bad x=");
+	    !dkim_sig_parse_int(t, DKIM_SIG_MAX_T_DIGITS, &s->expire))
+		return dkim_sig_seterr(err, errlen, "bad x=");
 	/* RFC 6376 §3.5: x= MUST be greater than t=; equal is tolerated */
 	if (s->timestamp >= 0 && s->expire >= 0 && s->expire < s->timestamp)
-		return seterr(err, errlen, "x= is before t=");
+		return dkim_sig_seterr(err, errlen, "x= is before t=");
 	return true;
 }
 

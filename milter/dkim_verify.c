@@ -75,17 +75,17 @@ struct dkim_verify {
 	bool			 finished;
 };
 
-/* alg_name - the a= spelling */
+/* dkim_verify_alg_name - the a= spelling */
 static const char *
-alg_name(enum dkim_alg a)
+dkim_verify_alg_name(enum dkim_alg a)
 {
 	return a == DKIM_ALG_ED25519_SHA256 ? "ed25519-sha256" : "rsa-sha256";
 }
 
-/* set_reason - copy text into the verdict's reason so that it can sit inside an
- * Authentication-Results comment: no ';', '(', ')', '\\', CR, LF or other controls */
+/* dkim_verify_set_reason - copy text into the verdict's reason so that it can sit inside
+ * an Authentication-Results comment: no ';', '(', ')', '\\', CR, LF or other controls */
 static void
-set_reason(struct dkim_verdict *out, const char *text)
+dkim_verify_set_reason(struct dkim_verdict *out, const char *text)
 {
 	size_t o = 0;
 
@@ -103,18 +103,18 @@ set_reason(struct dkim_verdict *out, const char *text)
 	out->reason[o] = '\0';
 }
 
-/* verdict - set result and reason together */
+/* dkim_verify_verdict - set result and reason together */
 static void
-verdict(struct dkim_verdict *out, enum auth_result r, const char *reason)
+dkim_verify_verdict(struct dkim_verdict *out, enum auth_result r, const char *reason)
 {
 	out->result = r;
-	set_reason(out, reason);
+	dkim_verify_set_reason(out, reason);
 }
 
-/* fill_ids - the header.d/i/s/a/b and l= properties from a (possibly partly)
+/* dkim_verify_fill_ids - the header.d/i/s/a/b and l= properties from a (possibly partly)
  * parsed signature */
 static void
-fill_ids(struct dkim_verdict *out, const struct dkim_sig *s)
+dkim_verify_fill_ids(struct dkim_verdict *out, const struct dkim_sig *s)
 {
 	snprintf(out->domain, sizeof(out->domain), "%s", s->domain ? s->domain : "");
 	if (s->identity != NULL && strlen(s->identity) < sizeof(out->identity))
@@ -123,15 +123,15 @@ fill_ids(struct dkim_verdict *out, const struct dkim_sig *s)
 		out->identity[0] = '\0';
 	snprintf(out->selector, sizeof(out->selector), "%s",
 	    s->selector ? s->selector : "");
-	snprintf(out->alg, sizeof(out->alg), "%s", alg_name(s->alg));
+	snprintf(out->alg, sizeof(out->alg), "%s", dkim_verify_alg_name(s->alg));
 	snprintf(out->b_prefix, sizeof(out->b_prefix), "%s", s->b_prefix);
 	out->length = s->length;
 }
 
-/* salvage_tag - copy one tag's value into out when it is a plain token (letters,
- * digits, '.', '-', '_'), lower-cased; anything else stays empty */
+/* dkim_verify_salvage_tag - copy one tag's value into out when it is a plain token
+ * (letters, digits, '.', '-', '_'), lower-cased; anything else stays empty */
 static void
-salvage_tag(const struct taglist_tag *t, char *out, size_t outlen)
+dkim_verify_salvage_tag(const struct taglist_tag *t, char *out, size_t outlen)
 {
 	size_t i;
 
@@ -148,10 +148,10 @@ salvage_tag(const struct taglist_tag *t, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
-/* salvage_ids - d=, s= and a= of a signature that did not parse, so the verdict
- * still says whose signature failed (an rsa-sha1 signature is a whole one) */
+/* dkim_verify_salvage_ids - d=, s= and a= of a signature that did not parse, so the
+ * verdict still says whose signature failed (an rsa-sha1 signature is a whole one) */
 static void
-salvage_ids(struct dkim_verdict *out, const char *value, size_t len)
+dkim_verify_salvage_ids(struct dkim_verdict *out, const char *value, size_t len)
 {
 	struct taglist_tag tags[TAGLIST_MAX];
 	const struct taglist_tag *t;
@@ -161,27 +161,29 @@ salvage_ids(struct dkim_verdict *out, const char *value, size_t len)
 	if (!taglist_split(value, len, tags, &n, err, sizeof(err)))
 		return;
 	if (out->domain[0] == '\0' && (t = taglist_find(tags, n, "d")) != NULL)
-		salvage_tag(t, out->domain, sizeof(out->domain));
+		dkim_verify_salvage_tag(t, out->domain, sizeof(out->domain));
 	if (out->selector[0] == '\0' && (t = taglist_find(tags, n, "s")) != NULL)
-		salvage_tag(t, out->selector, sizeof(out->selector));
+		dkim_verify_salvage_tag(t, out->selector, sizeof(out->selector));
 	if ((t = taglist_find(tags, n, "a")) != NULL)
-		salvage_tag(t, out->alg, sizeof(out->alg));
+		dkim_verify_salvage_tag(t, out->alg, sizeof(out->alg));
 }
 
-/* signature_field - a field that carries a DKIM-form signature: DKIM-Signature,
- * or ARC-Message-Signature / ARC-Seal checked for arc_verify (RFC 8617 §4.1) */
+/* dkim_verify_signature_field - a field that carries a DKIM-form signature:
+ * DKIM-Signature, or ARC-Message-Signature / ARC-Seal checked for arc_verify (RFC 8617
+ * §4.1) */
 static bool
-signature_field(const char *name)
+dkim_verify_signature_field(const char *name)
 {
 	return strcasecmp(name, "DKIM-Signature") == 0 ||
 	    strcasecmp(name, "ARC-Message-Signature") == 0 ||
 	    strcasecmp(name, "ARC-Seal") == 0;
 }
 
-/* header_input - the canonicalized h= fields followed by the signature field with
- * its b= value emptied (RFC 6376 §3.7); false when the signature field is gone */
+/* dkim_verify_header_input - the canonicalized h= fields followed by the signature field
+ * with its b= value emptied (RFC 6376 §3.7); false when the signature field is gone */
 static bool
-header_input(const struct dkim_sig *s, const struct header_list *h, size_t sig_index,
+dkim_verify_header_input(const struct dkim_sig *s, const struct header_list *h,
+    size_t sig_index,
     struct buf *out)
 {
 	struct taglist_tag tags[TAGLIST_MAX];
@@ -189,7 +191,7 @@ header_input(const struct dkim_sig *s, const struct header_list *h, size_t sig_i
 	char err[64];
 	bool *used;
 
-	if (sig_index >= h->n || !signature_field(h->v[sig_index].name))
+	if (sig_index >= h->n || !dkim_verify_signature_field(h->v[sig_index].name))
 		return false;
 	used = xcalloc(h->n ? h->n : 1, sizeof(*used));
 	for (size_t i = 0; i < s->n_headers; i++) {
@@ -226,9 +228,9 @@ header_input(const struct dkim_sig *s, const struct header_list *h, size_t sig_i
 	return true;
 }
 
-/* verify_sig - the public-key operation; 1 when the signature is good */
+/* dkim_verify_one - the public-key operation; 1 when the signature is good */
 static int
-verify_sig(const struct dkim_sig *s, EVP_PKEY *pkey, const unsigned char *data,
+dkim_verify_one(const struct dkim_sig *s, EVP_PKEY *pkey, const unsigned char *data,
     size_t len)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -254,9 +256,9 @@ verify_sig(const struct dkim_sig *s, EVP_PKEY *pkey, const unsigned char *data,
 	return rc;
 }
 
-/* identity_domain_is_d - the i= domain equals d= (for key t=s) */
+/* dkim_verify_identity_domain_is_d - the i= domain equals d= (for key t=s) */
 static bool
-identity_domain_is_d(const struct dkim_sig *s)
+dkim_verify_identity_domain_is_d(const struct dkim_sig *s)
 {
 	const char *at = strrchr(s->identity, '@');
 
@@ -276,55 +278,56 @@ dkim_verify_check(const struct dkim_sig *s, const struct dkim_keyrec *k,
 	struct buf data = BUF_INIT;
 
 	memset(out, 0, sizeof(*out));
-	fill_ids(out, s);
+	dkim_verify_fill_ids(out, s);
 	out->testing = k->testing;
 
 	if (s->timestamp >= 0 && s->timestamp > (int64_t)now + DKIM_CLOCK_DRIFT) {
-		verdict(out, AUTH_PERMERROR, "t= in the future");
+		dkim_verify_verdict(out, AUTH_PERMERROR, "t= in the future");
 		return;
 	}
 	if (s->expire >= 0 && s->expire + DKIM_CLOCK_DRIFT < (int64_t)now) {
-		verdict(out, AUTH_PERMERROR, "signature expired");
+		dkim_verify_verdict(out, AUTH_PERMERROR, "signature expired");
 		return;
 	}
 	if (k->revoked || k->pkey == NULL) {
-		verdict(out, AUTH_PERMERROR, "key revoked");
+		dkim_verify_verdict(out, AUTH_PERMERROR, "key revoked");
 		return;
 	}
 	if (!k->service_email) {
-		verdict(out, AUTH_PERMERROR, "key not for email");
+		dkim_verify_verdict(out, AUTH_PERMERROR, "key not for email");
 		return;
 	}
 	if (k->alg != s->alg) {
-		verdict(out, AUTH_PERMERROR, "key type does not match a=");
+		dkim_verify_verdict(out, AUTH_PERMERROR, "key type does not match a=");
 		return;
 	}
 	if (!k->sha256_ok) {
-		verdict(out, AUTH_PERMERROR, "key h= excludes sha256");
+		dkim_verify_verdict(out, AUTH_PERMERROR, "key h= excludes sha256");
 		return;
 	}
-	if (k->strict && !identity_domain_is_d(s)) {
-		verdict(out, AUTH_PERMERROR, "key t=s forbids i= subdomain");
+	if (k->strict && !dkim_verify_identity_domain_is_d(s)) {
+		dkim_verify_verdict(out, AUTH_PERMERROR, "key t=s forbids i= subdomain");
 		return;
 	}
 	if (k->alg == DKIM_ALG_RSA_SHA256 && (k->bits <= 0 || (unsigned)k->bits < min_bits)) {
-		verdict(out, AUTH_PERMERROR, "key too short");
+		dkim_verify_verdict(out, AUTH_PERMERROR, "key too short");
 		return;
 	}
 	if (s->length >= 0 && (uint64_t)s->length > body_len) {
-		verdict(out, AUTH_FAIL, "l= exceeds body");
+		dkim_verify_verdict(out, AUTH_FAIL, "l= exceeds body");
 		return;
 	}
 	if (memcmp(bodyhash, s->bodyhash, DKIM_HASH_LEN) != 0) {
-		verdict(out, AUTH_FAIL, "body hash mismatch");
+		dkim_verify_verdict(out, AUTH_FAIL, "body hash mismatch");
 		return;
 	}
-	if (!header_input(s, h, header_index, &data)) {
+	if (!dkim_verify_header_input(s, h, header_index, &data)) {
 		buf_free(&data);
-		verdict(out, AUTH_PERMERROR, "signature field not found");
+		dkim_verify_verdict(out, AUTH_PERMERROR, "signature field not found");
 		return;
 	}
-	int rc = verify_sig(s, k->pkey, (const unsigned char *)buf_cstr(&data), data.len);
+	int rc = dkim_verify_one(s, k->pkey, (const unsigned char *)buf_cstr(&data),
+	    data.len);
 	buf_free(&data);
 	if (rc == 1 && s->length >= 0 && (uint64_t)s->length < body_len &&
 	    !opts->allow_partial_body) {
@@ -333,14 +336,14 @@ dkim_verify_check(const struct dkim_sig *s, const struct dkim_keyrec *k,
 
 		snprintf(why, sizeof(why), "l= covers %lld of %llu body bytes",
 		    (long long)s->length, (unsigned long long)body_len);
-		verdict(out, AUTH_POLICY, why);
+		dkim_verify_verdict(out, AUTH_POLICY, why);
 		return;
 	}
 	if (rc == 1) {
-		verdict(out, AUTH_PASS, "");
+		dkim_verify_verdict(out, AUTH_PASS, "");
 		return;
 	}
-	verdict(out, AUTH_FAIL, "signature did not verify");
+	dkim_verify_verdict(out, AUTH_FAIL, "signature did not verify");
 }
 
 /* dkim_verify_new - per-message state; r and body stay the caller's */
@@ -375,20 +378,20 @@ dkim_verify_add(struct dkim_verify *v, const char *value, size_t value_len,
 	memset(vs, 0, sizeof(*vs));
 	vs->header_index = header_index;
 	if (!dkim_sig_parse(value, value_len, &vs->sig, err, sizeof(err))) {
-		fill_ids(&vs->verdict, &vs->sig);
+		dkim_verify_fill_ids(&vs->verdict, &vs->sig);
 		/* which tags were read before the error is unknown: a= may not be */
 		vs->verdict.alg[0] = '\0';
-		salvage_ids(&vs->verdict, value, value_len);
-		verdict(&vs->verdict, AUTH_PERMERROR, err);
+		dkim_verify_salvage_ids(&vs->verdict, value, value_len);
+		dkim_verify_verdict(&vs->verdict, AUTH_PERMERROR, err);
 		dkim_sig_clear(&vs->sig);
 		return;
 	}
-	fill_ids(&vs->verdict, &vs->sig);
+	dkim_verify_fill_ids(&vs->verdict, &vs->sig);
 	struct buf name = BUF_INIT;
 	buf_printf(&name, "%s._domainkey.%s", vs->sig.selector, vs->sig.domain);
 	if (name.len > DKIM_KEY_NAME_MAX) {
 		buf_free(&name);
-		verdict(&vs->verdict, AUTH_PERMERROR, "key name too long");
+		dkim_verify_verdict(&vs->verdict, AUTH_PERMERROR, "key name too long");
 		dkim_sig_clear(&vs->sig);
 		return;
 	}
@@ -399,16 +402,16 @@ dkim_verify_add(struct dkim_verify *v, const char *value, size_t value_len,
 	vs->body_hash = dkim_body_set_add(v->body, vs->sig.body_canon, vs->sig.length);
 }
 
-/* check_with_answer - a signature's verdict from its key lookup */
+/* dkim_verify_check_with_answer - a signature's verdict from its key lookup */
 static void
-check_with_answer(struct dkim_verify *v, struct dkim_verify_sig *vs,
+dkim_verify_check_with_answer(struct dkim_verify *v, struct dkim_verify_sig *vs,
     const struct header_list *h)
 {
 	struct dkim_verdict *out = &vs->verdict;
 	const struct dns_answer *a;
 
 	if (vs->query == NULL) {
-		verdict(out, AUTH_TEMPERROR, "no resolver");
+		dkim_verify_verdict(out, AUTH_TEMPERROR, "no resolver");
 		return;
 	}
 	a = dns_query_wait(vs->query);
@@ -433,11 +436,11 @@ dkim_verify_answer(const struct dns_answer *a, const struct dkim_sig *s,
 		break;
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
-		verdict(out, AUTH_PERMERROR, "no key");
+		dkim_verify_verdict(out, AUTH_PERMERROR, "no key");
 		return;
 	case DNS_TEMPFAIL:
 	default:
-		verdict(out, AUTH_TEMPERROR, "key lookup failed");
+		dkim_verify_verdict(out, AUTH_TEMPERROR, "key lookup failed");
 		return;
 	}
 	for (size_t i = 0; i < a->count; i++) {
@@ -447,7 +450,8 @@ dkim_verify_answer(const struct dns_answer *a, const struct dkim_sig *s,
 		if (!dkim_keycache_parse(a->rr[i].txt, a->rr[i].txt_len, &k, err,
 		    sizeof(err))) {
 			if (first_err[0] == '\0')
-				snprintf(first_err, sizeof(first_err), "bad key record: %s",
+				snprintf(first_err, sizeof(first_err),
+				    "bad key record: %s",
 				    err);
 			dkim_keyrec_clear(&k);
 			continue;
@@ -456,7 +460,7 @@ dkim_verify_answer(const struct dns_answer *a, const struct dkim_sig *s,
 		dkim_keyrec_clear(&k);
 		return;
 	}
-	verdict(out, AUTH_PERMERROR, first_err[0] ? first_err : "no key");
+	dkim_verify_verdict(out, AUTH_PERMERROR, first_err[0] ? first_err : "no key");
 }
 
 /* dkim_verify_finish - one verdict per accepted signature, in header order */
@@ -473,10 +477,10 @@ dkim_verify_finish(struct dkim_verify *v, const struct header_list *h,
 			 * instances h= names cannot be chosen bottom-up as §5.4.2
 			 * says: what we would hash is not what is delivered */
 			if (vs->parsed && h->truncated)
-				verdict(&vs->verdict, AUTH_PERMERROR,
+				dkim_verify_verdict(&vs->verdict, AUTH_PERMERROR,
 				    "header fields over limit");
 			else if (vs->parsed)
-				check_with_answer(v, vs, h);
+				dkim_verify_check_with_answer(v, vs, h);
 			v->verdicts[i] = vs->verdict;
 			dns_query_free(vs->query);
 			vs->query = NULL;

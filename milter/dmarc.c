@@ -55,52 +55,52 @@ struct raw {
 	size_t	    len;
 };
 
-/* is_wsp - white space between tags (CR/LF taken leniently) */
+/* dmarc_is_wsp - white space between tags (CR/LF taken leniently) */
 static bool
-is_wsp(char c)
+dmarc_is_wsp(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* trim - strip white space from both ends of (p, len) */
+/* dmarc_trim - strip white space from both ends of (p, len) */
 static void
-trim(const char **p, size_t *len)
+dmarc_trim(const char **p, size_t *len)
 {
-	while (*len > 0 && is_wsp(**p)) {
+	while (*len > 0 && dmarc_is_wsp(**p)) {
 		(*p)++;
 		(*len)--;
 	}
-	while (*len > 0 && is_wsp((*p)[*len - 1]))
+	while (*len > 0 && dmarc_is_wsp((*p)[*len - 1]))
 		(*len)--;
 }
 
-/* eq - (p, len) equals the word w, ignoring case */
+/* dmarc_eq - (p, len) equals the word w, ignoring case */
 static bool
-eq(const char *p, size_t len, const char *w)
+dmarc_eq(const char *p, size_t len, const char *w)
 {
 	return len == strlen(w) && strncasecmp(p, w, len) == 0;
 }
 
-/* parse_policy - none/quarantine/reject; UNSET when absent or invalid (*bad) */
+/* dmarc_parse_policy - none/quarantine/reject; UNSET when absent or invalid (*bad) */
 static enum dmarc_policy
-parse_policy(struct raw r, bool *bad)
+dmarc_parse_policy(struct raw r, bool *bad)
 {
 	*bad = false;
 	if (r.v == NULL)
 		return DMARC_POLICY_UNSET;
-	if (eq(r.v, r.len, "none"))
+	if (dmarc_eq(r.v, r.len, "none"))
 		return DMARC_POLICY_NONE;
-	if (eq(r.v, r.len, "quarantine"))
+	if (dmarc_eq(r.v, r.len, "quarantine"))
 		return DMARC_POLICY_QUARANTINE;
-	if (eq(r.v, r.len, "reject"))
+	if (dmarc_eq(r.v, r.len, "reject"))
 		return DMARC_POLICY_REJECT;
 	*bad = true;
 	return DMARC_POLICY_UNSET;
 }
 
-/* uri_valid - "scheme:rest" of printable ASCII without blanks (RFC 3986 §3.1) */
+/* dmarc_uri_valid - "scheme:rest" of printable ASCII without blanks (RFC 3986 §3.1) */
 static bool
-uri_valid(const char *p, size_t len)
+dmarc_uri_valid(const char *p, size_t len)
 {
 	size_t i, colon = 0;
 
@@ -126,11 +126,11 @@ uri_valid(const char *p, size_t len)
 	return true;
 }
 
-/* uri_drop_size - length of the URI without an obsolete "!<digits>[kmgt]" size
+/* dmarc_uri_drop_size - length of the URI without an obsolete "!<digits>[kmgt]" size
  * suffix (RFC 9989 keeps it in the ABNF only to be ignored); a '!' followed by
  * anything else stays part of the URI */
 static size_t
-uri_drop_size(const char *u, size_t len)
+dmarc_uri_drop_size(const char *u, size_t len)
 {
 	size_t bang = len, i;
 
@@ -148,10 +148,10 @@ uri_drop_size(const char *u, size_t len)
 	return i == len ? bang - 1 : len;
 }
 
-/* parse_uris - comma-separated URIs, each trimmed; at most DMARC_MAX_URIS kept,
+/* dmarc_parse_uris - comma-separated URIs, each trimmed; at most DMARC_MAX_URIS kept,
  * invalid ones and the rest dropped */
 static void
-parse_uris(struct raw r, char **out, size_t *n)
+dmarc_parse_uris(struct raw r, char **out, size_t *n)
 {
 	const char *p, *end;
 
@@ -165,9 +165,9 @@ parse_uris(struct raw r, char **out, size_t *n)
 		const char *u = p;
 		size_t ulen = (comma ? comma : end) - p;
 
-		trim(&u, &ulen);
-		ulen = uri_drop_size(u, ulen);
-		if (uri_valid(u, ulen))
+		dmarc_trim(&u, &ulen);
+		ulen = dmarc_uri_drop_size(u, ulen);
+		if (dmarc_uri_valid(u, ulen))
 			out[(*n)++] = xstrndup(u, ulen);
 		if (comma == NULL)
 			break;
@@ -175,9 +175,9 @@ parse_uris(struct raw r, char **out, size_t *n)
 	}
 }
 
-/* fo_valid - "0", "1", "d", "s" separated by ':' */
+/* dmarc_fo_valid - "0", "1", "d", "s" separated by ':' */
 static bool
-fo_valid(struct raw r)
+dmarc_fo_valid(struct raw r)
 {
 	size_t i;
 
@@ -192,9 +192,9 @@ fo_valid(struct raw r)
 	return r.len % 2 == 1;
 }
 
-/* record_defaults - an empty record with every default */
+/* dmarc_record_defaults - an empty record with every default */
 static void
-record_defaults(struct dmarc_record *r)
+dmarc_record_defaults(struct dmarc_record *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->adkim = r->aspf = DMARC_ALIGN_RELAXED;
@@ -213,7 +213,7 @@ dmarc_record_read(const char *txt, size_t len, struct dmarc_record *r, char *err
 	struct taglist_tag tag;
 	bool first = true, bad_p, bad_sp, bad_np;
 
-	record_defaults(r);
+	dmarc_record_defaults(r);
 	taglist_init(&tl, txt, len, TAGLIST_LENIENT);
 	while (taglist_next(&tl, &tag, NULL, 0) > 0) {
 		const char *name = tag.name;
@@ -221,7 +221,7 @@ dmarc_record_read(const char *txt, size_t len, struct dmarc_record *r, char *err
 
 		if (first) {
 			/* the value is case-sensitive (§4.7): v=dmarc1 is not DMARC */
-			if (tag.value == NULL || !eq(name, nlen, "v") ||
+			if (tag.value == NULL || !dmarc_eq(name, nlen, "v") ||
 			    tag.value_len != 6 || memcmp(tag.value, "DMARC1", 6) != 0)
 				break;
 			first = false;
@@ -230,25 +230,25 @@ dmarc_record_read(const char *txt, size_t len, struct dmarc_record *r, char *err
 		if (tag.value == NULL)
 			continue;	/* ";;", or no '=': Mail::DMARC skips these too */
 		struct raw v = { tag.value, tag.value_len };
-		if (eq(name, nlen, "p"))
+		if (dmarc_eq(name, nlen, "p"))
 			p = v;
-		else if (eq(name, nlen, "sp"))
+		else if (dmarc_eq(name, nlen, "sp"))
 			sp = v;
-		else if (eq(name, nlen, "np"))
+		else if (dmarc_eq(name, nlen, "np"))
 			np = v;
-		else if (eq(name, nlen, "t"))
+		else if (dmarc_eq(name, nlen, "t"))
 			t = v;
-		else if (eq(name, nlen, "psd"))
+		else if (dmarc_eq(name, nlen, "psd"))
 			psd = v;
-		else if (eq(name, nlen, "adkim"))
+		else if (dmarc_eq(name, nlen, "adkim"))
 			adkim = v;
-		else if (eq(name, nlen, "aspf"))
+		else if (dmarc_eq(name, nlen, "aspf"))
 			aspf = v;
-		else if (eq(name, nlen, "rua"))
+		else if (dmarc_eq(name, nlen, "rua"))
 			rua = v;
-		else if (eq(name, nlen, "ruf"))
+		else if (dmarc_eq(name, nlen, "ruf"))
 			ruf = v;
-		else if (eq(name, nlen, "fo"))
+		else if (dmarc_eq(name, nlen, "fo"))
 			fo = v;
 		/* anything else, pct, rf and ri included: ignored (§4.7) */
 	}
@@ -256,20 +256,21 @@ dmarc_record_read(const char *txt, size_t len, struct dmarc_record *r, char *err
 		snprintf(err, errlen, "not a DMARC record (no v=DMARC1 first)");
 		return DMARC_REC_NOT_DMARC;
 	}
-	parse_uris(rua, r->rua, &r->n_rua);
-	parse_uris(ruf, r->ruf, &r->n_ruf);
-	r->p = parse_policy(p, &bad_p);
-	r->sp = parse_policy(sp, &bad_sp);
-	r->np = parse_policy(np, &bad_np);
-	if (t.v != NULL && eq(t.v, t.len, "y"))
+	dmarc_parse_uris(rua, r->rua, &r->n_rua);
+	dmarc_parse_uris(ruf, r->ruf, &r->n_ruf);
+	r->p = dmarc_parse_policy(p, &bad_p);
+	r->sp = dmarc_parse_policy(sp, &bad_sp);
+	r->np = dmarc_parse_policy(np, &bad_np);
+	if (t.v != NULL && dmarc_eq(t.v, t.len, "y"))
 		r->testing = true;
-	if (psd.v != NULL && eq(psd.v, psd.len, "y"))
+	if (psd.v != NULL && dmarc_eq(psd.v, psd.len, "y"))
 		r->psd = DMARC_PSD_Y;
-	else if (psd.v != NULL && eq(psd.v, psd.len, "n"))
+	else if (psd.v != NULL && dmarc_eq(psd.v, psd.len, "n"))
 		r->psd = DMARC_PSD_N;
 	if (r->p == DMARC_POLICY_UNSET || bad_sp || bad_np) {
 		if (r->n_rua == 0) {
-			snprintf(err, errlen, "%s and no valid rua", bad_sp ? "invalid sp" :
+			snprintf(err, errlen, "%s and no valid rua",
+			    bad_sp ? "invalid sp" :
 			    bad_np ? "invalid np" : p.v ? "invalid p" : "no p");
 			r->p = r->sp = r->np = DMARC_POLICY_UNSET;
 			return DMARC_REC_UNUSABLE;
@@ -278,11 +279,11 @@ dmarc_record_read(const char *txt, size_t len, struct dmarc_record *r, char *err
 		r->p = DMARC_POLICY_NONE;
 		r->sp = r->np = DMARC_POLICY_UNSET;
 	}
-	if (adkim.v != NULL && eq(adkim.v, adkim.len, "s"))
+	if (adkim.v != NULL && dmarc_eq(adkim.v, adkim.len, "s"))
 		r->adkim = DMARC_ALIGN_STRICT;
-	if (aspf.v != NULL && eq(aspf.v, aspf.len, "s"))
+	if (aspf.v != NULL && dmarc_eq(aspf.v, aspf.len, "s"))
 		r->aspf = DMARC_ALIGN_STRICT;
-	if (fo.v != NULL && fo_valid(fo)) {
+	if (fo.v != NULL && dmarc_fo_valid(fo)) {
 		memcpy(r->fo, fo.v, fo.len);
 		r->fo[fo.len] = '\0';
 	}
@@ -315,12 +316,12 @@ dmarc_record_clear(struct dmarc_record *r)
 		free(r->rua[i]);
 	for (i = 0; i < r->n_ruf && i < DMARC_MAX_URIS; i++)
 		free(r->ruf[i]);
-	record_defaults(r);
+	dmarc_record_defaults(r);
 }
 
-/* record_copy - a deep copy of src into dst (dst's old contents not freed) */
+/* dmarc_record_copy - a deep copy of src into dst (dst's old contents not freed) */
 static void
-record_copy(struct dmarc_record *dst, const struct dmarc_record *src)
+dmarc_record_copy(struct dmarc_record *dst, const struct dmarc_record *src)
 {
 	size_t i;
 
@@ -348,9 +349,9 @@ dmarc_policy_name(enum dmarc_policy p)
 	return "unset";
 }
 
-/* copy_str - bounded copy; false when it does not fit */
+/* dmarc_copy_str - bounded copy; false when it does not fit */
 static bool
-copy_str(char *out, size_t outlen, const char *s)
+dmarc_copy_str(char *out, size_t outlen, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -374,7 +375,7 @@ dmarc_org_domain(const psl_ctx_t *psl, const char *domain, char *out, size_t out
 	if (psl == NULL || domain == NULL || domain[0] == '\0')
 		return false;
 	reg = psl_registrable_domain(psl, domain);
-	return copy_str(out, outlen, reg != NULL ? reg : domain);
+	return dmarc_copy_str(out, outlen, reg != NULL ? reg : domain);
 }
 
 
@@ -417,10 +418,10 @@ struct dmarc_lookup {
 	bool		  capped;	/* an identifier found no walk left */
 };
 
-/* txt_find - the query for _dmarc.<name>, started now if it was not; NULL when
+/* dmarc_txt_find - the query for _dmarc.<name>, started now if it was not; NULL when
  * the table is full or the name too long */
 static struct dns_query *
-txt_find(struct dmarc_lookup *l, const char *name)
+dmarc_txt_find(struct dmarc_lookup *l, const char *name)
 {
 	char qname[DMARC_MAX_NAME + 2];
 	struct dmarc_txt *t;
@@ -439,29 +440,30 @@ txt_find(struct dmarc_lookup *l, const char *name)
 	return t->q;
 }
 
-/* txt_answer - a dmarc_walk_lookup over the message's queries */
+/* dmarc_txt_answer - a dmarc_walk_lookup over the message's queries */
 static const struct dns_answer *
-txt_answer(void *ctx, const char *name)
+dmarc_txt_answer(void *ctx, const char *name)
 {
-	struct dns_query *q = txt_find(ctx, name);
+	struct dns_query *q = dmarc_txt_find(ctx, name);
 
 	return q != NULL ? dns_query_wait(q) : NULL;
 }
 
-/* walk_prestart - start every query a walk from domain may make */
+/* dmarc_walk_prestart - start every query a walk from domain may make */
 static void
-walk_prestart(struct dmarc_lookup *l, const char *domain)
+dmarc_walk_prestart(struct dmarc_lookup *l, const char *domain)
 {
 	const char *names[DMARC_WALK_MAX];
 	size_t i, n = dmarc_walk_names(domain, names);
 
 	for (i = 0; i < n; i++)
-		(void)txt_find(l, names[i]);
+		(void)dmarc_txt_find(l, names[i]);
 }
 
 /* dmarc_lookup_start - begin discovery for from_domain */
 struct dmarc_lookup *
-dmarc_lookup_start(struct dns_resolver *r, const psl_ctx_t *psl, enum dmarc_discovery mode,
+dmarc_lookup_start(struct dns_resolver *r, const psl_ctx_t *psl,
+    enum dmarc_discovery mode,
     const char *from_domain)
 {
 	struct dmarc_lookup *l = xcalloc(1, sizeof(*l));
@@ -476,12 +478,12 @@ dmarc_lookup_start(struct dns_resolver *r, const psl_ctx_t *psl, enum dmarc_disc
 	if (mode == DMARC_DISCOVERY_PSL) {
 		if (!dmarc_org_domain(psl, l->from, org, sizeof(org)))
 			return l;
-		(void)txt_find(l, l->from);
+		(void)dmarc_txt_find(l, l->from);
 		if (strcmp(org, l->from) != 0)
-			(void)txt_find(l, org);
+			(void)dmarc_txt_find(l, org);
 	} else {
 		/* every name of the author's walk is known now: all at once */
-		walk_prestart(l, l->from);
+		dmarc_walk_prestart(l, l->from);
 	}
 	l->valid = true;
 	l->exists = dns_query_start(r, l->from, DNS_T_A);
@@ -511,10 +513,10 @@ dmarc_lookup_capped(const struct dmarc_lookup *l)
 	return l != NULL && l->capped;
 }
 
-/* walk_of - the walk from domain, run now or found in the message's cache; NULL
+/* dmarc_walk_of - the walk from domain, run now or found in the message's cache; NULL
  * past DMARC_MAX_WALKS */
 static const struct dmarc_walk *
-walk_of(struct dmarc_lookup *l, const char *domain)
+dmarc_walk_of(struct dmarc_lookup *l, const char *domain)
 {
 	size_t i;
 
@@ -525,15 +527,16 @@ walk_of(struct dmarc_lookup *l, const char *domain)
 		l->capped = true;
 		return NULL;
 	}
-	dmarc_walk_run(&l->walk[l->n_walks], domain, txt_answer, l);
+	dmarc_walk_run(&l->walk[l->n_walks], domain, dmarc_txt_answer, l);
 	return &l->walk[l->n_walks++];
 }
 
-/* org_walk - a dmarc_org_fn over the message's walks */
+/* dmarc_org_walk - a dmarc_org_fn over the message's walks */
 static enum dmarc_org_status
-org_walk(void *ctx, const char *domain, char *org, size_t orglen, char *why, size_t whylen)
+dmarc_org_walk(void *ctx, const char *domain, char *org, size_t orglen, char *why,
+    size_t whylen)
 {
-	const struct dmarc_walk *w = walk_of(ctx, domain);
+	const struct dmarc_walk *w = dmarc_walk_of(ctx, domain);
 
 	if (w == NULL) {
 		snprintf(why, whylen, "more than %d tree walks", DMARC_MAX_WALKS);
@@ -543,25 +546,25 @@ org_walk(void *ctx, const char *domain, char *org, size_t orglen, char *why, siz
 		snprintf(why, whylen, "%s", w->why);
 		return DMARC_ORG_TEMP;
 	}
-	return copy_str(org, orglen, w->org) ? DMARC_ORG_OK : DMARC_ORG_CAPPED;
+	return dmarc_copy_str(org, orglen, w->org) ? DMARC_ORG_OK : DMARC_ORG_CAPPED;
 }
 
-/* org_lookup - a dmarc_org_fn for the lookup's mode */
+/* dmarc_org_lookup - a dmarc_org_fn for the lookup's mode */
 static enum dmarc_org_status
-org_lookup(void *ctx, const char *domain, char *org, size_t orglen, char *why,
+dmarc_org_lookup(void *ctx, const char *domain, char *org, size_t orglen, char *why,
     size_t whylen)
 {
 	struct dmarc_lookup *l = ctx;
 
 	if (l->mode == DMARC_DISCOVERY_PSL)
 		return dmarc_org_psl((void *)l->psl, domain, org, orglen, why, whylen);
-	return org_walk(l, domain, org, orglen, why, whylen);
+	return dmarc_org_walk(l, domain, org, orglen, why, whylen);
 }
 
-/* below_org - domain d is org or a name under it: only then can d's own
+/* dmarc_below_org - domain d is org or a name under it: only then can d's own
  * organizational domain (d or one of its parents) be org */
 static bool
-below_org(const char *d, const char *org)
+dmarc_below_org(const char *d, const char *org)
 {
 	size_t n = strlen(d), m = strlen(org);
 
@@ -569,44 +572,45 @@ below_org(const char *d, const char *org)
 	    strcmp(d + n - m, org) == 0);
 }
 
-/* prestart_one - start the walk of identifier domain d if relaxed alignment may
+/* dmarc_prestart_one - start the walk of identifier domain d if relaxed alignment may
  * need it; *left counts the walks still allowed */
 static void
-prestart_one(struct dmarc_lookup *l, const char *domain, const char *org, size_t *left)
+dmarc_prestart_one(struct dmarc_lookup *l, const char *domain, const char *org,
+    size_t *left)
 {
 	char d[256];
 
 	if (*left == 0 || !rfc5322_domain_normalise(domain, d, sizeof(d)) ||
-	    strcmp(d, l->from) == 0 || !below_org(d, org))
+	    strcmp(d, l->from) == 0 || !dmarc_below_org(d, org))
 		return;
-	walk_prestart(l, d);
+	dmarc_walk_prestart(l, d);
 	(*left)--;
 }
 
-/* identifiers_prestart - start, side by side, the walks of the passing
+/* dmarc_identifiers_prestart - start, side by side, the walks of the passing
  * identifiers that relaxed alignment may need, in the order dmarc_judge asks
  * (SPF, then each DKIM d=), no more than the walks left */
 static void
-identifiers_prestart(struct dmarc_lookup *l, const struct dmarc_record *rec,
+dmarc_identifiers_prestart(struct dmarc_lookup *l, const struct dmarc_record *rec,
     const struct spf_verdict *spf, const struct dkim_verdict *dkim, size_t n_dkim)
 {
-	const struct dmarc_walk *author = walk_of(l, l->from);
+	const struct dmarc_walk *author = dmarc_walk_of(l, l->from);
 	size_t i, left = DMARC_MAX_WALKS - l->n_walks;
 
 	if (l->mode != DMARC_DISCOVERY_TREEWALK || author->org == NULL)
 		return;
 	if (rec->aspf == DMARC_ALIGN_RELAXED && spf != NULL && spf->result == AUTH_PASS)
-		prestart_one(l, spf->domain, author->org, &left);
+		dmarc_prestart_one(l, spf->domain, author->org, &left);
 	for (i = 0; rec->adkim == DMARC_ALIGN_RELAXED && dkim != NULL && i < n_dkim; i++)
 		if (dkim[i].result == AUTH_PASS)
-			prestart_one(l, dkim[i].domain, author->org, &left);
+			dmarc_prestart_one(l, dkim[i].domain, author->org, &left);
 }
 
-/* discover_psl - RFC 7489 §6.6.3 with the PSL: _dmarc.<from>, then _dmarc.<org>;
+/* dmarc_discover_psl - RFC 7489 §6.6.3 with the PSL: _dmarc.<from>, then _dmarc.<org>;
  * several records at one name: no DMARC. Returns the record's kind and fills
  * *where, or sets out's result for none/temperror and returns NOT_DMARC. */
 static enum dmarc_record_kind
-discover_psl(struct dmarc_lookup *l, struct dmarc_record *rec, const char **where,
+dmarc_discover_psl(struct dmarc_lookup *l, struct dmarc_record *rec, const char **where,
     struct dmarc_verdict *out)
 {
 	const struct dns_answer *a;
@@ -646,21 +650,21 @@ discover_psl(struct dmarc_lookup *l, struct dmarc_record *rec, const char **wher
 			return kind;
 	}
 	*where = NULL;
-	copy_str(out->reason, sizeof(out->reason), "no DMARC record");
+	dmarc_copy_str(out->reason, sizeof(out->reason), "no DMARC record");
 	return DMARC_REC_NOT_DMARC;
 }
 
-/* discover_walk - RFC 9989 §4.10.1 by the author's tree walk; as discover_psl */
+/* dmarc_discover_walk - RFC 9989 §4.10.1 by the author's tree walk; as discover_psl */
 static enum dmarc_record_kind
-discover_walk(struct dmarc_lookup *l, struct dmarc_record *rec, const char **where,
+dmarc_discover_walk(struct dmarc_lookup *l, struct dmarc_record *rec, const char **where,
     struct dmarc_verdict *out)
 {
-	const struct dmarc_walk *w = walk_of(l, l->from);
+	const struct dmarc_walk *w = dmarc_walk_of(l, l->from);
 	int k = dmarc_walk_policy(w);
 
 	*where = NULL;
 	if (w->org != NULL)
-		copy_str(out->org_domain, sizeof(out->org_domain), w->org);
+		dmarc_copy_str(out->org_domain, sizeof(out->org_domain), w->org);
 	if (k == -2) {
 		out->result = AUTH_TEMPERROR;
 		snprintf(out->reason, sizeof(out->reason), "DNS %s", w->why);
@@ -669,11 +673,11 @@ discover_walk(struct dmarc_lookup *l, struct dmarc_record *rec, const char **whe
 		return DMARC_REC_NOT_DMARC;
 	}
 	if (k < 0) {
-		copy_str(out->reason, sizeof(out->reason), "no DMARC record");
+		dmarc_copy_str(out->reason, sizeof(out->reason), "no DMARC record");
 		return DMARC_REC_NOT_DMARC;
 	}
 	*where = w->names[k];
-	record_copy(rec, &w->rec[k]);
+	dmarc_record_copy(rec, &w->rec[k]);
 	return w->usable[k] ? DMARC_REC_OK : DMARC_REC_UNUSABLE;
 }
 
@@ -688,22 +692,23 @@ dmarc_evaluate(struct dmarc_lookup *l, const struct spf_verdict *spf,
 	const char *where = NULL;
 
 	memset(out, 0, sizeof(*out));
-	record_defaults(&out->record);
+	dmarc_record_defaults(&out->record);
 	out->result = AUTH_NONE;
 	if (l == NULL || !l->valid) {
-		copy_str(out->reason, sizeof(out->reason), "no usable From domain");
+		dmarc_copy_str(out->reason, sizeof(out->reason), "no usable From domain");
 		return;
 	}
 	out->discovery = l->mode;
-	copy_str(out->from_domain, sizeof(out->from_domain), l->from);
-	kind = l->mode == DMARC_DISCOVERY_PSL ? discover_psl(l, &rec, &where, out) :
-	    discover_walk(l, &rec, &where, out);
+	dmarc_copy_str(out->from_domain, sizeof(out->from_domain), l->from);
+	kind = l->mode == DMARC_DISCOVERY_PSL ? dmarc_discover_psl(l, &rec, &where, out) :
+	    dmarc_discover_walk(l, &rec, &where, out);
 	if (where != NULL)
-		copy_str(out->record_domain, sizeof(out->record_domain), where);
+		dmarc_copy_str(out->record_domain, sizeof(out->record_domain), where);
 	if (kind == DMARC_REC_NOT_DMARC)
 		return;
 	if (kind == DMARC_REC_UNUSABLE) {
-		snprintf(out->reason, sizeof(out->reason), "record at _dmarc.%s has no valid "
+		snprintf(out->reason, sizeof(out->reason),
+		    "record at _dmarc.%s has no valid "
 		    "policy and no valid rua: DMARC does not apply", where);
 		dmarc_record_clear(&rec);
 		return;
@@ -713,16 +718,18 @@ dmarc_evaluate(struct dmarc_lookup *l, const struct spf_verdict *spf,
 		ex = dns_query_wait(l->exists);
 		if (ex->status == DNS_TEMPFAIL) {
 			out->result = AUTH_TEMPERROR;
-			snprintf(out->reason, sizeof(out->reason), "DNS %s at %s A (does it "
-			    "exist, for np)", ex->why ? ex->why : "temporary failure", l->from);
+			snprintf(out->reason, sizeof(out->reason),
+			    "DNS %s at %s A (does it "
+			    "exist, for np)", ex->why ? ex->why : "temporary failure",
+			    l->from);
 			snprintf(out->failed, sizeof(out->failed), "%s/A", l->from);
 			dmarc_record_clear(&rec);
 			return;
 		}
 	}
-	identifiers_prestart(l, &rec, spf, dkim, n_dkim);
+	dmarc_identifiers_prestart(l, &rec, spf, dkim, n_dkim);
 	dmarc_judge(&rec, l->from, where, ex != NULL && ex->status == DNS_NXDOMAIN, spf,
-	    dkim, n_dkim, org_lookup, l, out);
+	    dkim, n_dkim, dmarc_org_lookup, l, out);
 	out->discovery = l->mode;
 	dmarc_record_clear(&rec);
 }
@@ -730,10 +737,10 @@ dmarc_evaluate(struct dmarc_lookup *l, const struct spf_verdict *spf,
 /* how one identifier stands against the author domain */
 enum align_state { ALIGN_NO, ALIGN_YES, ALIGN_UNKNOWN };
 
-/* align - domain d against the From domain in mode m; on UNKNOWN why says which
- * query failed */
+/* dmarc_align_pair - domain d against the From domain in mode m; on UNKNOWN why says
+ * which query failed */
 static enum align_state
-align(dmarc_org_fn org_of, void *ctx, const char *d, const char *from,
+dmarc_align_pair(dmarc_org_fn org_of, void *ctx, const char *d, const char *from,
     enum dmarc_align m, char *why, size_t whylen)
 {
 	char norm[256], org_d[256], org_from[256];
@@ -746,7 +753,7 @@ align(dmarc_org_fn org_of, void *ctx, const char *d, const char *from,
 	if (m == DMARC_ALIGN_STRICT)
 		return ALIGN_NO;
 	s = org_of(ctx, from, org_from, sizeof(org_from), why, whylen);
-	if (s == DMARC_ORG_OK && !below_org(norm, org_from))
+	if (s == DMARC_ORG_OK && !dmarc_below_org(norm, org_from))
 		return ALIGN_NO;	/* its org is itself or a parent: never org_from */
 	if (s == DMARC_ORG_OK)
 		s = org_of(ctx, norm, org_d, sizeof(org_d), why, whylen);
@@ -755,9 +762,9 @@ align(dmarc_org_fn org_of, void *ctx, const char *d, const char *from,
 	return s == DMARC_ORG_OK && strcmp(org_d, org_from) == 0 ? ALIGN_YES : ALIGN_NO;
 }
 
-/* failed_from_why - the query named by a walk's "_dmarc.<name>: <error>" */
+/* dmarc_failed_from_why - the query named by a walk's "_dmarc.<name>: <error>" */
 static void
-failed_from_why(struct dmarc_verdict *out, const char *why)
+dmarc_failed_from_why(struct dmarc_verdict *out, const char *why)
 {
 	const char *colon = strchr(why, ':');
 	int n = colon != NULL ? (int)(colon - why) : (int)strlen(why);
@@ -781,7 +788,8 @@ dmarc_unknown_yet(dmarc_org_fn org_of, void *ctx, const struct spf_verdict *spf,
 	for (i = 0; dkim != NULL && i < n_dkim; i++) {
 		if (dkim[i].result != AUTH_TEMPERROR && dkim[i].result != AUTH_PASS)
 			continue;
-		enum align_state a = align(org_of, ctx, dkim[i].domain, from, rec->adkim,
+		enum align_state a = dmarc_align_pair(org_of, ctx, dkim[i].domain, from,
+		    rec->adkim,
 		    why, sizeof(why));
 
 		if (a == ALIGN_UNKNOWN || (a == ALIGN_YES && dkim[i].result ==
@@ -792,12 +800,13 @@ dmarc_unknown_yet(dmarc_org_fn org_of, void *ctx, const struct spf_verdict *spf,
 			    "an aligned DKIM key lookup failed temporarily%.0s%.0s",
 			    dkim[i].domain, why);
 			if (a == ALIGN_UNKNOWN)
-				failed_from_why(out, why);
+				dmarc_failed_from_why(out, why);
 			return true;
 		}
 	}
 	if (spf != NULL && (spf->result == AUTH_TEMPERROR || spf->result == AUTH_PASS)) {
-		enum align_state a = align(org_of, ctx, spf->domain, from, rec->aspf, why,
+		enum align_state a = dmarc_align_pair(org_of, ctx, spf->domain, from,
+		    rec->aspf, why,
 		    sizeof(why));
 
 		if (a == ALIGN_UNKNOWN || (a == ALIGN_YES && spf->result == AUTH_TEMPERROR)) {
@@ -807,16 +816,16 @@ dmarc_unknown_yet(dmarc_org_fn org_of, void *ctx, const struct spf_verdict *spf,
 			    "the aligned SPF check failed temporarily%.0s%.0s",
 			    spf->domain, why);
 			if (a == ALIGN_UNKNOWN)
-				failed_from_why(out, why);
+				dmarc_failed_from_why(out, why);
 			return true;
 		}
 	}
 	return false;
 }
 
-/* lower - the policy one level less strict (t=y) */
+/* dmarc_lower - the policy one level less strict (t=y) */
 static enum dmarc_policy
-lower(enum dmarc_policy p)
+dmarc_lower(enum dmarc_policy p)
 {
 	return p == DMARC_POLICY_REJECT ? DMARC_POLICY_QUARANTINE : DMARC_POLICY_NONE;
 }
@@ -832,17 +841,17 @@ dmarc_judge(const struct dmarc_record *rec, const char *from_domain,
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	record_copy(&out->record, rec);
+	dmarc_record_copy(&out->record, rec);
 	if (!rfc5322_domain_normalise(from_domain, from, sizeof(from))) {
 		out->result = AUTH_PERMERROR;
-		copy_str(out->reason, sizeof(out->reason), "invalid From domain");
+		dmarc_copy_str(out->reason, sizeof(out->reason), "invalid From domain");
 		return;
 	}
-	copy_str(out->from_domain, sizeof(out->from_domain), from);
+	dmarc_copy_str(out->from_domain, sizeof(out->from_domain), from);
 	if (org_of(ctx, from, out->org_domain, sizeof(out->org_domain), why,
 	    sizeof(why)) != DMARC_ORG_OK)
 		out->org_domain[0] = '\0';
-	copy_str(out->record_domain, sizeof(out->record_domain), record_domain);
+	dmarc_copy_str(out->record_domain, sizeof(out->record_domain), record_domain);
 
 	/* p for the domain that published, sp for its existing subdomains, np for
 	 * those that do not exist, each falling back (np to sp to p) */
@@ -861,17 +870,18 @@ dmarc_judge(const struct dmarc_record *rec, const char *from_domain,
 		out->policy = DMARC_POLICY_NONE;
 	out->applied = out->policy;
 	if (rec->testing && out->policy != DMARC_POLICY_NONE) {
-		out->applied = lower(out->policy);
+		out->applied = dmarc_lower(out->policy);
 		out->testing = true;
 	}
 
 	/* SPF aligns through the domain it evaluated, never a re-read of the
 	 * sender: a long MAIL FROM cut short once aligned a domain SPF never saw */
 	out->spf_aligned = spf != NULL && spf->result == AUTH_PASS &&
-	    align(org_of, ctx, spf->domain, from, rec->aspf, why, sizeof(why)) == ALIGN_YES;
+	    dmarc_align_pair(org_of, ctx, spf->domain, from, rec->aspf, why,
+	    sizeof(why)) == ALIGN_YES;
 	for (i = 0; dkim != NULL && i < n_dkim && !out->dkim_aligned; i++)
 		out->dkim_aligned = dkim[i].result == AUTH_PASS &&
-		    align(org_of, ctx, dkim[i].domain, from, rec->adkim, why,
+		    dmarc_align_pair(org_of, ctx, dkim[i].domain, from, rec->adkim, why,
 		    sizeof(why)) == ALIGN_YES;
 
 	if (out->spf_aligned || out->dkim_aligned) {

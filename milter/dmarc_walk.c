@@ -47,9 +47,9 @@ dmarc_walk_names(const char *domain, const char *names[DMARC_WALK_MAX])
 	return n;
 }
 
-/* read_name - the one DMARC record among the TXT RRs of one name, if any */
+/* dmarc_walk_read_name - the one DMARC record among the TXT RRs of one name, if any */
 static void
-read_name(struct dmarc_walk *w, size_t k, const struct dns_answer *a)
+dmarc_walk_read_name(struct dmarc_walk *w, size_t k, const struct dns_answer *a)
 {
 	struct dmarc_record tmp;
 	size_t i, found = 0;
@@ -73,9 +73,9 @@ read_name(struct dmarc_walk *w, size_t k, const struct dns_answer *a)
 	w->has[k] = found == 1;
 }
 
-/* pick_org - §4.10.2 over the records found, longest name to shortest */
+/* dmarc_walk_pick_org - §4.10.2 over the records found, longest name to shortest */
 static void
-pick_org(struct dmarc_walk *w)
+dmarc_walk_pick_org(struct dmarc_walk *w)
 {
 	int shortest = -1;
 	size_t k;
@@ -138,11 +138,11 @@ dmarc_walk_run(struct dmarc_walk *w, const char *domain, dmarc_walk_lookup looku
 			return;
 		}
 		if (a->status == DNS_OK)
-			read_name(w, k, a);
+			dmarc_walk_read_name(w, k, a);
 		if (w->has[k] && w->rec[k].psd != DMARC_PSD_U)
 			break;
 	}
-	pick_org(w);
+	dmarc_walk_pick_org(w);
 }
 
 /* dmarc_walk_policy - the record that applies to the start as Author Domain */
