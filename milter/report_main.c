@@ -203,9 +203,17 @@ report_domain(struct report_store *st, const struct report_gen *rg, const char *
 	return true;
 }
 
-/* main - options, config, store; then every policy domain of the period */
-int
-main(int argc, char **argv)
+/* What the command line asks for. */
+struct report_opts {
+	const char	*conf_path;
+	const char	*out_dir;	/* --out DIR; NULL: --send */
+	time_t		 begin, end;	/* the period */
+};
+
+/* report_options - parse the command line into o; -1 when it is usable, else the
+ * exit code (usage or error already printed) */
+static int
+report_options(int argc, char **argv, time_t now, struct report_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -216,25 +224,19 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *conf_path = REPORT_DEFAULT_CONF, *out_dir = NULL;
-	struct buf from = BUF_INIT;
 	bool send = false, has_begin = false, has_end = false;
-	time_t begin = 0, end = 0, now = time(NULL);
-	struct report_domains doms = { 0 };
-	struct report_counts cnt = { 0 };
-	struct report_store *st = NULL;
-	struct generation *g = NULL;
-	char err[512], genid[300], host[256], generator[64];
-	int ch, rc = REPORT_EXIT_ERROR;
-	long long expired;
 	struct stat sb;
+	int ch;
 
+	o->conf_path = REPORT_DEFAULT_CONF;
+	o->out_dir = NULL;
+	o->begin = o->end = 0;
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': conf_path = optarg; break;
+		case 'c': o->conf_path = optarg; break;
 		case 'b':
 		case 'e':
-			if (!report_epoch(optarg, ch == 'b' ? &begin : &end)) {
+			if (!report_epoch(optarg, ch == 'b' ? &o->begin : &o->end)) {
 				fprintf(stderr, "%s: --%s %s: not a number of seconds since "
 				    "1970 (UTC)\n", report_prog, ch == 'b' ? "begin" : "end",
 				    optarg);
@@ -242,30 +244,51 @@ main(int argc, char **argv)
 			}
 			*(ch == 'b' ? &has_begin : &has_end) = true;
 			break;
-		case 'o': out_dir = optarg; break;
+		case 'o': o->out_dir = optarg; break;
 		case 's': send = true; break;
 		default: return report_usage();
 		}
 	}
-	if (optind != argc || send == (out_dir != NULL) || has_begin != has_end)
+	if (optind != argc || send == (o->out_dir != NULL) || has_begin != has_end)
 		return report_usage();
 	if (!has_begin) {
-		end = now - now % REPORT_DAY;
-		begin = end - REPORT_DAY;
+		o->end = now - now % REPORT_DAY;
+		o->begin = o->end - REPORT_DAY;
 	}
-	if (end <= begin) {
+	if (o->end <= o->begin) {
 		fprintf(stderr, "%s: --end must come after --begin\n", report_prog);
 		return REPORT_EXIT_ERROR;
 	}
-	if (out_dir != NULL && (stat(out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-		fprintf(stderr, "%s: --out %s: not a directory\n", report_prog, out_dir);
+	if (o->out_dir != NULL && (stat(o->out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+		fprintf(stderr, "%s: --out %s: not a directory\n", report_prog, o->out_dir);
 		return REPORT_EXIT_ERROR;
 	}
+	return -1;
+}
+
+/* main - options, config, store; then every policy domain of the period */
+int
+main(int argc, char **argv)
+{
+	struct report_opts o;
+	struct buf from = BUF_INIT;
+	time_t now = time(NULL);
+	struct report_domains doms = { 0 };
+	struct report_counts cnt = { 0 };
+	struct report_store *st = NULL;
+	struct generation *g = NULL;
+	char err[512], genid[300], host[256], generator[64];
+	int rc = report_options(argc, argv, now, &o);
+	long long expired;
+
+	if (rc >= 0)
+		return rc;
+	rc = REPORT_EXIT_ERROR;
 	/* a sendmail that exits early must be an error, not a signal that kills us */
 	signal(SIGPIPE, SIG_IGN);
 	log_open();
 	log_configure(LOG_MAIL, LOG_INFO, true);
-	if ((g = generation_load(conf_path, stderr)) == NULL)
+	if ((g = generation_load(o.conf_path, stderr)) == NULL)
 		goto out;
 	log_configure(g->conf->log.facility, g->conf->log.level, true);
 	if (!report_sender(g->conf, &from))
@@ -279,7 +302,7 @@ main(int argc, char **argv)
 		log_msg(LOG_ERR, "database: deleting old rows: %s", report_store_error(st));
 		goto out;
 	}
-	if (report_store_domains(st, begin, end, report_domain_cb, &doms) < 0) {
+	if (report_store_domains(st, o.begin, o.end, report_domain_cb, &doms) < 0) {
 		log_msg(LOG_ERR, "database: listing the policy domains: %s",
 		    report_store_error(st));
 		goto out;
@@ -296,8 +319,8 @@ main(int argc, char **argv)
 		.org_name = g->conf->report.org_name[0] != '\0' ? g->conf->report.org_name :
 		    g->conf->authserv_id,
 		.receiver = g->conf->report.email_domain, .generator = generator,
-		.begin = begin, .end = end,
-		.out_dir = out_dir, .sendmail = g->conf->report.sendmail,
+		.begin = o.begin, .end = o.end,
+		.out_dir = o.out_dir, .sendmail = g->conf->report.sendmail,
 	};
 
 	rc = 0;
@@ -310,8 +333,8 @@ main(int argc, char **argv)
 		rc = REPORT_EXIT_PARTIAL;
 	log_msg(rc == 0 ? LOG_INFO : LOG_WARNING, "period %lld-%lld: %zu policy domains, "
 	    "%u %s, %u not sent, %u deferred, %u failed, %u sent before, %u held by "
-	    "another generator; %lld old rows deleted", (long long)begin, (long long)end,
-	    doms.n, cnt.done, out_dir != NULL ? "written" : "sent", cnt.skipped,
+	    "another generator; %lld old rows deleted", (long long)o.begin, (long long)o.end,
+	    doms.n, cnt.done, o.out_dir != NULL ? "written" : "sent", cnt.skipped,
 	    cnt.deferred, cnt.failed, cnt.sent_before, cnt.busy, expired);
 out:
 	for (size_t i = 0; i < doms.n; i++)
