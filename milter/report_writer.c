@@ -470,11 +470,12 @@ report_writer_stop(unsigned ms)
 	lock_release(&w_lock);
 	if (pthread_join(w.thread, NULL) != 0)
 		log_msg(LOG_ERR, "report: cannot join the writer thread");
-	log_msg(LOG_INFO, "report: writer stopped: %llu rows written, %llu dropped, %llu "
-	    "failure samples over report.failure_rate not queued",
+	log_msg(LOG_INFO, "report: writer stopped: %llu rows written, %llu dropped",
 	    (unsigned long long)atomic_load(&w_written),
-	    (unsigned long long)atomic_load(&w_dropped),
-	    (unsigned long long)atomic_load(&f_capped));
+	    (unsigned long long)atomic_load(&w_dropped));
+	if (atomic_load(&f_capped) > 0)
+		log_msg(LOG_INFO, "report: %llu failure samples over report.failure_rate "
+		    "not queued", (unsigned long long)atomic_load(&f_capped));
 	lock_take(&w_lock);
 	free(w.uri);
 	w.uri = NULL;
