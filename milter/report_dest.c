@@ -170,16 +170,18 @@ dest_is_record(const char *txt)
 	return *p == '\0' || *p == ';';
 }
 
-/* dest_rua_tag - the value of a rua tag in a tag list, into out; false if none */
+/* dest_uri_tag - the value of tag (rua or ruf) in a tag list, into out; false if none */
 static bool
-dest_rua_tag(const char *txt, struct buf *out)
+dest_uri_tag(const char *txt, const char *tag, struct buf *out)
 {
+	size_t tl = strlen(tag);
+
 	for (const char *p = txt; *p != '\0';) {
 		size_t len = strcspn(p, ";");
 		const char *t = p + strspn(p, " \t");
 
-		if (strncmp(t, "rua", 3) == 0) {
-			const char *e = t + 3 + strspn(t + 3, " \t");
+		if (strncmp(t, tag, tl) == 0) {
+			const char *e = t + tl + strspn(t + tl, " \t");
 
 			if (*e == '=') {
 				e++;
@@ -198,7 +200,7 @@ dest_rua_tag(const char *txt, struct buf *out)
 /* dest_check_one - the §4 query for one external destination; the kept
  * destinations (the original, or its override) are appended to keep */
 static enum report_check
-dest_check_one(const char *policy_domain, const struct report_dest *d,
+dest_check_one(const char *policy_domain, const char *tag, const struct report_dest *d,
     struct report_dest *keep, size_t *n_keep, report_txt_fn txt, void *txt_ctx,
     struct buf *why)
 {
@@ -223,7 +225,7 @@ dest_check_one(const char *policy_domain, const struct report_dest *d,
 		if (strlen(a->rr[i].txt) != a->rr[i].txt_len || !dest_is_record(a->rr[i].txt))
 			continue;
 		ok = true;
-		if (!override && dest_rua_tag(a->rr[i].txt, &rua))
+		if (!override && dest_uri_tag(a->rr[i].txt, tag, &rua))
 			override = true;
 	}
 	if (!ok) {
@@ -255,9 +257,9 @@ out:
 
 /* report_dest_check - RFC 9990 §4 over every destination */
 enum report_check
-report_dest_check(const char *policy_domain, struct report_dest *dests, size_t *n,
-    dmarc_org_fn org_of, void *org_ctx, report_txt_fn txt, void *txt_ctx, char *why,
-    size_t whylen)
+report_dest_check(const char *policy_domain, const char *tag, struct report_dest *dests,
+    size_t *n, dmarc_org_fn org_of, void *org_ctx, report_txt_fn txt, void *txt_ctx,
+    char *why, size_t whylen)
 {
 	struct report_dest keep[REPORT_MAX_URIS];
 	size_t n_keep = 0;
@@ -285,7 +287,7 @@ report_dest_check(const char *policy_domain, struct report_dest *dests, size_t *
 			keep[n_keep++] = dests[i];
 			continue;
 		}
-		if (dest_check_one(policy_domain, &dests[i], keep, &n_keep, txt, txt_ctx,
+		if (dest_check_one(policy_domain, tag, &dests[i], keep, &n_keep, txt, txt_ctx,
 		    &msg) == REPORT_CHECK_TEMP) {
 			rc = REPORT_CHECK_TEMP;
 			break;

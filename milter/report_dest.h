@@ -47,11 +47,12 @@ enum report_check {
 /* report_dest_check - RFC 9990 §4 over dests, in place: a destination whose
  * organizational domain (org_of) differs from policy_domain's is kept only when
  * <policy_domain>._report._dmarc.<host> has a record starting with v=DMARC1; a
- * rua in that record replaces the destination when all its hosts are the same
- * host, and when one is not, neither is used. *n becomes the number kept; why
+ * tag ("rua", or "ruf" for failure reports, RFC 9991 §5) in that record
+ * replaces the destination when all its hosts are the same host, and when one
+ * is not, neither is used. *n becomes the number kept; why
  * names each destination dropped and the failure on REPORT_CHECK_TEMP. */
-enum report_check report_dest_check(const char *policy_domain, struct report_dest *dests,
-	    size_t *n, dmarc_org_fn org_of, void *org_ctx, report_txt_fn txt, void *txt_ctx,
-	    char *why, size_t whylen);
+enum report_check report_dest_check(const char *policy_domain, const char *tag,
+	    struct report_dest *dests, size_t *n, dmarc_org_fn org_of, void *org_ctx,
+	    report_txt_fn txt, void *txt_ctx, char *why, size_t whylen);
 
 #endif

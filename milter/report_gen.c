@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -85,9 +86,9 @@ gen_org_walk(void *ctx, const char *domain, char *org, size_t orglen, char *why,
 	return st;
 }
 
-/* gen_write_file - data to dir/name through a temporary file and rename */
-static bool
-gen_write_file(const char *dir, const char *name, const struct buf *data, char *why,
+/* report_gen_write_file - data to dir/name through a temporary file and rename */
+bool
+report_gen_write_file(const char *dir, const char *name, const struct buf *data, char *why,
     size_t whylen)
 {
 	struct buf path = BUF_INIT, tmp = BUF_INIT;
@@ -134,6 +135,43 @@ out:
 	return ok;
 }
 
+/* report_gen_check - the §4 check over dests with organizational domains by the
+ * discovery method the policy was found by */
+enum report_check
+report_gen_check(const struct report_gen *g, const char *domain, const char *tag,
+    const char *discovery, struct report_dest *dests, size_t *n, char *err, size_t errlen)
+{
+	struct gen_dns d = { .dns = g->dns };
+	bool psl = discovery != NULL && strcmp(discovery, "psl") == 0;
+	enum report_check rc = report_dest_check(domain, tag, dests, n,
+	    psl ? dmarc_org_psl : gen_org_walk, psl ? (void *)g->psl : &d, gen_txt, &d, err,
+	    errlen);
+
+	for (size_t i = 0; i < d.n; i++)
+		dns_query_free(d.q[i]);
+	return rc;
+}
+
+/* report_gen_spf_record - the first v=spf1 TXT record at domain into out (reset) */
+bool
+report_gen_spf_record(const struct report_gen *g, const char *domain, struct buf *out)
+{
+	struct gen_dns d = { .dns = g->dns };
+	const struct dns_answer *a = gen_txt(&d, domain);
+	bool found = false;
+
+	buf_reset(out);
+	for (size_t i = 0; a != NULL && a->status == DNS_OK && i < a->count && !found; i++)
+		if (strncasecmp(a->rr[i].txt, "v=spf1", 6) == 0 &&
+		    (a->rr[i].txt[6] == '\0' || a->rr[i].txt[6] == ' ')) {
+			buf_puts(out, a->rr[i].txt);
+			found = true;
+		}
+	for (size_t i = 0; i < d.n; i++)
+		dns_query_free(d.q[i]);
+	return found;
+}
+
 /* report_gen_one - one report */
 enum report_gen_result
 report_gen_one(const struct report_gen *g, struct report_agg *a, const char *id,
@@ -163,14 +201,9 @@ report_gen_one(const struct report_gen *g, struct report_agg *a, const char *id,
 		return REPORT_GEN_SKIPPED;
 	}
 	if (g->out_dir == NULL) {
-		struct gen_dns d = { .dns = g->dns };
-		bool psl = policy->discovery != NULL && strcmp(policy->discovery, "psl") == 0;
-		enum report_check rc = report_dest_check(domain, dests, &n,
-		    psl ? dmarc_org_psl : gen_org_walk, psl ? (void *)g->psl : &d, gen_txt,
-		    &d, err, sizeof(err));
+		enum report_check rc = report_gen_check(g, domain, "rua", policy->discovery,
+		    dests, &n, err, sizeof(err));
 
-		for (size_t i = 0; i < d.n; i++)
-			dns_query_free(d.q[i]);
 		if (rc == REPORT_CHECK_TEMP) {
 			snprintf(why, whylen, "destination check: %s", err);
 			return REPORT_GEN_DEFERRED;
@@ -187,7 +220,7 @@ report_gen_one(const struct report_gen *g, struct report_agg *a, const char *id,
 	}
 	report_mail_filename(&name, g->receiver, domain, g->begin, g->end, id);
 	if (g->out_dir != NULL) {
-		if (gen_write_file(g->out_dir, buf_cstr(&name), &gz, why, whylen))
+		if (report_gen_write_file(g->out_dir, buf_cstr(&name), &gz, why, whylen))
 			res = REPORT_GEN_DONE;
 		goto out;
 	}

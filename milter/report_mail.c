@@ -52,9 +52,9 @@ report_mail_filename(struct buf *out, const char *receiver, const char *domain,
 	    (long long)end, id);
 }
 
-/* mail_addr_ok - local@domain with a dot-atom local part, as report_dest makes */
-static bool
-mail_addr_ok(const char *a)
+/* report_mail_addr_ok - local@domain with a dot-atom local part, as report_dest makes */
+bool
+report_mail_addr_ok(const char *a)
 {
 	const char *at = strrchr(a, '@');
 
@@ -95,6 +95,18 @@ mail_base64(struct buf *out, const unsigned char *data, size_t len)
 	}
 }
 
+/* report_mail_from_to - the From and To fields, To folded after each address */
+void
+report_mail_from_to(struct buf *out, const char *from, const struct report_dest *to,
+    size_t n_to)
+{
+	buf_printf(out, "From: %s\n", from);
+	buf_puts(out, "To: ");
+	for (size_t i = 0; i < n_to; i++)
+		buf_printf(out, "%s%s", i > 0 ? ",\n " : "", to[i].addr);
+	buf_puts(out, "\n");
+}
+
 /* report_mail_build - the whole message */
 bool
 report_mail_build(struct buf *out, const struct report_mail *m)
@@ -103,22 +115,18 @@ report_mail_build(struct buf *out, const struct report_mail *m)
 	char date[64];
 	struct tm tm;
 
-	if (!mail_addr_ok(m->from) || !report_dest_domain_ok(m->domain) ||
+	if (!report_mail_addr_ok(m->from) || !report_dest_domain_ok(m->domain) ||
 	    !report_dest_domain_ok(m->submitter) || !mail_id_ok(m->id) || m->n_to == 0)
 		return false;
 	for (size_t i = 0; i < m->n_to; i++)
-		if (!mail_addr_ok(m->to[i].addr))
+		if (!report_mail_addr_ok(m->to[i].addr))
 			return false;
 	if (gmtime_r(&m->now, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
 		return false;
 	report_mail_filename(&name, m->submitter, m->domain, m->begin, m->end, m->id);
 	buf_reset(out);
-	buf_printf(out, "From: %s\n", m->from);
-	buf_puts(out, "To: ");
-	for (size_t i = 0; i < m->n_to; i++)
-		buf_printf(out, "%s%s", i > 0 ? ",\n " : "", m->to[i].addr);
-	buf_puts(out, "\n");
+	report_mail_from_to(out, m->from, m->to, m->n_to);
 	/* RFC 9990 §3.5: the literals are case-sensitive; folded at FWS */
 	buf_printf(out, "Subject: Report Domain: %s\n Submitter: %s\n Report-ID: <%s>\n",
 	    m->domain, m->submitter, m->id);

@@ -23,6 +23,15 @@ void	 report_mail_id(const char *claim_id, char *out, size_t outlen);
 void	 report_mail_filename(struct buf *out, const char *receiver, const char *domain,
 	    time_t begin, time_t end, const char *id);
 
+/* report_mail_addr_ok - local@domain: a dot-atom local part of at most 64
+ * octets and a domain report_dest_domain_ok accepts; safe in a header as it is */
+bool	 report_mail_addr_ok(const char *a);
+
+/* report_mail_from_to - append "From: from" and "To: " the n_to addresses, each
+ * already checked with report_mail_addr_ok */
+void	 report_mail_from_to(struct buf *out, const char *from, const struct report_dest *to,
+	    size_t n_to);
+
 /* what one report mail carries */
 struct report_mail {
 	const char *from;		/* report.email */

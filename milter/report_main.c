@@ -2,6 +2,10 @@
  * period, from the rows the daemon recorded.
  *
  *   authmilter-report -c FILE [--begin EPOCH --end EPOCH] (--out DIR | --send)
+ *   authmilter-report -c FILE --failure (--out DIR | --send)
+ *
+ * --failure makes the RFC 9991 failure reports of the samples the daemon
+ * stored instead (report_failgen.c), when report.failure is on.
  *
  * Default period: the previous UTC day. One report per policy domain whose
  * latest row has a rua. Each report is claimed in the store first
@@ -34,6 +38,7 @@
 #include "log.h"
 #include "report_agg.h"
 #include "report_dest.h"
+#include "report_failgen.h"
 #include "report_gen.h"
 #include "report_mail.h"
 #include "report_store.h"
@@ -57,7 +62,8 @@ static int
 report_usage(void)
 {
 	fprintf(stderr, "usage: %s [-c FILE] [--begin EPOCH --end EPOCH] "
-	    "(--out DIR | --send)\n", report_prog);
+	    "(--out DIR | --send)\n       %s [-c FILE] --failure (--out DIR | --send)\n",
+	    report_prog, report_prog);
 	return REPORT_EXIT_ERROR;
 }
 
@@ -203,17 +209,74 @@ report_domain(struct report_store *st, const struct report_gen *rg, const char *
 	return true;
 }
 
-/* What the command line asks for. */
+/* report_aggregate - every policy domain of the period: its report; the exit status */
+static int
+report_aggregate(struct report_store *st, const struct report_gen *rg, const char *genid,
+    long long expired)
+{
+	struct report_domains doms = { 0 };
+	struct report_counts cnt = { 0 };
+	int rc = 0;
+
+	if (report_store_domains(st, rg->begin, rg->end, report_domain_cb, &doms) < 0) {
+		log_msg(LOG_ERR, "database: listing the policy domains: %s",
+		    report_store_error(st));
+		return REPORT_EXIT_ERROR;
+	}
+	qsort(doms.v, doms.n, sizeof(*doms.v), report_cmp);
+	for (size_t i = 0; i < doms.n; i++)
+		if (!report_domain(st, rg, doms.v[i], genid, &cnt)) {
+			rc = REPORT_EXIT_ERROR;
+			break;
+		}
+	if (rc == 0 && (cnt.failed > 0 || cnt.deferred > 0))
+		rc = REPORT_EXIT_PARTIAL;
+	log_msg(rc == 0 ? LOG_INFO : LOG_WARNING, "period %lld-%lld: %zu policy domains, "
+	    "%u %s, %u not sent, %u deferred, %u failed, %u sent before, %u held by "
+	    "another generator; %lld old rows deleted", (long long)rg->begin,
+	    (long long)rg->end, doms.n, cnt.done, rg->out_dir != NULL ? "written" : "sent",
+	    cnt.skipped, cnt.deferred, cnt.failed, cnt.sent_before, cnt.busy, expired);
+	for (size_t i = 0; i < doms.n; i++)
+		free(doms.v[i]);
+	free(doms.v);
+	return rc;
+}
+
+/* report_failures - the failure reports of every unsent sample; the exit status */
+static int
+report_failures(struct report_store *st, const struct report_gen *rg, const char *genid,
+    const struct conf *c)
+{
+	struct report_failgen_counts cnt = { 0 };
+	int rc = 0;
+
+	if (!c->report.enable || !c->report.failure) {
+		log_msg(LOG_NOTICE, "%s: report.failure is off: no failure report is made",
+		    c->path);
+		return 0;
+	}
+	if (!report_failgen_run(st, rg, genid, c->report.failure_rate, &cnt))
+		rc = REPORT_EXIT_ERROR;
+	else if (cnt.failed > 0 || cnt.deferred > 0)
+		rc = REPORT_EXIT_PARTIAL;
+	log_msg(rc == 0 ? LOG_INFO : LOG_WARNING, "failure reports: %u %s, %u not sent, "
+	    "%u over report.failure_rate (dropped), %u deferred, %u failed, %u held by "
+	    "another generator, %u settled before", cnt.done, rg->out_dir != NULL ?
+	    "written" : "sent", cnt.skipped, cnt.limited, cnt.deferred, cnt.failed, cnt.busy,
+	    cnt.gone);
+	return rc;
+}
+
+/* what the command line asks for */
 struct report_opts {
-	const char	*conf_path;
-	const char	*out_dir;	/* --out DIR; NULL: --send */
-	time_t		 begin, end;	/* the period */
+	const char *conf_path, *out_dir;
+	bool	    send, failure;
+	time_t	    begin, end;
 };
 
-/* report_options - parse the command line into o; -1 when it is usable, else the
- * exit code (usage or error already printed) */
-static int
-report_options(int argc, char **argv, time_t now, struct report_opts *o)
+/* report_options - the command line into o; false on bad usage (said on stderr) */
+static bool
+report_options(int argc, char **argv, struct report_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -221,16 +284,15 @@ report_options(int argc, char **argv, time_t now, struct report_opts *o)
 		{ "end", required_argument, NULL, 'e' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "send", no_argument, NULL, 's' },
+		{ "failure", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	bool send = false, has_begin = false, has_end = false;
+	bool has_begin = false, has_end = false;
+	time_t now = time(NULL);
 	struct stat sb;
 	int ch;
 
-	o->conf_path = REPORT_DEFAULT_CONF;
-	o->out_dir = NULL;
-	o->begin = o->end = 0;
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o->conf_path = optarg; break;
@@ -240,50 +302,53 @@ report_options(int argc, char **argv, time_t now, struct report_opts *o)
 				fprintf(stderr, "%s: --%s %s: not a number of seconds since "
 				    "1970 (UTC)\n", report_prog, ch == 'b' ? "begin" : "end",
 				    optarg);
-				return REPORT_EXIT_ERROR;
+				return false;
 			}
 			*(ch == 'b' ? &has_begin : &has_end) = true;
 			break;
 		case 'o': o->out_dir = optarg; break;
-		case 's': send = true; break;
-		default: return report_usage();
+		case 's': o->send = true; break;
+		case 'f': o->failure = true; break;
+		default:
+			(void)report_usage();
+			return false;
 		}
 	}
-	if (optind != argc || send == (o->out_dir != NULL) || has_begin != has_end)
-		return report_usage();
+	if (optind != argc || o->send == (o->out_dir != NULL) || has_begin != has_end ||
+	    (o->failure && has_begin)) {
+		(void)report_usage();
+		return false;
+	}
 	if (!has_begin) {
 		o->end = now - now % REPORT_DAY;
 		o->begin = o->end - REPORT_DAY;
 	}
 	if (o->end <= o->begin) {
 		fprintf(stderr, "%s: --end must come after --begin\n", report_prog);
-		return REPORT_EXIT_ERROR;
+		return false;
 	}
 	if (o->out_dir != NULL && (stat(o->out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
 		fprintf(stderr, "%s: --out %s: not a directory\n", report_prog, o->out_dir);
-		return REPORT_EXIT_ERROR;
+		return false;
 	}
-	return -1;
+	return true;
 }
 
-/* main - options, config, store; then every policy domain of the period */
+/* main - options, config, store; then the aggregate or the failure reports */
 int
 main(int argc, char **argv)
 {
-	struct report_opts o;
+	struct report_opts o = { .conf_path = REPORT_DEFAULT_CONF };
 	struct buf from = BUF_INIT;
 	time_t now = time(NULL);
-	struct report_domains doms = { 0 };
-	struct report_counts cnt = { 0 };
 	struct report_store *st = NULL;
 	struct generation *g = NULL;
 	char err[512], genid[300], host[256], generator[64];
-	int rc = report_options(argc, argv, now, &o);
+	int rc = REPORT_EXIT_ERROR;
 	long long expired;
 
-	if (rc >= 0)
-		return rc;
-	rc = REPORT_EXIT_ERROR;
+	if (!report_options(argc, argv, &o))
+		return REPORT_EXIT_ERROR;
 	/* a sendmail that exits early must be an error, not a signal that kills us */
 	signal(SIGPIPE, SIG_IGN);
 	log_open();
@@ -302,13 +367,6 @@ main(int argc, char **argv)
 		log_msg(LOG_ERR, "database: deleting old rows: %s", report_store_error(st));
 		goto out;
 	}
-	if (report_store_domains(st, o.begin, o.end, report_domain_cb, &doms) < 0) {
-		log_msg(LOG_ERR, "database: listing the policy domains: %s",
-		    report_store_error(st));
-		goto out;
-	}
-	qsort(doms.v, doms.n, sizeof(*doms.v), report_cmp);
-
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
@@ -323,23 +381,9 @@ main(int argc, char **argv)
 		.out_dir = o.out_dir, .sendmail = g->conf->report.sendmail,
 	};
 
-	rc = 0;
-	for (size_t i = 0; i < doms.n; i++)
-		if (!report_domain(st, &rg, doms.v[i], genid, &cnt)) {
-			rc = REPORT_EXIT_ERROR;
-			break;
-		}
-	if (rc == 0 && (cnt.failed > 0 || cnt.deferred > 0))
-		rc = REPORT_EXIT_PARTIAL;
-	log_msg(rc == 0 ? LOG_INFO : LOG_WARNING, "period %lld-%lld: %zu policy domains, "
-	    "%u %s, %u not sent, %u deferred, %u failed, %u sent before, %u held by "
-	    "another generator; %lld old rows deleted", (long long)o.begin, (long long)o.end,
-	    doms.n, cnt.done, o.out_dir != NULL ? "written" : "sent", cnt.skipped,
-	    cnt.deferred, cnt.failed, cnt.sent_before, cnt.busy, expired);
+	rc = o.failure ? report_failures(st, &rg, genid, g->conf) :
+	    report_aggregate(st, &rg, genid, expired);
 out:
-	for (size_t i = 0; i < doms.n; i++)
-		free(doms.v[i]);
-	free(doms.v);
 	buf_free(&from);
 	report_store_close(st);
 	if (g != NULL)

@@ -9,6 +9,27 @@ struct report_dkim {
 	char	*selector;		/* s= */
 	char	*result;		/* pass fail neutral policy temperror permerror none */
 };
+/* one RFC 9991 failure sample: what the failure report of one message says.
+ * Every string is set (maybe ""); report_failure.c builds it, redacted. */
+struct report_sample {
+	char	*id;			/* 16 lower-case hex digits: the store's key */
+	time_t	 received;		/* UTC epoch seconds */
+	char	*source_ip;
+	char	*policy_domain;
+	char	*header_from;		/* the From domain */
+	char	*envelope_from;		/* MAIL FROM domain, "" for the null sender */
+	char	*ruf;			/* the record's ruf as published, cut at a comma */
+	char	*discovery;		/* "treewalk" or "psl": for the §4 check */
+	char	*alignment;		/* Identity-Alignment: none, dkim, spf, dkim,spf */
+	char	*delivery;		/* Delivery-Result: delivered spam reject other */
+	char	*auth_results;		/* our Authentication-Results value, redacted */
+	char	*dkim_domain;		/* an aligned DKIM failure's d=, "" when none */
+	char	*dkim_identity;		/* its i=, local part redacted */
+	char	*dkim_selector;		/* its s= */
+	char	*spf_domain;		/* an aligned SPF failure's domain, "" when none */
+	char	*headers;		/* the redacted header, LF line ends */
+};
+
 struct report_row {
 	time_t	 received;		/* UTC epoch seconds */
 	char	*source_ip;
@@ -34,6 +55,9 @@ struct report_row {
 	char	*reasons;		/* space-separated RFC 9990 reason types, "" when none
 					 * (local_policy trusted_forwarder mailing_list
 					 * policy_test_mode other) */
+	struct report_sample *sample;	/* a failure sample stored with the row, or NULL */
 };
 void	 report_row_free(struct report_row *r);	/* frees the members, not r */
+/* report_sample_free - a sample's members and the sample; accepts NULL */
+void	 report_sample_free(struct report_sample *s);
 #endif

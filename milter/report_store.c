@@ -57,7 +57,23 @@ static const char *const store_schema_v1[] = {
 	" sent_at BIGINT, PRIMARY KEY (policy_domain, begin_ts, end_ts))",
 	NULL
 };
-static const char *const *const store_schema[REPORT_STORE_SCHEMA] = { store_schema_v1 };
+/* v2: RFC 9991 failure samples; outcome NULL while unsent, claimed_at 0 when free */
+static const char *const store_schema_v2[] = {
+	"CREATE TABLE IF NOT EXISTS report_failures ("
+	" sample_id TEXT PRIMARY KEY, received BIGINT NOT NULL, policy_domain TEXT NOT NULL,"
+	" source_ip TEXT NOT NULL, header_from TEXT NOT NULL, envelope_from TEXT NOT NULL,"
+	" ruf TEXT NOT NULL, discovery TEXT NOT NULL, alignment TEXT NOT NULL,"
+	" delivery TEXT NOT NULL, auth_results TEXT NOT NULL, dkim_domain TEXT NOT NULL,"
+	" dkim_identity TEXT NOT NULL, dkim_selector TEXT NOT NULL, spf_domain TEXT NOT NULL,"
+	" headers TEXT NOT NULL, generator TEXT, claimed_at BIGINT NOT NULL DEFAULT 0,"
+	" outcome TEXT, done_at BIGINT)",
+	"CREATE INDEX IF NOT EXISTS report_failures_pending ON report_failures (outcome, received)",
+	"CREATE INDEX IF NOT EXISTS report_failures_domain ON report_failures"
+	" (policy_domain, claimed_at)",
+	NULL
+};
+static const char *const *const store_schema[REPORT_STORE_SCHEMA] = { store_schema_v1,
+    store_schema_v2 };
 
 #define ROW_COLUMNS	24
 #define ROW_COLUMN_LIST \
@@ -516,6 +532,29 @@ report_store_insert_pg(struct report_store *st, const struct report_row *rows, s
 	return ok;
 }
 
+#define SAMPLE_COLUMNS	16
+#define SAMPLE_COLUMN_LIST \
+	"sample_id, received, policy_domain, source_ip, header_from, envelope_from, ruf," \
+	" discovery, alignment, delivery, auth_results, dkim_domain, dkim_identity," \
+	" dkim_selector, spf_domain, headers"
+
+/* report_store_insert_sample - one failure sample (inside the rows' transaction); a
+ * sample id seen before is kept as it was */
+static bool
+report_store_insert_sample(struct report_store *st, const struct report_sample *x)
+{
+	char num[24];
+	const char *p[SAMPLE_COLUMNS] = { x->id, num, x->policy_domain, x->source_ip,
+	    x->header_from, x->envelope_from, x->ruf, x->discovery, x->alignment,
+	    x->delivery, x->auth_results, x->dkim_domain, x->dkim_identity,
+	    x->dkim_selector, x->spf_domain, x->headers };
+
+	snprintf(num, sizeof(num), "%lld", (long long)x->received);
+	return report_store_run(st, "INSERT INTO report_failures (" SAMPLE_COLUMN_LIST ")"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+	    " ON CONFLICT DO NOTHING", SAMPLE_COLUMNS, p, NULL, NULL) >= 0;
+}
+
 int
 report_store_insert(struct report_store *st, const struct report_row *rows, size_t n)
 {
@@ -527,6 +566,9 @@ report_store_insert(struct report_store *st, const struct report_row *rows, size
 		return -1;
 	ok = st->kind == STORE_SQLITE ? report_store_insert_sqlite(st, rows, n) :
 	    report_store_insert_pg(st, rows, n);
+	for (size_t i = 0; ok && i < n; i++)
+		if (rows[i].sample != NULL)
+			ok = report_store_insert_sample(st, rows[i].sample);
 	if (!ok || !report_store_exec(st, "COMMIT")) {
 		report_store_rollback(st);
 		return -1;
@@ -811,12 +853,195 @@ report_store_expire(struct report_store *st, time_t before)
 	if (!report_store_begin(st))
 		return -1;
 	n = report_store_run(st, "DELETE FROM report_rows WHERE received < $1", 1, p, NULL, NULL);
-	if (n < 0 || report_store_run(st, "DELETE FROM report_claims WHERE end_ts < $1", 1, p,
+	if (n < 0 || report_store_run(st, "DELETE FROM report_failures WHERE received < $1", 1,
+	    p, NULL, NULL) < 0 || report_store_run(st, "DELETE FROM report_claims WHERE end_ts < $1", 1, p,
 	    NULL, NULL) < 0 || !report_store_exec(st, "COMMIT")) {
 		report_store_rollback(st);
 		return -1;
 	}
 	return n;
+}
+
+struct store_ids {
+	report_sample_id_fn fn;
+	void		*arg;
+};
+
+/* report_store_ids_cb - one sample id */
+static int
+report_store_ids_cb(char *const *v, int ncols, void *arg)
+{
+	struct store_ids *d = arg;
+
+	if (ncols != 1 || v[0] == NULL)
+		return 0;
+	return d->fn(v[0], d->arg);
+}
+
+long long
+report_store_failures_pending(struct report_store *st, long long max,
+    report_sample_id_fn fn, void *arg)
+{
+	struct store_ids d = { fn, arg };
+	char m[24];
+	const char *p[1] = { m };
+
+	snprintf(m, sizeof(m), "%lld", max);
+	return report_store_run(st, "SELECT sample_id FROM report_failures"
+	    " WHERE outcome IS NULL ORDER BY received, sample_id LIMIT $1", 1, p,
+	    report_store_ids_cb, &d);
+}
+
+struct store_sample {
+	struct report_sample *x;
+	char		 generator[256];
+	long long	 claimed_at;
+	bool		 done;
+};
+
+/* report_store_sample_cb - SAMPLE_COLUMN_LIST, generator, claimed_at, outcome */
+static int
+report_store_sample_cb(char *const *v, int ncols, void *arg)
+{
+	struct store_sample *c = arg;
+	struct report_sample *x;
+	char **f[SAMPLE_COLUMNS];
+
+	if (ncols != SAMPLE_COLUMNS + 3 || c->x != NULL)
+		return 1;
+	x = c->x = xcalloc(1, sizeof(*x));
+	f[0] = &x->id, f[1] = NULL, f[2] = &x->policy_domain, f[3] = &x->source_ip;
+	f[4] = &x->header_from, f[5] = &x->envelope_from, f[6] = &x->ruf;
+	f[7] = &x->discovery, f[8] = &x->alignment, f[9] = &x->delivery;
+	f[10] = &x->auth_results, f[11] = &x->dkim_domain, f[12] = &x->dkim_identity;
+	f[13] = &x->dkim_selector, f[14] = &x->spf_domain, f[15] = &x->headers;
+	for (int i = 0; i < SAMPLE_COLUMNS; i++)
+		if (f[i] != NULL)
+			*f[i] = xstrdup(v[i] ? v[i] : "");
+	x->received = (time_t)strtoll(v[1] ? v[1] : "0", NULL, 10);
+	snprintf(c->generator, sizeof(c->generator), "%s", v[16] ? v[16] : "");
+	c->claimed_at = strtoll(v[17] ? v[17] : "0", NULL, 10);
+	c->done = v[18] != NULL;
+	return 1;
+}
+
+/* report_store_failure_take - inside the claim's transaction: the rate test and
+ * the claim of the sample c holds */
+static enum report_claim
+report_store_failure_take(struct report_store *st, const struct store_sample *c,
+    const char *generator, unsigned rate)
+{
+	char now[24], since[24], old[24];
+	long long used = 0, n;
+	time_t t = time(NULL);
+
+	snprintf(now, sizeof(now), "%lld", (long long)t);
+	snprintf(since, sizeof(since), "%lld", (long long)t - REPORT_RATE_WINDOW);
+	snprintf(old, sizeof(old), "%lld", c->claimed_at);
+	{
+		const char *p[2] = { c->x->policy_domain, since };
+
+		/* one domain's claims one at a time, across hosts; SQLite's BEGIN
+		 * IMMEDIATE already holds the database's write lock */
+		if (st->kind == STORE_PG && report_store_run(st, "SELECT pg_advisory_xact_lock("
+		    "9991016, hashtext($1)) WHERE $2 <> ''", 2, p, NULL, NULL) < 0)
+			return REPORT_CLAIM_ERROR;
+		if (report_store_run(st, "SELECT count(*) FROM report_failures"
+		    " WHERE policy_domain = $1 AND claimed_at > $2"
+		    " AND (outcome IS NULL OR outcome IN ('sent', 'written'))", 2, p,
+		    report_store_int_cb, &used) < 0)
+			return REPORT_CLAIM_ERROR;
+	}
+	if (used >= (long long)rate) {
+		const char *p[2] = { c->x->id, now };
+
+		n = report_store_run(st, "UPDATE report_failures SET outcome = 'ratelimited',"
+		    " done_at = $2 WHERE sample_id = $1 AND outcome IS NULL", 2, p, NULL, NULL);
+		return n < 0 ? REPORT_CLAIM_ERROR : REPORT_CLAIM_LIMITED;
+	}
+	{
+		const char *p[4] = { generator, now, c->x->id, old };
+
+		n = report_store_run(st, "UPDATE report_failures SET generator = $1,"
+		    " claimed_at = $2 WHERE sample_id = $3 AND claimed_at = $4"
+		    " AND outcome IS NULL", 4, p, NULL, NULL);
+	}
+	if (n < 0)
+		return REPORT_CLAIM_ERROR;
+	return n == 1 ? REPORT_CLAIM_OK : REPORT_CLAIM_BUSY;
+}
+
+enum report_claim
+report_store_failure_claim(struct report_store *st, const char *id, const char *generator,
+    unsigned rate, struct report_sample **out)
+{
+	struct store_sample c = { 0 };
+	enum report_claim res;
+	const char *p[1] = { id };
+
+	*out = NULL;
+	if (!report_store_begin(st))
+		return REPORT_CLAIM_ERROR;
+	if (report_store_run(st, "SELECT " SAMPLE_COLUMN_LIST ", generator, claimed_at,"
+	    " outcome FROM report_failures WHERE sample_id = $1", 1, p,
+	    report_store_sample_cb, &c) < 0) {
+		res = REPORT_CLAIM_ERROR;
+	} else if (c.x == NULL || c.done) {
+		res = REPORT_CLAIM_SENT;	/* settled, or expired meanwhile */
+	} else if (c.claimed_at + REPORT_CLAIM_LEASE > (long long)time(NULL) &&
+	    strcmp(c.generator, generator) != 0) {
+		res = REPORT_CLAIM_BUSY;
+	} else {
+		res = report_store_failure_take(st, &c, generator, rate);
+	}
+	if (res == REPORT_CLAIM_ERROR || !report_store_exec(st, "COMMIT")) {
+		report_store_rollback(st);
+		report_sample_free(c.x);
+		return REPORT_CLAIM_ERROR;
+	}
+	if (res == REPORT_CLAIM_OK)
+		*out = c.x;
+	else
+		report_sample_free(c.x);
+	return res;
+}
+
+/* report_store_failure_settle - sql over generator's unsettled claim of id ($1 id,
+ * $2 generator, $3 now, $4 outcome) */
+static int
+report_store_failure_settle(struct report_store *st, const char *sql, const char *id,
+    const char *generator, const char *outcome)
+{
+	char now[24];
+	const char *p[4] = { id, generator, now, outcome };
+	long long n;
+
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	n = report_store_run(st, sql, outcome != NULL ? 4 : 2, p, NULL, NULL);
+	if (n < 0)
+		return -1;
+	if (n != 1) {
+		report_store_seterr(st, "failure sample", "not held by this generator");
+		return -1;
+	}
+	return 0;
+}
+
+int
+report_store_failure_done(struct report_store *st, const char *id, const char *generator,
+    const char *outcome)
+{
+	return report_store_failure_settle(st, "UPDATE report_failures SET outcome = $4,"
+	    " done_at = $3 WHERE sample_id = $1 AND generator = $2 AND outcome IS NULL", id,
+	    generator, outcome);
+}
+
+int
+report_store_failure_release(struct report_store *st, const char *id, const char *generator)
+{
+	return report_store_failure_settle(st, "UPDATE report_failures SET claimed_at = 0"
+	    " WHERE sample_id = $1 AND generator = $2 AND outcome IS NULL", id, generator,
+	    NULL);
 }
 
 /* report_store_dkim_plain - a byte the dkim column keeps as is */
@@ -965,5 +1190,29 @@ report_row_free(struct report_row *r)
 	free(r->spf_aligned);
 	free(r->disposition);
 	free(r->reasons);
+	report_sample_free(r->sample);
 	memset(r, 0, sizeof(*r));
+}
+
+void
+report_sample_free(struct report_sample *x)
+{
+	if (x == NULL)
+		return;
+	free(x->id);
+	free(x->source_ip);
+	free(x->policy_domain);
+	free(x->header_from);
+	free(x->envelope_from);
+	free(x->ruf);
+	free(x->discovery);
+	free(x->alignment);
+	free(x->delivery);
+	free(x->auth_results);
+	free(x->dkim_domain);
+	free(x->dkim_identity);
+	free(x->dkim_selector);
+	free(x->spf_domain);
+	free(x->headers);
+	free(x);
 }

@@ -19,7 +19,8 @@
 
 #include "report_row.h"
 
-#define REPORT_STORE_SCHEMA	1	/* the schema version this program writes */
+#define REPORT_STORE_SCHEMA	2	/* the schema version this program writes:
+					 * 1 rows and claims, 2 failure samples */
 #define REPORT_STORE_BUSY_MS	5000	/* SQLite: wait this long for another writer's lock */
 #define REPORT_STORE_CONNECT_TIMEOUT "10"	/* PostgreSQL: seconds to connect, unless
 					 * the URI says connect_timeout=N */
@@ -65,6 +66,7 @@ enum report_claim {
 	REPORT_CLAIM_OK,	/* ours now (new, ours already, or an expired lease) */
 	REPORT_CLAIM_SENT,	/* already marked sent: send nothing */
 	REPORT_CLAIM_BUSY,	/* another generator holds a live claim */
+	REPORT_CLAIM_LIMITED,	/* failure sample over its domain's rate: dropped */
 	REPORT_CLAIM_ERROR	/* database error (report_store_error) */
 };
 /* report_store_claim - claim the report of policy_domain for [begin, end) for
@@ -80,9 +82,38 @@ int	 report_store_mark_sent(struct report_store *st, const char *policy_domain,
  * send), keeping its report_id for the next claimer: 0 or -1 */
 int	 report_store_release(struct report_store *st, const char *policy_domain,
 	    time_t begin, time_t end, const char *generator);
-/* report_store_expire - delete rows received before `before` and the claims of
- * periods that ended before it; number of rows deleted, or -1 */
+/* report_store_expire - delete rows and failure samples received before `before`
+ * and the claims of periods that ended before it; number of rows deleted, or -1 */
 long long report_store_expire(struct report_store *st, time_t before);
+
+/* Failure samples (RFC 9991): the writer stores a row's sample with the row
+ * (report_store_insert); authmilter-report lists the unsent ones, claims each
+ * under the per-domain rate limit, and settles it. */
+#define REPORT_RATE_WINDOW	3600	/* report.failure_rate counts claims this long */
+
+/* report_sample_id_fn - the id of one unsent sample; nonzero stops */
+typedef int (*report_sample_id_fn)(const char *id, void *arg);
+/* report_store_failures_pending - the ids of unsent samples, oldest first, at
+ * most max; how many, or -1 */
+long long report_store_failures_pending(struct report_store *st, long long max,
+	    report_sample_id_fn fn, void *arg);
+/* report_store_failure_claim - claim sample id for generator: OK with *out the
+ * sample (report_sample_free); SENT when it is settled already; BUSY when
+ * another generator holds it; LIMITED when its policy domain had `rate` claims
+ * that were not given back in the last REPORT_RATE_WINDOW seconds (the sample
+ * is then settled as "ratelimited"). Claims of one domain are serialised (a
+ * PostgreSQL advisory lock; SQLite's write lock), so racing generators on
+ * several hosts keep one limit between them. */
+enum report_claim report_store_failure_claim(struct report_store *st, const char *id,
+	    const char *generator, unsigned rate, struct report_sample **out);
+/* report_store_failure_done - settle generator's claim with outcome ("sent",
+ * "written", "skipped"): 0, or -1 when the claim is not generator's */
+int	 report_store_failure_done(struct report_store *st, const char *id,
+	    const char *generator, const char *outcome);
+/* report_store_failure_release - give generator's claim back (a failed send or a
+ * deferred check): it no longer counts against the rate; 0 or -1 */
+int	 report_store_failure_release(struct report_store *st, const char *id,
+	    const char *generator);
 
 /* report_dkim_encode, report_dkim_decode - the dkim column: "d s result" per
  * signature, comma-separated, every byte outside [A-Za-z0-9._-] as %XX.

@@ -3,6 +3,7 @@
  * report_writer_configure   start, retarget, enable or disable (start, reload)
  * report_writer_enabled     rows taken now?
  * report_writer_submit      queue a row or drop it; never waits for the database
+ * report_writer_failure_admit  this daemon's cap on failure samples per domain
  * report_writer_stop        flush within a deadline, end the thread
  *
  * The mail threads only take the queue's lock to append; the writer wakes every
@@ -19,6 +20,8 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +118,45 @@ report_writer_item_free(struct writer_item *it)
 {
 	report_row_free(&it->row);
 	free(it);
+}
+
+/* The daemon's own share of report.failure_rate: a small table of policy
+ * domains, each with the samples it queued in the current hour. A collision
+ * replaces the older domain (its count starts again): the store's limit at
+ * sending time is the one that holds; this one only keeps a flood of failing
+ * mail from filling the database with samples nobody will send. */
+#define WRITER_FAIL_SLOTS	1024
+static pthread_mutex_t f_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char		 domain[254];
+	long long	 hour;
+	unsigned	 count;
+} f_slots[WRITER_FAIL_SLOTS];
+static atomic_ullong f_capped;
+
+bool
+report_writer_failure_admit(const char *policy_domain, unsigned rate)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	long long hour = (long long)time(NULL) / 3600;
+	bool ok;
+
+	for (const unsigned char *p = (const unsigned char *)policy_domain; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	lock_take(&f_lock);
+	h %= WRITER_FAIL_SLOTS;
+	if (f_slots[h].hour != hour || strcmp(f_slots[h].domain, policy_domain) != 0) {
+		snprintf(f_slots[h].domain, sizeof(f_slots[h].domain), "%s", policy_domain);
+		f_slots[h].hour = hour;
+		f_slots[h].count = 0;
+	}
+	ok = f_slots[h].count < rate;
+	if (ok)
+		f_slots[h].count++;
+	lock_release(&f_lock);
+	if (!ok)
+		atomic_fetch_add(&f_capped, 1);
+	return ok;
 }
 
 bool
@@ -431,6 +473,9 @@ report_writer_stop(unsigned ms)
 	log_msg(LOG_INFO, "report: writer stopped: %llu rows written, %llu dropped",
 	    (unsigned long long)atomic_load(&w_written),
 	    (unsigned long long)atomic_load(&w_dropped));
+	if (atomic_load(&f_capped) > 0)
+		log_msg(LOG_INFO, "report: %llu failure samples over report.failure_rate "
+		    "not queued", (unsigned long long)atomic_load(&f_capped));
 	lock_take(&w_lock);
 	free(w.uri);
 	w.uri = NULL;

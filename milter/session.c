@@ -11,10 +11,13 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "arc_seal.h"
@@ -31,6 +34,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
+#include "report_failure.h"
 #include "report_record.h"
 #include "report_writer.h"
 #include "rfc5322.h"
@@ -648,7 +652,42 @@ session_arc_seal(struct session *s, const struct verdict *v, const char *authres
 	    arc_seal_cv_name(plan.cv));
 }
 
-/* session_report - queue the message's DMARC report row when reports are on */
+/* session_failure_sample - the message's RFC 9991 failure sample, or NULL: when its
+ * record asks for one and this daemon's share of report.failure_rate allows */
+static struct report_sample *
+session_failure_sample(const struct session *s, const struct verdict *v, enum action action,
+    time_t received)
+{
+	const struct conf *c = s->gen->conf;
+	struct report_failure_input in;
+	struct report_sample *x;
+	uint64_t rnd;
+	char id[17];
+	char *ar;
+
+	if (v->dmarc == NULL || v->dmarc->record.n_ruf == 0 || c->report.failure_rate == 0 ||
+	    getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return NULL;
+	snprintf(id, sizeof(id), "%016" PRIx64, rnd);
+	ar = authres_render(v, c->authserv_id);
+	in.id = id;
+	in.received = received;
+	in.source_ip = s->client_addr;
+	in.mailfrom = s->msg.mailfrom ? s->msg.mailfrom : "";
+	in.action = action;
+	in.auth_results = ar;
+	in.headers = &s->msg.headers;
+	x = report_failure_sample(v, &in);
+	free(ar);
+	if (x != NULL && !report_writer_failure_admit(x->policy_domain, c->report.failure_rate)) {
+		report_sample_free(x);
+		x = NULL;
+	}
+	return x;
+}
+
+/* session_report - queue the message's DMARC report row (and failure sample) when
+ * reports are on */
 static void
 session_report(const struct session *s, const struct verdict *v, enum action action)
 {
@@ -661,8 +700,11 @@ session_report(const struct session *s, const struct verdict *v, enum action act
 	rm.source_ip = s->client_addr;
 	rm.mailfrom = s->msg.mailfrom ? s->msg.mailfrom : "";
 	rm.action = action;
-	if (report_record_row(v, &rm, &row))
-		report_writer_submit(&row);
+	if (!report_record_row(v, &rm, &row))
+		return;
+	if (s->gen->conf->report.failure)
+		row.sample = session_failure_sample(s, v, action, rm.received);
+	report_writer_submit(&row);
 }
 
 /* session_eom_inbound - collect every check, decide, build the headers */

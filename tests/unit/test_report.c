@@ -375,7 +375,7 @@ test_dest_check(void)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct report_dest d[REPORT_MAX_URIS];
 		size_t n = report_rua_parse(t[i].rua, d, REPORT_MAX_URIS);
-		enum report_check rc = report_dest_check("example.com", d, &n, fake_org, NULL,
+		enum report_check rc = report_dest_check("example.com", "rua", d, &n, fake_org, NULL,
 		    fake_txt, NULL, why, sizeof(why));
 
 		CHECK(rc == t[i].rc && n == t[i].n, "dest %zu: %s, %zu kept (%zu; %s)", i,
@@ -396,7 +396,7 @@ test_dest_check(void)
 	struct report_dest d[REPORT_MAX_URIS];
 	size_t n = report_rua_parse("mailto:d@reports.example.net", d, REPORT_MAX_URIS);
 	fake_asked = 0;
-	CHECK(report_dest_check(longd, d, &n, fake_org, NULL, fake_txt, NULL, why,
+	CHECK(report_dest_check(longd, "rua", d, &n, fake_org, NULL, fake_txt, NULL, why,
 	    sizeof(why)) == REPORT_CHECK_OK && n == 0 && fake_asked == 0,
 	    "dest: a name over 253 octets is not asked and not authorized");
 }

@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+"""test_report_failure - RFC 9991 failure reports (issue 16), end to end.
+
+Messages go through the real daemon (tests/lib/miltc) with a real unbound on
+loopback serving the records; report.failure is on with report.failure_rate 3.
+Then `authmilter-report --failure --out DIR` writes the reports, read back with
+Python's email package: the ARF fields RFC 9991/6591 ask for, the redacted header
+copy (no local part left), fo=0 against fo=1, a ruf at another organization
+used only with its _report._dmarc record, ruf of a psd=y record ignored, a
+hostile ruf (CR LF, thousands of URIs) that never reaches a header, the rate
+limit (samples over it counted), a second run that writes nothing again, and
+nothing at all with report.failure = false.
+
+Run: AUTHMILTER_BUILDDIR=build AUTHMILTER_SRCDIR=. tests/integration/test_report_failure.py
+"""
+import email
+import email.policy
+import glob
+import os
+import sqlite3
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Milter, Results, run_miltc, tmpdir  # noqa: E402
+from dnsserver import DNSServer, a, txt  # noqa: E402
+
+BUILDDIR = os.environ.get("AUTHMILTER_BUILDDIR", ".")
+REPORT = os.path.join(BUILDDIR, "milter", "authmilter-report")
+DKIMPY_DATA = "/usr/lib/python3/dist-packages/dkim/tests/data"
+with open(os.path.join(DKIMPY_DATA, "2048_testkey.key"), "rb") as f:
+    RSA_KEY = f.read()
+
+IP_GOOD = "192.0.2.10"
+IP_BAD = "192.0.2.99"
+HOSTILE = ",".join(["mailto:x%d@nowhere.example" % i for i in range(3000)])
+RECORDS = [
+    a("mail.example.org", IP_GOOD),
+    txt("fo0.example", "v=spf1 ip4:%s -all" % IP_GOOD),
+    txt("_dmarc.fo0.example", "v=DMARC1; p=reject; ruf=mailto:ruf@fo0.example; fo=0"),
+    txt("fo1.example", "v=spf1 ip4:%s -all" % IP_GOOD),
+    txt("_dmarc.fo1.example", "v=DMARC1; p=none; ruf=mailto:ruf@fo1.example; fo=1"),
+    txt("ext.example", "v=spf1 -all"),
+    txt("_dmarc.ext.example", "v=DMARC1; p=none; ruf=mailto:ruf@collector.example"),
+    txt("ext2.example", "v=spf1 -all"),
+    txt("_dmarc.ext2.example", "v=DMARC1; p=none; ruf=mailto:ruf@collector.example"),
+    txt("ext2.example._report._dmarc.collector.example", "v=DMARC1"),
+    txt("psd.example", "v=spf1 -all"),
+    txt("_dmarc.psd.example", "v=DMARC1; p=none; psd=y; ruf=mailto:ruf@psd.example"),
+    txt("hostile.example", "v=spf1 -all"),
+    txt("_dmarc.hostile.example", "v=DMARC1; p=none; ruf=mailto:a@hostile.example%0D%0A"
+        "Bcc:victim@evil.example,mailto:ruf@hostile.example?subject=x%0D%0ABcc:v@e.example,"
+        "mailto:ok@hostile.example," + HOSTILE[:1500]),
+    txt("rate.example", "v=spf1 -all"),
+    txt("_dmarc.rate.example", "v=DMARC1; p=quarantine; ruf=mailto:ruf@rate.example"),
+]
+
+R = Results()
+
+
+def message(frm, n):
+    return ("From: Some One <some.one@%s>\nTo: <secret.rcpt@mx.test.example>\n"
+            "Cc: \"Quoted Name\"@elsewhere.example\nSubject: failure %d\n"
+            "Date: Mon, 30 Nov 2026 22:00:00 +0000\nMessage-ID: <%d.%s@test>\n\n"
+            "private body %d\n" % (frm, n, n, frm, n)).encode()
+
+
+def config(dns, d, failure=True):
+    key = os.path.join(d, "reports.key")
+    with open(key, "wb") as f:
+        f.write(RSA_KEY)
+    os.chmod(key, 0o600)
+    return {"authserv_id": "mx.test.example", "internal_hosts": ["127.0.0.1/32"],
+            "dns": {"nameservers": [dns.address], "timeout": 2},
+            "dkim": {'key "reports"': {"domain": "reports.test.example",
+                                       "selector": "s", "file": key}},
+            "report": {"enable": True, "database": "sqlite:%s/r.db" % d,
+                       "email": "dmarc@reports.test.example", "failure": failure,
+                       "failure_rate": 3}}
+
+
+def send(m, frm, ip, n):
+    return run_miltc(m.socket, message(frm, n), client_addr=ip, helo="mail.example.org",
+                     mail_from="bounce.person@%s" % frm, rcpts=["rcpt@mx.test.example"])
+
+
+def run(conf, *args):
+    return subprocess.run([REPORT, "-c", conf] + list(args), capture_output=True,
+                          text=True, timeout=60)
+
+
+def reports(out):
+    got = {}
+    for p in sorted(glob.glob(os.path.join(out, "*.eml"))):
+        with open(p, "rb") as f:
+            raw = f.read()
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        parts = list(msg.iter_parts()) if msg.is_multipart() else []
+        fb = email.message_from_string(parts[1].get_payload() if len(parts) > 1 and
+                                       isinstance(parts[1].get_payload(), str) else
+                                       parts[1].get_payload()[0].as_string()
+                                       if len(parts) > 1 else "")
+        got.setdefault(str(fb["Reported-Domain"]), []).append((msg, parts, fb, raw))
+    return got
+
+
+def test_reports(dns):
+    d = tmpdir()
+    out = os.path.join(d, "out")
+    os.mkdir(out)
+    m = Milter(config(dns, d))
+    try:
+        n = 0
+        for frm, ip, count in [("fo0.example", IP_BAD, 1), ("fo0.example", IP_GOOD, 1),
+                               ("fo1.example", IP_GOOD, 1), ("ext.example", IP_BAD, 1),
+                               ("ext2.example", IP_BAD, 1), ("psd.example", IP_BAD, 1),
+                               ("hostile.example", IP_BAD, 1), ("rate.example", IP_BAD, 5)]:
+            for _ in range(count):
+                n += 1
+                send(m, frm, ip, n)
+    finally:
+        rc = m.stop()
+    R.eq("daemon exits 0", rc, 0)
+    R.ok("daemon: 2 samples over the rate not queued",
+         m.wait_log(r"2 failure samples over report.failure_rate not queued", 1)
+         is not None, m.log_tail(3))
+    db = sqlite3.connect(os.path.join(d, "r.db"))
+    doms = sorted(r[0] for r in db.execute("SELECT policy_domain FROM report_failures"))
+    db.close()
+    R.eq("samples: fo=0 fail only, fo=1 pass, no psd=y, rate capped at 3", doms,
+         ["ext.example", "ext2.example", "fo0.example", "fo1.example", "hostile.example",
+          "rate.example", "rate.example", "rate.example"])
+    p = run(m.config_path, "--failure", "--out", out)
+    R.ok("authmilter-report --failure exits 0", p.returncode == 0, p.stderr)
+    got = reports(out)
+    R.eq("reports written for", sorted(got), ["ext2.example", "fo0.example", "fo1.example",
+                                             "hostile.example", "rate.example"])
+    R.ok("external ruf without _report._dmarc: not sent, said why",
+         "ext.example" not in got and "has not authorized reports" in p.stderr, p.stderr)
+    R.eq("external ruf with _report._dmarc: to the collector",
+         [str(x[0]["To"]) for x in got.get("ext2.example", [])], ["ruf@collector.example"])
+    R.eq("rate.example: three reports", len(got.get("rate.example", [])), 3)
+    msg, parts, fb, raw = got["fo0.example"][0]
+    R.eq("multipart/report; report-type=feedback-report",
+         (msg.get_content_type(), msg.get_param("report-type")),
+         ("multipart/report", "feedback-report"))
+    R.eq("parts", [x.get_content_type() for x in parts],
+         ["text/plain", "message/feedback-report", "text/rfc822-headers"])
+    R.eq("ARF fields", (fb["Feedback-Type"], fb["Auth-Failure"], fb["Source-IP"],
+                        fb["Reported-Domain"], fb["Identity-Alignment"],
+                        fb["Original-Mail-From"], fb["Delivery-Result"]),
+         ("auth-failure", "dmarc", IP_BAD, "fo0.example", "spf",
+          "<redacted@fo0.example>", "reject"))
+    R.ok("SPF-DNS for the aligned SPF failure",
+         fb["SPF-DNS"] is not None and "fo0.example" in fb["SPF-DNS"] and
+         "v=spf1 ip4:" in fb["SPF-DNS"], str(fb["SPF-DNS"]))
+    R.ok("Authentication-Results with dmarc=fail",
+         "dmarc=fail" in str(fb["Authentication-Results"]), str(fb["Authentication-Results"]))
+    R.eq("From of the report", str(msg["From"]), "dmarc@reports.test.example")
+    hdrs = parts[2].get_payload() if isinstance(parts[2].get_payload(), str) else \
+        parts[2].get_payload(decode=True).decode()
+    R.ok("header copy: Subject and redacted addresses",
+         "Subject: failure" in hdrs and "<redacted@fo0.example>" in hdrs and
+         "redacted@elsewhere.example" in hdrs, hdrs)
+    R.ok("no local part and no body anywhere in the report",
+         all(s not in raw for s in [b"some.one", b"secret.rcpt", b"bounce.person",
+                                    b"Quoted Name", b"private body"]), raw.decode()[:2000])
+    R.eq("fo=1 on a DMARC pass: reported, SPF aligned pass so Identity-Alignment none",
+         str(got["fo1.example"][0][2]["Identity-Alignment"]), "none")
+    hmsg, _, _, hraw = got["hostile.example"][0]
+    R.eq("hostile ruf: the CR LF item dropped, ?headers cut off", str(hmsg["To"]),
+         "ruf@hostile.example, ok@hostile.example")
+    R.ok("hostile ruf: no Bcc and no victim in the report",
+         hmsg["Bcc"] is None and b"victim" not in hraw and b"evil.example" not in hraw,
+         hraw.decode()[:600])
+    p2 = run(m.config_path, "--failure", "--out", out)
+    R.ok("second run: nothing again", p2.returncode == 0 and
+         "failure reports: 0 written" in p2.stderr, p2.stderr)
+
+
+def test_off(dns):
+    d = tmpdir()
+    out = os.path.join(d, "out")
+    os.mkdir(out)
+    m = Milter(config(dns, d, failure=False))
+    try:
+        send(m, "fo0.example", IP_BAD, 1)
+    finally:
+        m.stop()
+    db = sqlite3.connect(os.path.join(d, "r.db"))
+    n = db.execute("SELECT count(*) FROM report_failures").fetchone()[0]
+    rows = db.execute("SELECT count(*) FROM report_rows").fetchone()[0]
+    db.close()
+    R.eq("report.failure = false: a row, no sample", (rows, n), (1, 0))
+    p = run(m.config_path, "--failure", "--out", out)
+    R.ok("report.failure = false: the generator says so and writes nothing",
+         p.returncode == 0 and "report.failure is off" in p.stderr and
+         not os.listdir(out), p.stderr)
+
+
+def main():
+    with DNSServer(RECORDS) as dns:
+        R.run("reports", test_reports, dns)
+        R.run("off", test_off, dns)
+    R.exit()
+
+
+if __name__ == "__main__":
+    main()
