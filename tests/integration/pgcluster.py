@@ -5,9 +5,10 @@ initdb into a temporary directory, pg_ctl start with its unix socket in that
 directory and no TCP listener (-h ''), trust authentication for the postgres
 role. Nothing reaches the machine's own clusters.
 
-    pg = PgCluster(); pg.start(); pg.createdb("reports"); uri = pg.uri("reports")
-    ...; pg.stop()
+    with pgcluster.running("reports") as pg:
+        uri = pg.uri("reports"); ...
 """
+import contextlib
 import os
 import shutil
 import subprocess
@@ -71,3 +72,16 @@ class PgCluster:
     def uri(self, db):
         """A libpq URI for db over the cluster's unix socket."""
         return "postgresql:///%s?host=%s&user=postgres" % (db, self.sock)
+
+
+@contextlib.contextmanager
+def running(*dbs):
+    """A started cluster holding the databases dbs; stopped and removed after."""
+    pg = PgCluster()
+    try:
+        pg.start()
+        for db in dbs:
+            pg.createdb(db)
+        yield pg
+    finally:
+        pg.stop()

@@ -9,10 +9,13 @@ copy (no local part left), fo=0 against fo=1, a ruf at another organization
 used only with its _report._dmarc record, ruf of a psd=y record ignored, a
 hostile ruf (CR LF, thousands of URIs) that never reaches a header, the rate
 limit (samples over it counted), a second run that writes nothing again, and
-nothing at all with report.failure = false.
+nothing at all with report.failure = false. On a private PostgreSQL (pgcluster.py):
+two daemons record into one database and two generators run at once; each sample
+is reported once and the rate limit holds across both.
 
 Run: AUTHMILTER_BUILDDIR=build AUTHMILTER_SRCDIR=. tests/integration/test_report_failure.py
 """
+import collections
 import email
 import email.policy
 import glob
@@ -24,6 +27,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Milter, Results, run_miltc, tmpdir  # noqa: E402
 from dnsserver import DNSServer, a, txt  # noqa: E402
+import pgcluster  # noqa: E402
 
 BUILDDIR = os.environ.get("AUTHMILTER_BUILDDIR", ".")
 REPORT = os.path.join(BUILDDIR, "milter", "authmilter-report")
@@ -198,10 +202,61 @@ def test_off(dns):
          not os.listdir(out), p.stderr)
 
 
+def test_pg_race(dns):
+    if not pgcluster.available():
+        R.fail("postgres: failure reports", "PostgreSQL is not installed")
+        return
+    d = tmpdir()
+    with pgcluster.running("reports") as pg:
+        conf = config(dns, d)
+        conf["report"]["database"] = pg.uri("reports")
+        daemons = [Milter(conf), Milter(conf)]
+        n = 0
+        try:
+            for m in daemons:          # each daemon caps its own queue at the rate (3)
+                for frm, count in (("rate.example", 3), ("ext2.example", 1)):
+                    for _ in range(count):
+                        n += 1
+                        send(m, frm, IP_BAD, n)
+        finally:
+            codes = [m.stop() for m in daemons]
+        R.eq("postgres: both daemons exit 0", codes, [0, 0])
+        R.eq("postgres: samples from both daemons in one database",
+             pg.psql("reports", "SELECT policy_domain, count(*) FROM report_failures "
+                     "GROUP BY 1 ORDER BY 1"), "ext2.example|2\nrate.example|6")
+        outs = [os.path.join(d, "out%d" % i) for i in range(2)]
+        for o in outs:
+            os.mkdir(o)
+        procs = [subprocess.Popen([REPORT, "-c", daemons[0].config_path, "--failure",
+                                   "--out", o], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for o in outs]
+        errs = [p.communicate(timeout=120)[1] for p in procs]
+        R.eq("postgres: two generators at once exit 0", [p.returncode for p in procs],
+             [0, 0])
+        got = collections.Counter()
+        ids = collections.Counter()
+        for o in outs:
+            for dom, msgs in reports(o).items():
+                got[dom] += len(msgs)
+                for msg, _, _, _ in msgs:
+                    ids[str(msg["Message-ID"])] += 1
+        R.eq("postgres: ext2.example reported twice, rate.example 3 of 6 (one limit "
+             "for both generators)", dict(got), {"ext2.example": 2, "rate.example": 3})
+        R.ok("postgres: no report written twice", ids and max(ids.values()) == 1,
+             str(ids))
+        R.eq("postgres: every sample settled (3 over the rate)",
+             pg.psql("reports", "SELECT outcome, count(*) FROM report_failures "
+                     "GROUP BY 1 ORDER BY 1"), "ratelimited|3\nwritten|5")
+        p = run(daemons[0].config_path, "--failure", "--out", outs[0])
+        R.ok("postgres: a third run writes nothing", p.returncode == 0 and
+             "failure reports: 0 written" in p.stderr, p.stderr + "".join(errs))
+
+
 def main():
     with DNSServer(RECORDS) as dns:
         R.run("reports", test_reports, dns)
         R.run("off", test_off, dns)
+        R.run("postgres", test_pg_race, dns)
     R.exit()
 
 

@@ -400,10 +400,7 @@ def test_pg_race(dns):
         R.fail("postgres: race", "PostgreSQL 15 is not installed")
         return
     d = tmpdir()
-    pg = pgcluster.PgCluster()
-    pg.start()
-    try:
-        pg.createdb("reports")
+    with pgcluster.running("reports") as pg:
         uri = pg.uri("reports")
         rows = [row("pg%02d.example" % i, "192.0.2.%d" % (i + 1), BEGIN + i)
                 for i in range(40)]
@@ -429,8 +426,6 @@ def test_pg_race(dns):
         ok("postgres: a third run sends nothing", p.returncode == 0 and
            len(mails(box)) == 40 and p.stderr.count("already sent") == 40,
            p.stderr[-500:])
-    finally:
-        pg.stop()
 
 
 def main():

@@ -353,11 +353,7 @@ def test_postgres(dns):
     if not pgcluster.available():
         R.skip("postgresql", "PostgreSQL 15 binaries (Debian package postgresql) absent")
         return
-    pg = pgcluster.PgCluster()
-    try:
-        pg.start()
-        pg.createdb("unit")
-        pg.createdb("reports")
+    with pgcluster.running("unit", "reports") as pg:
         p = subprocess.run([os.path.join(BUILDDIR, "tests/unit/test_report_store")],
                            env=dict(os.environ, REPORT_TEST_PG_URI=pg.uri("unit")),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
@@ -398,8 +394,6 @@ def test_postgres(dns):
         R.ok("postgresql: log names the database without credentials",
              m1.wait_log(r"report: writing report rows to postgresql:///reports", 1)
              is not None, m1.log_tail(5))
-    finally:
-        pg.stop()
 
 
 def main():
