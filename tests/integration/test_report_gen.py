@@ -7,7 +7,8 @@ external destination check:
 - --out: one file per policy domain with a rua, named
   receiver!domain!begin!end!id.xml.gz; each validated by `xmllint --schema`
   against the vendored RFC 9990 XSD and parsed by Python's xml.etree, record by
-  record against the rows (aggregated here independently); a re-run writes the
+  record against the rows (aggregated here independently), and read by dmarc-cat
+  (an independent DMARC report parser, Debian's package); a re-run writes the
   same names and bytes;
 - --send through a stand-in sendmail that keeps each message: the MIME message,
   RFC 9990 Subject, application/gzip part equal to the --out file; destinations
@@ -239,6 +240,21 @@ def xmllint_ok(path):
     return p.returncode == 0, p.stderr.strip()
 
 
+def dmarc_cat(path):
+    """(policy domain, {source IP: count}) as dmarc-cat (Debian's Go DMARC report
+    reader, an independent parser) reads the report at path"""
+    p = subprocess.run(["dmarc-cat", "-N", path], capture_output=True, text=True)
+    dom = re.search(r"^Domain: (\S+)$", p.stdout, re.M)
+    counts, table = collections.Counter(), False
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if f[:2] == ["IP", "Count"]:
+            table = True
+        elif table and len(f) >= 2 and f[1].isdigit():
+            counts[f[0]] += int(f[1])
+    return (dom.group(1) if dom else p.stderr.strip()[-200:]), dict(counts)
+
+
 def test_out(d, conf, rows):
     out = os.path.join(d, "out")
     os.mkdir(out)
@@ -279,6 +295,11 @@ def test_out(d, conf, rows):
         root = ET.fromstring(gzip.open(byname[dom]).read())
         R.eq("xml: %s records and counts equal the rows aggregated independently" % dom,
              parsed_records(root), expected_records(rows, dom))
+        by_ip = collections.Counter()
+        for key, n in expected_records(rows, dom).items():
+            by_ip[key[0]] += n
+        R.eq("dmarc-cat reads %s's report: its domain and the count per source IP"
+             % dom, dmarc_cat(byname[dom]), (dom, dict(by_ip)))
     root = ET.fromstring(gzip.open(byname["example.com"]).read())
     n = max(len(r.findall("d:auth_results/d:dkim", NS))
             for r in root.findall("d:record", NS))
