@@ -952,12 +952,19 @@ report_store_failure_take(struct report_store *st, const struct store_sample *c,
 		    report_store_int_cb, &used) < 0)
 			return REPORT_CLAIM_ERROR;
 	}
+	/* Both updates below hold only while the sample is as read before the lock
+	 * (claimed_at unchanged): on PostgreSQL another generator may have claimed
+	 * it meanwhile, and settling its claim as "ratelimited" would let it send a
+	 * report the limit no longer counts. */
 	if (used >= (long long)rate) {
-		const char *p[2] = { c->x->id, now };
+		const char *p[3] = { c->x->id, now, old };
 
 		n = report_store_run(st, "UPDATE report_failures SET outcome = 'ratelimited',"
-		    " done_at = $2 WHERE sample_id = $1 AND outcome IS NULL", 2, p, NULL, NULL);
-		return n < 0 ? REPORT_CLAIM_ERROR : REPORT_CLAIM_LIMITED;
+		    " done_at = $2 WHERE sample_id = $1 AND claimed_at = $3"
+		    " AND outcome IS NULL", 3, p, NULL, NULL);
+		if (n < 0)
+			return REPORT_CLAIM_ERROR;
+		return n == 1 ? REPORT_CLAIM_LIMITED : REPORT_CLAIM_BUSY;
 	}
 	{
 		const char *p[4] = { generator, now, c->x->id, old };
