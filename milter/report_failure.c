@@ -61,17 +61,22 @@ report_failure_atext(unsigned char c)
 }
 
 /* report_failure_local_start - where the local part that ends at v[at] (the '@')
- * begins: a run of atext, or a quoted string */
+ * begins: a quoted string whose opening quote is at most REPORT_FAIL_MAX_QUOTED
+ * bytes back, else a run of atext (with the quote, when one ends it). The bound
+ * keeps a value of many '\"@' linear: each '@' would otherwise look back to the
+ * start of the value for an opening quote. */
 static size_t
 report_failure_local_start(const char *v, size_t at)
 {
 	size_t i = at;
 
 	if (i > 0 && v[i - 1] == '"') {
-		for (i--; i > 0; i--)
+		size_t stop = at > REPORT_FAIL_MAX_QUOTED ? at - REPORT_FAIL_MAX_QUOTED : 0;
+
+		for (i--; i > stop; i--)
 			if (v[i - 1] == '"' && (i < 2 || v[i - 2] != '\\'))
 				return i - 1;
-		return at;	/* no opening quote: treat it as atext below */
+		i = at - 1;
 	}
 	while (i > 0 && report_failure_atext((unsigned char)v[i - 1]))
 		i--;

@@ -21,6 +21,8 @@
 #define REPORT_FAIL_MAX_AR	4096	/* bytes of the Authentication-Results copy */
 #define REPORT_FAIL_MAX_LINE	900	/* bytes of one line of a copied value before
 					 * it is folded (RFC 5322: 998 at most) */
+#define REPORT_FAIL_MAX_QUOTED	256	/* bytes a quoted local part may span (RFC 5321
+					 * allows 64); longer, only its end is redacted */
 #define REPORT_FAIL_REDACTED	"redacted"	/* what a local part becomes (RFC 6590) */
 
 /* what the verdicts say, for the fo= test */
