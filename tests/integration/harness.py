@@ -344,6 +344,16 @@ def parse_miltc(text):
     return res
 
 
+def inbound_log_fields(line):
+    """the key=value fields of an "inbound" log line, the first of each key"""
+    fields = {}
+    for tok in line.split(": inbound ", 1)[1].split():
+        k, eq, v = tok.partition("=")
+        if eq and k not in fields:
+            fields[k] = v
+    return fields
+
+
 def run_miltc(socket, message, check=True, client_addr=None, client_name=None,
               client_port=None, helo=None, mail_from=None, rcpts=None, auth=None,
               queue_id=None, timeout=None, fold_crlf=False, count=None,

@@ -79,7 +79,7 @@ def through_us(m, msg, qid):
                   client_name="[%s]" % av.IP, helo="lists.example",
                   mail_from=av.MAILFROM, rcpts=["rcpt@example.net"], queue_id=qid)
     line = m.wait_log(r"%s: inbound " % qid, 5) or ""
-    f = av.parse_log(line) if line else {}
+    f = harness.inbound_log_fields(line) if line else {}
     return crlf(r["output"] or b""), f, r
 
 

@@ -32,7 +32,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AUTHMILTER, Milter, Results, run_miltc  # noqa: E402
+from harness import (AUTHMILTER, Milter, Results, inbound_log_fields,  # noqa: E402
+                     run_miltc)
 from dnsserver import DNSServer, dkim_dnsfunc, refuse_zone, txt  # noqa: E402
 from test_inbound import RSA_KEY, RSA_PUB, message, sign  # noqa: E402
 
@@ -298,15 +299,6 @@ def cases():
 
 # ---------------------------------------------------------------- our verdicts
 
-def parse_log(line):
-    fields = {}
-    for tok in line.split(": inbound ", 1)[1].split():
-        k, eq, v = tok.partition("=")
-        if eq and k not in fields:
-            fields[k] = v
-    return fields
-
-
 def send(m, msg, qid):
     return run_miltc(m.socket, msg, client_addr=IP, client_name="[%s]" % IP,
                      helo="lists.example", mail_from=MAILFROM,
@@ -324,7 +316,7 @@ def check_case(R, m, c, qid):
     name = c["name"]
     r = send(m, c["msg"], qid)
     line = m.wait_log(r"%s: inbound " % qid, 5) or ""
-    f = parse_log(line) if line else {}
+    f = inbound_log_fields(line) if line else {}
     # arc=none is neither logged nor written into the A-R
     R.eq("%s: log arc" % name, f.get("arc"), None if c["ours"] == "none" else c["ours"])
     if c["ours"] == "pass":

@@ -26,7 +26,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AUTHMILTER, Milter, Results, run_miltc  # noqa: E402
+from harness import (AUTHMILTER, Milter, Results, inbound_log_fields,  # noqa: E402
+                     run_miltc)
 from dnsserver import DNSServer, a, mx, refuse_zone, txt  # noqa: E402
 from test_inbound import RSA_KEY, RSA_PUB, message, sign  # noqa: E402
 
@@ -173,15 +174,6 @@ def build(c):
     return msg
 
 
-def parse_log(line):
-    fields = {}
-    for tok in line.split(": inbound ", 1)[1].split():
-        k, eq, v = tok.partition("=")
-        if eq and k not in fields:
-            fields[k] = v
-    return fields
-
-
 def dmarc_ar(raw):
     h = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + raw)
     for r in h.results:
@@ -204,7 +196,7 @@ def check_treewalk(R, m, c, qid):
     action = "quarantine" if r["quarantine"] is not None else r["action"]
     R.eq("%s: action" % name, action, c["action"])
     line = m.wait_log(r"%s: inbound " % qid, 3) or ""
-    f = parse_log(line) if line else {}
+    f = inbound_log_fields(line) if line else {}
     R.eq("%s: log dmarc" % name, f.get("dmarc"), c["dmarc"])
     R.eq("%s: log discovery" % name, f.get("discovery"), "treewalk")
     R.eq("%s: log policy.dmarc" % name, f.get("policy.dmarc"),
@@ -270,7 +262,7 @@ def check_psl(R, dns, table):
             r = send(m, c, "PSL%02d" % i)
             action = "quarantine" if r["quarantine"] is not None else r["action"]
             line = m.wait_log(r"PSL%02d: inbound " % i, 3) or ""
-            f = parse_log(line) if line else {}
+            f = inbound_log_fields(line) if line else {}
             R.eq("discovery=psl (RFC 7489) differs: %s" % c["name"],
                  (f.get("dmarc"), action), c["psl"])
             R.eq("discovery=psl: log says so: %s" % c["name"], f.get("discovery"), "psl")
