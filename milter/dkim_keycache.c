@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "dkim_keycache.h"
 #include "fatal.h"
 #include "lock.h"
@@ -25,19 +26,6 @@ struct keycache_slot {
 static pthread_mutex_t keycache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct keycache_slot keycache[DKIM_KEYCACHE_SLOTS];
 static unsigned long keycache_hit_count;
-
-/* dkim_keycache_hash - FNV-1a of the record text */
-static uint64_t
-dkim_keycache_hash(const char *txt, size_t len)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)txt[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 /* dkim_keycache_copy - a record the caller owns, sharing the key */
 static void
@@ -66,7 +54,7 @@ dkim_keycache_parse(const char *txt, size_t len, struct dkim_keyrec *k, char *er
 
 	if (len > DKIM_KEYCACHE_MAX_TXT)
 		return dkim_keyrec_parse(txt, len, k, err, errlen);
-	s = &keycache[dkim_keycache_hash(txt, len) % DKIM_KEYCACHE_SLOTS];
+	s = &keycache[bytes_fnv1a(txt, len) % DKIM_KEYCACHE_SLOTS];
 	lock_take(&keycache_lock);
 	if (s->txt != NULL && s->len == len && memcmp(s->txt, txt, len) == 0) {
 		dkim_keycache_copy(k, &s->rec);

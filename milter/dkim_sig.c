@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bytes.h"
 #include "dkim_sig.h"
 #include "dns_name.h"
 #include "xalloc.h"
@@ -208,20 +209,6 @@ dkim_sig_parse_headers(const struct taglist_tag *t, struct dkim_sig *s, char *er
 	return true;
 }
 
-/* dkim_sig_hex_digit - the value of a hex digit, -1 for others; lower case too, as
- * RFC 2045 §6.7 lets a robust decoder accept it (Mail::DKIM and OpenDKIM do) */
-static int
-dkim_sig_hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* dkim_sig_qp_decode - dkim-quoted-printable (RFC 6376 §2.11) to a new NUL-terminated
  * string: FWS dropped, "=XX" decoded; NULL for a bare '=' or a bad hex pair. The result
  * is never longer than the input; *out_len excludes the NUL; caller frees. */
@@ -236,9 +223,12 @@ dkim_sig_qp_decode(const char *s, size_t len, size_t *out_len)
 		if (dkim_sig_is_wsp(c) || c == '\r' || c == '\n')
 			continue;
 		if (c == '=') {
-			int hi = len - i < 3 ? -1 : dkim_sig_hex_digit((unsigned char)s[i + 1]);
-			int lo = len - i < 3 ? -1 : dkim_sig_hex_digit((unsigned char)s[i + 2]);
+			int hi = -1, lo = -1;
 
+			if (len - i >= 3) {
+				hi = bytes_hex_value((unsigned char)s[i + 1]);
+				lo = bytes_hex_value((unsigned char)s[i + 2]);
+			}
 			if (hi < 0 || lo < 0) {
 				free(out);
 				return NULL;

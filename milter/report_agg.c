@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "bytes.h"
 #include "report_agg.h"
 #include "xalloc.h"
 
@@ -73,19 +74,6 @@ agg_key(struct buf *k, const struct report_row *r)
 		agg_key_put(k, r->dkim[i].selector);
 		agg_key_put(k, r->dkim[i].result);
 	}
-}
-
-/* agg_hash - FNV-1a over the key */
-static uint64_t
-agg_hash(const char *k, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)k[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
 }
 
 /* agg_results_copy - the identifiers and results of src into a zeroed dst */
@@ -155,7 +143,7 @@ agg_grow(struct report_agg *a)
 	slot = xcalloc(n_slot, sizeof(*slot));
 
 	for (size_t i = 0; i < a->n; i++) {
-		size_t j = agg_hash(a->rec[i]->key, a->rec[i]->keylen) & (n_slot - 1);
+		size_t j = bytes_fnv1a(a->rec[i]->key, a->rec[i]->keylen) & (n_slot - 1);
 
 		while (slot[j] != 0)
 			j = (j + 1) & (n_slot - 1);
@@ -209,7 +197,7 @@ report_agg_add(struct report_agg *a, const struct report_row *r)
 	agg_key(&k, r);
 	if (2 * (a->n + 1) > a->n_slot)
 		agg_grow(a);
-	j = agg_hash(k.data, k.len) & (a->n_slot - 1);
+	j = bytes_fnv1a(k.data, k.len) & (a->n_slot - 1);
 	for (; a->slot[j] != 0; j = (j + 1) & (a->n_slot - 1)) {
 		rec = a->rec[a->slot[j] - 1];
 		if (rec->keylen == k.len && memcmp(rec->key, k.data, k.len) == 0) {

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "bytes.h"
 #include "dns.h"
 #include "report_dest.h"
 #include "rfc5322.h"
@@ -49,19 +50,6 @@ dest_atext(unsigned char c)
 	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-/* dest_hex - value of a hex digit, -1 if none */
-static int
-dest_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* dest_addr_ok - decode %XX in the len bytes at s and check local@domain: local a
  * dot-atom of at most REPORT_MAX_LOCAL octets, domain valid; d filled on success */
 static bool
@@ -77,8 +65,8 @@ dest_addr_ok(const char *s, size_t len, struct report_dest *d)
 		if (c == '%') {
 			if (i + 2 >= len)
 				return false;
-			if ((hi = dest_hex((unsigned char)s[i + 1])) < 0 ||
-			    (lo = dest_hex((unsigned char)s[i + 2])) < 0)
+			if ((hi = bytes_hex_value((unsigned char)s[i + 1])) < 0 ||
+			    (lo = bytes_hex_value((unsigned char)s[i + 2])) < 0)
 				return false;
 			c = (unsigned char)(hi * 16 + lo);
 			i += 2;

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "bytes.h"
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
@@ -137,14 +138,11 @@ static atomic_ullong f_capped;
 bool
 report_writer_failure_admit(const char *policy_domain, unsigned rate)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	size_t h = bytes_fnv1a(policy_domain, strlen(policy_domain)) % WRITER_FAIL_SLOTS;
 	long long hour = (long long)time(NULL) / 3600;
 	bool ok;
 
-	for (const unsigned char *p = (const unsigned char *)policy_domain; *p; p++)
-		h = (h ^ *p) * 16777619u;
 	lock_take(&f_lock);
-	h %= WRITER_FAIL_SLOTS;
 	if (f_slots[h].hour != hour || strcmp(f_slots[h].domain, policy_domain) != 0) {
 		snprintf(f_slots[h].domain, sizeof(f_slots[h].domain), "%s", policy_domain);
 		f_slots[h].hour = hour;
