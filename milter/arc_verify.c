@@ -52,6 +52,7 @@
 #include "dkim_canon.h"
 #include "dkim_sig.h"
 #include "dkim_verify.h"
+#include "dmarc.h"
 #include "dns.h"
 #include "taglist.h"
 #include "xalloc.h"
@@ -624,23 +625,6 @@ arc_domain_of(const char *v)
 	return at != NULL ? at + 1 : v;
 }
 
-/* arc_verify_aligned - see arc_verify.h */
-bool
-arc_verify_aligned(const char *d, const struct arc_author *author, bool strict)
-{
-	const char *org = author->org_domain;
-	size_t dl = strlen(d), ol;
-
-	if (author->from_domain != NULL && strcasecmp(d, author->from_domain) == 0)
-		return true;
-	if (strict || org == NULL || org[0] == '\0')
-		return false;
-	ol = strlen(org);
-	if (dl == ol)
-		return strcasecmp(d, org) == 0;
-	return dl > ol + 1 && d[dl - ol - 1] == '.' && strcasecmp(d + dl - ol, org) == 0;
-}
-
 /* arc_verify_aar_vouch - see arc_verify.h. Reads "i=N; authserv-id [ver];"
  * then resinfo groups "method[/ver]=result prop=value ..." split on ';',
  * comments skipped, every token bounded by its buffer (longer: ignored). */
@@ -693,11 +677,13 @@ arc_verify_aar_vouch(const char *value, size_t len, const struct arc_author *aut
 		    strcasecmp(val, author->from_domain) == 0)
 			found = "dmarc";
 		else if (strcasecmp(method, "dkim") == 0 && strcasecmp(name, "header.d") == 0 &&
-		    arc_verify_aligned(val, author, author->dkim_strict))
+		    dmarc_aligned_by_name(val, author->from_domain,
+		    author->org_domain, author->dkim_strict))
 			found = "dkim";
 		else if (strcasecmp(method, "spf") == 0 &&
 		    strcasecmp(name, "smtp.mailfrom") == 0 &&
-		    arc_verify_aligned(arc_domain_of(val), author, author->spf_strict))
+		    dmarc_aligned_by_name(arc_domain_of(val),
+		    author->from_domain, author->org_domain, author->spf_strict))
 			found = "spf";
 	}
 	return found;

@@ -73,12 +73,7 @@ unsigned arc_verify_aar_instance(const char *value, size_t len);
 /* arc_verify_aar_vouch - does this AAR value record a pass for the author:
  * "dmarc" (dmarc=pass header.from=the From domain), "dkim" (dkim=pass header.d=D),
  * "spf" (spf=pass smtp.mailfrom=...@D or D), D aligned with the From domain as
- * arc_verify_aligned says; NULL when not. Bounded, pure. */
+ * dmarc_aligned_by_name says; NULL when not. Bounded, pure. */
 const char *arc_verify_aar_vouch(const char *value, size_t len,
 	    const struct arc_author *author);
-/* arc_verify_aligned - domain d aligns with the author's From domain: equal
- * (case-insensitive), or, unless strict, the organizational domain or a name
- * below it. No DNS: a psd=n record between d and the organizational domain
- * (RFC 9989 §4.10.2) is not looked for; the sealer was trusted to judge. */
-bool	 arc_verify_aligned(const char *d, const struct arc_author *author, bool strict);
 #endif

@@ -4,6 +4,7 @@
  * dmarc_record_read    one TXT record into a struct dmarc_record (the record owns
  *                      its rua/ruf strings; dmarc_record_clear frees them)
  * dmarc_org_domain     organizational domain via the Public Suffix List (libpsl)
+ * dmarc_aligned_by_name  alignment by the names alone, with a known org domain
  * dmarc_lookup_start   starts, at once, every _dmarc name the author's tree walk
  *                      may need and the author's existence query (psl: _dmarc.<from>
  *                      and _dmarc.<org>); dmarc_lookup_free ends it
@@ -359,6 +360,24 @@ dmarc_copy_str(char *out, size_t outlen, const char *s)
 		return false;
 	memcpy(out, s, n + 1);
 	return true;
+}
+
+/* dmarc_aligned_by_name - see dmarc.h */
+bool
+dmarc_aligned_by_name(const char *d, const char *from, const char *org, bool strict)
+{
+	size_t dl = strlen(d), ol;
+
+	if (d[0] == '\0')
+		return false;
+	if (from != NULL && strcasecmp(d, from) == 0)
+		return true;
+	if (strict || org == NULL || org[0] == '\0')
+		return false;
+	ol = strlen(org);
+	if (dl == ol)
+		return strcasecmp(d, org) == 0;
+	return dl > ol + 1 && d[dl - ol - 1] == '.' && strcasecmp(d + dl - ol, org) == 0;
 }
 
 /* dmarc_org_domain - the organizational domain: the registrable domain by the

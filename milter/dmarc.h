@@ -70,6 +70,13 @@ const char *dmarc_discovery_name(enum dmarc_discovery d);
 
 /* dmarc_org_domain - the organizational domain of domain (lower case A-label) */
 bool	 dmarc_org_domain(const psl_ctx_t *psl, const char *domain, char *out, size_t outlen);
+/* dmarc_aligned_by_name - does domain d align with the author's From domain from,
+ * whose organizational domain is org ("" or NULL: unknown), judged by the names
+ * alone: d is from (case-insensitive), or, unless strict, org or a name below it.
+ * No DNS: a psd=n record between d and org (RFC 9989 §4.10.2) is not looked for.
+ * For ARC vouching and report fields; the verdict's own alignment walks. */
+bool	 dmarc_aligned_by_name(const char *d, const char *from, const char *org,
+	    bool strict);
 
 #define DMARC_MAX_WALKS		8	/* tree walks per message: the author, the SPF
 					 * domain and passing DKIM d= (8 queries each) */

@@ -203,23 +203,6 @@ report_failure_headers(const struct header_list *h, struct buf *out)
 	return left_out;
 }
 
-/* report_failure_aligned - is d the author domain or, under relaxed alignment,
- * in the author's organizational domain? (the test report_record uses) */
-static bool
-report_failure_aligned(const char *d, const struct dmarc_verdict *dm, enum dmarc_align mode)
-{
-	size_t dl = strlen(d), ol = strlen(dm->org_domain);
-
-	if (d[0] == '\0')
-		return false;
-	if (strcasecmp(d, dm->from_domain) == 0)
-		return true;
-	if (mode == DMARC_ALIGN_STRICT || ol == 0)
-		return false;
-	return strcasecmp(d, dm->org_domain) == 0 || (dl > ol && d[dl - ol - 1] == '.' &&
-	    strcasecmp(d + dl - ol, dm->org_domain) == 0);
-}
-
 /* report_failure_ruf - the record's ruf URIs as a comma list, whole URIs only, at
  * most REPORT_FAIL_MAX_RUF bytes */
 static char *
@@ -279,10 +262,12 @@ report_failure_alignment(const struct verdict *v, struct report_sample *s)
 
 	for (size_t i = 0; i < v->n_dkim && bad == NULL; i++)
 		if (v->dkim[i].result != AUTH_PASS &&
-		    report_failure_aligned(v->dkim[i].domain, dm, dm->record.adkim))
+		    dmarc_aligned_by_name(v->dkim[i].domain, dm->from_domain,
+		    dm->org_domain, dm->record.adkim == DMARC_ALIGN_STRICT))
 			bad = &v->dkim[i];
 	if (spf != NULL && spf->result != AUTH_SKIPPED && spf->result != AUTH_PASS &&
-	    report_failure_aligned(spf->domain, dm, dm->record.aspf))
+	    dmarc_aligned_by_name(spf->domain, dm->from_domain, dm->org_domain,
+	    dm->record.aspf == DMARC_ALIGN_STRICT))
 		spf_bad = true;
 	s->alignment = xstrdup(bad && spf_bad ? "dkim,spf" : bad ? "dkim" : spf_bad ? "spf" :
 	    "none");

@@ -71,19 +71,12 @@ report_record_envelope_domain(const char *mailfrom)
 static int
 report_record_dkim_rank(const struct dkim_verdict *d, const struct dmarc_verdict *dm)
 {
-	size_t dl, ol;
-
 	if (d->result != AUTH_PASS)
 		return 3;
-	if (strcasecmp(d->domain, dm->from_domain) == 0)
+	if (dmarc_aligned_by_name(d->domain, dm->from_domain, NULL, true))
 		return 0;
-	dl = strlen(d->domain);
-	ol = strlen(dm->org_domain);
-	if (ol > 0 && (strcasecmp(d->domain, dm->org_domain) == 0 ||
-	    (dl > ol && d->domain[dl - ol - 1] == '.' &&
-	    strcasecmp(d->domain + dl - ol, dm->org_domain) == 0)))
-		return 1;
-	return 2;
+	return dmarc_aligned_by_name(d->domain, dm->from_domain, dm->org_domain, false) ?
+	    1 : 2;
 }
 
 /* report_record_dkim - the signatures in RFC 9990 order, at most REPORT_MAX_DKIM */
