@@ -3,7 +3,7 @@
  * conf_load parses a file and checks every value (and every file it names: keys,
  * trust anchor, public suffix list); each problem is printed as
  * "FILE:LINE: key: what is wrong", and any problem means NULL. conf_free releases a
- * struct conf and the keys it loaded. conf_action_name spells an action.
+ * struct conf and the keys it loaded.
  */
 #include "config.h"
 
@@ -23,9 +23,7 @@
 #include "conf.h"
 #include "dkim_key.h"
 #include "dns_name.h"
-#include "dns.h"
 #include "lock.h"
-#include "metrics.h"
 #include "report_store.h"
 #include "rfc5322.h"
 #include "sockspec.h"
@@ -235,20 +233,6 @@ static cfg_opt_t conf_opts[] = {
 	CFG_END()
 };
 
-/* conf_action_name - how an action is spelt in the config and the log */
-const char *
-conf_action_name(enum action a)
-{
-	switch (a) {
-	case ACTION_NONE:	return "none";
-	case ACTION_ACCEPT:	return "accept";
-	case ACTION_QUARANTINE:	return "quarantine";
-	case ACTION_TEMPFAIL:	return "tempfail";
-	case ACTION_REJECT:	return "reject";
-	}
-	return "none";
-}
-
 /* Bit sets of the actions a key may take. */
 #define A(x)	(1u << (x))
 #define ALLOW_NONE_REJECT_TEMPFAIL	(A(ACTION_NONE) | A(ACTION_REJECT) | A(ACTION_TEMPFAIL))
@@ -264,11 +248,11 @@ conf_action(cfg_t *sec, const char *secname, const char *name, unsigned allowed)
 	for (int a = ACTION_NONE; a <= ACTION_REJECT; a++) {
 		if (!(allowed & A(a)))
 			continue;
-		if (strcmp(v, conf_action_name((enum action)a)) == 0)
+		if (strcmp(v, action_name((enum action)a)) == 0)
 			return (enum action)a;
 		valid.len += (size_t)snprintf(valid.text + valid.len,
 		    sizeof(valid.text) - valid.len, "%s%s", valid.len ? " | " : "",
-		    conf_action_name((enum action)a));
+		    action_name((enum action)a));
 	}
 	char key[64];
 	snprintf(key, sizeof(key), "%s%s%s", secname, *secname ? "." : "", name);
@@ -693,7 +677,7 @@ conf_metrics(cfg_t *cfg, struct conf *c)
 	c->metrics.listen = xstrdup(cfg_getstr(m, "listen"));
 	c->metrics.line = conf_line(m, "listen");
 	if (c->metrics.listen[0] != '\0' &&
-	    !metrics_listen_addr(c->metrics.listen, &sa, &salen))
+	    !sockspec_listen_addr(c->metrics.listen, &sa, &salen))
 		conf_error(c->metrics.line, "metrics.listen", "\"%s\" is not valid; use "
 		    "ADDR:PORT or [ADDR6]:PORT with a numeric address, e.g. "
 		    "\"127.0.0.1:9871\"", c->metrics.listen);

@@ -14,23 +14,10 @@
 
 #include "cidr.h"
 #include "dkim_canon.h"	/* enum dkim_canon */
-
-/* how DMARC policy records are found (dmarc.discovery) */
-enum dmarc_discovery {
-	DMARC_DISCOVERY_TREEWALK = 0,	/* RFC 9989 §4.10 DNS Tree Walk */
-	DMARC_DISCOVERY_PSL		/* RFC 7489 with the Public Suffix List */
-};
+#include "dmarc.h"	/* enum dmarc_discovery */
+#include "result.h"	/* enum action */
 
 struct dkim_key;
-
-/* What a check's result may ask the MTA to do. */
-enum action {
-	ACTION_NONE = 0,	/* no opinion: the message goes on */
-	ACTION_ACCEPT,		/* explicit accept (on_internal_error = accept) */
-	ACTION_QUARANTINE,	/* accept into the MTA's hold queue */
-	ACTION_TEMPFAIL,	/* 4xx: the sender retries */
-	ACTION_REJECT		/* 5xx */
-};
 
 struct conf_key {		/* one dkim { key "NAME" { ... } } section */
 	char	*name;
@@ -149,7 +136,5 @@ struct conf {
 /* conf_load - parse and validate path; NULL after printing every problem to err */
 struct conf *conf_load(const char *path, FILE *err);
 void	 conf_free(struct conf *c);
-/* conf_action_name - "reject", "tempfail", ... */
-const char *conf_action_name(enum action a);
 
 #endif

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "conf.h"
 #include "dkim_canon.h"
 #include "dkim_key.h"
 #include "taglist.h"

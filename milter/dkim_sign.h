@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "buf.h"
-#include "conf.h"
 #include "dkim_canon.h"
 #include "dkim_key.h"
 #include "header.h"

@@ -1,4 +1,4 @@
-/* dmarc - RFC 9989 DMARC: record parsing, policy discovery by the DNS Tree Walk
+/* dmarc - RFC 9989 DMARC: policy discovery by the DNS Tree Walk
  * (dmarc_walk.c) or, as an operator's choice, RFC 7489 discovery with the Public
  * Suffix List; alignment, and the policy for one message.
  *
@@ -14,57 +14,18 @@
 
 #include <libpsl.h>
 
-#include "conf.h"
 #include "dkim_verify.h"
+#include "dmarc_record.h"
 #include "dns.h"
 #include "result.h"
 #include "spf.h"
 
-#define DMARC_MAX_URIS		32	/* rua/ruf URIs kept from one record */
-
-enum dmarc_policy {
-	DMARC_POLICY_UNSET = 0,		/* tag absent (sp/np fall back) */
-	DMARC_POLICY_NONE,
-	DMARC_POLICY_QUARANTINE,
-	DMARC_POLICY_REJECT
+/* how DMARC policy records are found (dmarc.discovery) */
+enum dmarc_discovery {
+	DMARC_DISCOVERY_TREEWALK = 0,	/* RFC 9989 §4.10 DNS Tree Walk */
+	DMARC_DISCOVERY_PSL		/* RFC 7489 with the Public Suffix List */
 };
 
-enum dmarc_align { DMARC_ALIGN_RELAXED = 0, DMARC_ALIGN_STRICT };
-
-enum dmarc_psd { DMARC_PSD_U = 0, DMARC_PSD_Y, DMARC_PSD_N };	/* default u */
-
-/* what one TXT record is */
-enum dmarc_record_kind {
-	DMARC_REC_OK,		/* a DMARC record with a policy (p=none by its rua) */
-	DMARC_REC_NOT_DMARC,	/* does not start with v=DMARC1: ignored */
-	DMARC_REC_UNUSABLE	/* v=DMARC1, but no valid p/sp/np and no valid rua:
-				 * no DMARC when it is the policy record (§4.10.1) */
-};
-
-struct dmarc_record {
-	enum dmarc_policy p, sp, np;
-	bool		 testing;	/* t=y: the policy applies one level lower */
-	enum dmarc_psd	 psd;
-	enum dmarc_align adkim, aspf;
-	char		*rua[DMARC_MAX_URIS];
-	size_t		 n_rua;
-	char		*ruf[DMARC_MAX_URIS];
-	size_t		 n_ruf;
-	char		 fo[16];	/* default "0" */
-};
-
-/* dmarc_record_read - classify and parse one TXT record; r is filled (and must be
- * cleared) unless DMARC_REC_NOT_DMARC; err says why it is not DMARC_REC_OK. A
- * missing or invalid p, or an invalid sp or np, with a valid rua becomes p=none
- * (RFC 9989 §4.10.1). pct, rf and ri are ignored like unknown tags. */
-enum dmarc_record_kind dmarc_record_read(const char *txt, size_t len,
-	    struct dmarc_record *r, char *err, size_t errlen);
-/* dmarc_record_parse - dmarc_record_read, true only for DMARC_REC_OK (r is then
- * filled; otherwise there is nothing to clear) */
-bool	 dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *r,
-	    char *err, size_t errlen);
-void	 dmarc_record_clear(struct dmarc_record *r);
-const char *dmarc_policy_name(enum dmarc_policy p);
 /* dmarc_discovery_name - "treewalk" or "psl" */
 const char *dmarc_discovery_name(enum dmarc_discovery d);
 

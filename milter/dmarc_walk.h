@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dmarc.h"
+#include "dmarc_record.h"
 #include "dns.h"
 
 #define DMARC_WALK_MAX		8	/* queries in one walk (RFC 9989 §4.10) */

@@ -108,6 +108,14 @@ main_log_errors(const char *text)
 	return lines;
 }
 
+/* main_report_configure - hand c's report section to the report writer */
+static void
+main_report_configure(const struct conf *c)
+{
+	report_writer_configure(c->report.enable, c->report.database, c->report.queue,
+	    c->report.keep_days);
+}
+
 /* main_reload - load a new generation; keep the old one when the new is broken */
 static void
 main_reload(void)
@@ -131,7 +139,7 @@ main_reload(void)
 		log_configure(g->conf->log.facility, g->conf->log.level,
 		    g->conf->log.to_stderr);
 		generation_install(g);
-		report_writer_configure(g->conf);
+		main_report_configure(g->conf);
 		metrics_reload(true, 0);
 		log_msg(LOG_INFO, "reloaded %s", main_conf_path);
 	}
@@ -444,7 +452,7 @@ main(int argc, char **argv)
 	main_open_socket(c, sockpath);
 	main_tcp_nodelay(&sp, spec);
 	main_drop(c->user);
-	report_writer_configure(c);	/* after the drop: the database is the user's */
+	main_report_configure(c);	/* after the drop: the database is the user's */
 	if (!stop_watch_start(&sp))
 		log_msg(LOG_WARNING, "no stop watcher: a stop may take 5 s");
 	log_msg(LOG_INFO, "started %s on %s (config %s)", PACKAGE_VERSION, c->socket,

@@ -1,8 +1,8 @@
 /* metrics - the daemon's counters and their Prometheus text page.
  *
- * metrics_message, metrics_verdicts, metrics_signature, metrics_dns_*,
+ * metrics_message, metrics_result, metrics_signature, metrics_dns_*,
  * metrics_session, metrics_reload count; metrics_clock and metrics_seconds_since
- * time a message; metrics_listen_addr parses metrics.listen; metrics_sign_domain registers a label
+ * time a message; metrics_sign_domain registers a label
  * value for a signing domain; metrics_render writes the page (text format 0.0.4)
  * into a buf the caller owns. Counters are process-wide atomics bumped with
  * relaxed ordering; the page is a snapshot that may be a few events apart between
@@ -10,8 +10,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -28,11 +26,13 @@ static const enum action metrics_actions[] = {
 	ACTION_ACCEPT, ACTION_QUARANTINE, ACTION_TEMPFAIL, ACTION_REJECT
 };
 #define METRICS_N_ACTIONS	(sizeof(metrics_actions) / sizeof(metrics_actions[0]))
-enum metrics_check { MC_IPREV, MC_SPF, MC_SPF_HELO, MC_DKIM, MC_DMARC, MC_ARC, MC_N };
 static const char *const metrics_checks[MC_N] = {
 	"iprev", "spf", "spf_helo", "dkim", "dmarc", "arc"
 };
 #define METRICS_N_RESULTS	(AUTH_SKIPPED + 1)
+/* the DKIM algorithms signatures are counted by (the "algorithm" label) */
+static const char *const metrics_algs[] = { "rsa-sha256", "ed25519-sha256" };
+#define METRICS_N_ALGS	(sizeof(metrics_algs) / sizeof(metrics_algs[0]))
 /* Latency bucket bounds in seconds: a DNS answer from cache is sub-millisecond,
  * dns.timeout (default 5 s) bounds the slow end. */
 static const double metrics_bounds[] = {
@@ -59,7 +59,7 @@ static atomic_ulong metrics_report[2];	/* rows written, dropped */
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	char		 name[256];	/* a domain is at most 253 characters */
-	atomic_ulong	 count[2];	/* by enum dkim_alg */
+	atomic_ulong	 count[METRICS_N_ALGS];	/* by metrics_algs */
 } metrics_domains[METRICS_MAX_SIGN_DOMAINS + 1];
 static atomic_size_t metrics_n_domains;
 
@@ -113,31 +113,11 @@ metrics_message(bool outbound, enum action action, double seconds)
 }
 
 /* metrics_result - one verdict of one check */
-static void
+void
 metrics_result(enum metrics_check c, enum auth_result r)
 {
 	if ((unsigned)r < METRICS_N_RESULTS && r != AUTH_SKIPPED)
 		metrics_add(&metrics_results[c][r], 1);
-}
-
-/* metrics_verdicts - every check that ran for an inbound message */
-void
-metrics_verdicts(const struct verdict *v)
-{
-	if (v->iprev != NULL)
-		metrics_result(MC_IPREV, v->iprev->result);
-	if (v->spf_mailfrom != NULL)
-		metrics_result(MC_SPF, v->spf_mailfrom->result);
-	if (v->spf_helo != NULL)
-		metrics_result(MC_SPF_HELO, v->spf_helo->result);
-	if (v->dkim_checked && v->n_dkim == 0)
-		metrics_result(MC_DKIM, AUTH_NONE);
-	for (size_t i = 0; i < v->n_dkim; i++)
-		metrics_result(MC_DKIM, v->dkim[i].result);
-	if (v->dmarc != NULL)
-		metrics_result(MC_DMARC, v->dmarc->result);
-	if (v->arc != NULL)
-		metrics_result(MC_ARC, v->arc->result);
 }
 
 /* metrics_domain_slot - the slot of domain, or the "other" slot */
@@ -170,10 +150,13 @@ metrics_sign_domain(const char *domain)
 
 /* metrics_signature - count one signature under its domain's slot */
 void
-metrics_signature(const char *domain, enum dkim_alg alg)
+metrics_signature(const char *domain, const char *alg)
 {
-	metrics_add(&metrics_domains[metrics_domain_slot(domain)].count[alg ==
-	    DKIM_ALG_ED25519_SHA256], 1);
+	size_t a = METRICS_N_ALGS;
+
+	while (a > 1 && strcmp(alg, metrics_algs[a - 1]) != 0)
+		a--;
+	metrics_add(&metrics_domains[metrics_domain_slot(domain)].count[a - 1], 1);
 }
 
 /* metrics_dns_query - a question asked (front cache hits included) */
@@ -230,7 +213,7 @@ metrics_render_messages(struct buf *out)
 		for (size_t a = 0; a < METRICS_N_ACTIONS; a++)
 			buf_printf(out, "authmilter_messages_total{direction=\"%s\","
 			    "action=\"%s\"} %lu\n", metrics_directions[d],
-			    conf_action_name(metrics_actions[a]),
+			    action_name(metrics_actions[a]),
 			    metrics_get(&metrics_messages[d][a]));
 	metrics_head(out, "authmilter_verdicts_total", "counter",
 	    "Verdicts of inbound messages, by check and result (dkim: one per signature).");
@@ -283,9 +266,9 @@ metrics_render_signatures(struct buf *out)
 		/* domains are checked A-labels: nothing in them needs escaping */
 		const char *d = i < n ? metrics_domains[i].name : "other";
 
-		for (int a = DKIM_ALG_RSA_SHA256; a <= DKIM_ALG_ED25519_SHA256; a++)
+		for (size_t a = 0; a < METRICS_N_ALGS; a++)
 			buf_printf(out, "authmilter_dkim_signatures_total{domain=\"%s\","
-			    "algorithm=\"%s\"} %lu\n", d, dkim_alg_name((enum dkim_alg)a),
+			    "algorithm=\"%s\"} %lu\n", d, metrics_algs[a],
 			    metrics_get(&metrics_domains[slot].count[a]));
 	}
 }
@@ -339,46 +322,4 @@ metrics_render(struct buf *out)
 	    metrics_get(&metrics_report[0]));
 	buf_printf(out, "authmilter_report_rows_total{outcome=\"dropped\"} %lu\n",
 	    metrics_get(&metrics_report[1]));
-}
-
-/* metrics_listen_addr - parse a numeric listen address with its port */
-bool
-metrics_listen_addr(const char *listen, struct sockaddr_storage *sa, socklen_t *salen)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(listen, ':'), *h = listen;
-	size_t hl;
-	char *end;
-	long port;
-
-	if (colon == NULL || colon[1] == '\0')
-		return false;
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || port < 1 || port > 65535)
-		return false;
-	hl = (size_t)(colon - listen);
-	if (hl >= 2 && listen[0] == '[' && listen[hl - 1] == ']') {
-		h++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= sizeof(host))
-		return false;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	memset(sa, 0, sizeof(*sa));
-	if (h == listen && inet_pton(AF_INET, host,
-	    &((struct sockaddr_in *)(void *)sa)->sin_addr) == 1) {
-		((struct sockaddr_in *)(void *)sa)->sin_family = AF_INET;
-		((struct sockaddr_in *)(void *)sa)->sin_port = htons((uint16_t)port);
-		*salen = sizeof(struct sockaddr_in);
-		return true;
-	}
-	if (h != listen && inet_pton(AF_INET6, host,
-	    &((struct sockaddr_in6 *)(void *)sa)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)(void *)sa)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)(void *)sa)->sin6_port = htons((uint16_t)port);
-		*salen = sizeof(struct sockaddr_in6);
-		return true;
-	}
-	return false;
 }

@@ -10,13 +10,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "buf.h"
-#include "conf.h"
-#include "dkim_key.h"
-#include "verdict.h"
+#include "result.h"
 
 /* Signing domains that get their own label value; the rest count as "other",
  * so 10,000 signing domains cannot make 10,000 series. */
@@ -28,10 +25,13 @@ void	 metrics_message(bool outbound, enum action action, double seconds);
 /* metrics_clock - now, on the monotonic clock; metrics_seconds_since - since then */
 void	 metrics_clock(struct timespec *ts);
 double	 metrics_seconds_since(const struct timespec *start);
-/* metrics_verdicts - count every verdict of an inbound message's record */
-void	 metrics_verdicts(const struct verdict *v);
-/* metrics_signature - one DKIM signature made */
-void	 metrics_signature(const char *domain, enum dkim_alg alg);
+/* the checks whose verdicts are counted (the "check" label) */
+enum metrics_check { MC_IPREV, MC_SPF, MC_SPF_HELO, MC_DKIM, MC_DMARC, MC_ARC, MC_N };
+/* metrics_result - one verdict of one check (AUTH_SKIPPED is not counted) */
+void	 metrics_result(enum metrics_check c, enum auth_result r);
+/* metrics_signature - one DKIM signature made by domain with the algorithm
+ * named alg ("rsa-sha256" or "ed25519-sha256"; any other counts as the first) */
+void	 metrics_signature(const char *domain, const char *alg);
 /* metrics_sign_domain - give domain a label value of its own while there is room
  * (called when a configuration is installed; values are never taken back) */
 void	 metrics_sign_domain(const char *domain);
@@ -43,9 +43,6 @@ void	 metrics_dns_cache_hit(void);
 void	 metrics_session(int delta);
 /* metrics_reload - a reload's outcome and how many problems a failed one had */
 void	 metrics_reload(bool ok, unsigned problems);
-/* metrics_listen_addr - "ADDR:PORT" or "[ADDR6]:PORT", numeric, into sa */
-bool	 metrics_listen_addr(const char *listen, struct sockaddr_storage *sa,
-	    socklen_t *salen);
 /* metrics_report_rows - n DMARC report rows written to the database, or dropped */
 void	 metrics_report_rows(bool written, unsigned long long n);
 /* metrics_render - the whole page in the Prometheus text format (0.0.4) */

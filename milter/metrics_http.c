@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "sockspec.h"
 
 #define METRICS_HTTP_CONNECTIONS	16	/* scrapers at once; more wait */
 #define METRICS_HTTP_TIMEOUT		10	/* seconds a scraper may idle */
@@ -81,7 +82,7 @@ metrics_http_start(const char *listen_on, char *err, size_t errlen)
 	socklen_t salen;
 	int fd, one = 1;
 
-	if (!metrics_listen_addr(listen_on, &sa, &salen)) {
+	if (!sockspec_listen_addr(listen_on, &sa, &salen)) {
 		snprintf(err, errlen, "\"%s\" is not ADDR:PORT", listen_on);
 		return false;
 	}

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "buf.h"
-#include "conf.h"
+#include "result.h"
 #include "header.h"
 #include "report_row.h"
 #include "verdict.h"

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "conf.h"
+#include "result.h"
 #include "report_row.h"
 #include "verdict.h"
 

@@ -422,18 +422,20 @@ report_writer_main(void *arg)
 	return arg;
 }
 
+/* report_writer_configure - start, retarget, enable or disable the writer */
 void
-report_writer_configure(const struct conf *c)
+report_writer_configure(bool enable, const char *database, unsigned queue,
+    unsigned keep_days)
 {
 	lock_take(&w_lock);
-	w.cap = c->report.queue;
-	w.keep_days = c->report.keep_days;
-	if (c->report.enable && (w.uri == NULL || strcmp(w.uri, c->report.database) != 0)) {
+	w.cap = queue;
+	w.keep_days = keep_days;
+	if (enable && (w.uri == NULL || strcmp(w.uri, database) != 0)) {
 		free(w.uri);
-		w.uri = xstrdup(c->report.database);
+		w.uri = xstrdup(database);
 		w.uri_serial++;
 	}
-	if (c->report.enable && !w.started && !w.stopping) {
+	if (enable && !w.started && !w.stopping) {
 		if (pthread_create(&w.thread, NULL, report_writer_main, NULL) != 0) {
 			log_msg(LOG_ERR, "report: cannot start the writer thread; "
 			    "no report rows are recorded");
@@ -441,7 +443,7 @@ report_writer_configure(const struct conf *c)
 			w.started = true;
 		}
 	}
-	atomic_store(&w_enabled, c->report.enable && w.started && !w.stopping);
+	atomic_store(&w_enabled, enable && w.started && !w.stopping);
 	if (w.waiting)
 		pthread_cond_signal(&w_cond);
 	lock_release(&w_lock);

@@ -11,7 +11,6 @@
 
 #include <stdbool.h>
 
-#include "conf.h"
 #include "report_row.h"
 
 #define REPORT_WRITER_BATCH	500	/* rows per transaction at most */
@@ -19,10 +18,12 @@
 #define REPORT_WRITER_BACKOFF_MAX 60	/* seconds between reconnects at most */
 #define REPORT_WRITER_EXPIRE_EVERY 3600	/* seconds between deletions of old rows */
 
-/* report_writer_configure - apply c's report section (start, and each reload):
- * starts the writer the first time reporting is enabled; a new database URI
+/* report_writer_configure - apply the report section (start, and each reload):
+ * enable, the database URI, at most queue rows waiting, rows kept keep_days.
+ * Starts the writer the first time reporting is enabled; a new database URI
  * makes it reconnect; a disabled section stops taking rows */
-void	 report_writer_configure(const struct conf *c);
+void	 report_writer_configure(bool enable, const char *database, unsigned queue,
+	    unsigned keep_days);
 /* report_writer_enabled - are rows taken now? (a cheap check before building one) */
 bool	 report_writer_enabled(void);
 /* report_writer_submit - queue row (its members move to the queue, *row is

@@ -1,6 +1,7 @@
 /* result - the verdict vocabulary every check shares (RFC 8601 §2.7 result names).
  *
- * Checks return an enum auth_result; only policy.c turns results into an action.
+ * Checks return an enum auth_result; only policy.c turns results into an
+ * enum action, which the configuration, the log and the metrics spell alike.
  */
 #ifndef AUTHMILTER_RESULT_H
 #define AUTHMILTER_RESULT_H
@@ -19,5 +20,17 @@ enum auth_result {
 
 /* auth_result_name - the RFC 8601 spelling: "pass", "temperror", ... */
 const char *auth_result_name(enum auth_result r);
+
+/* What a check's result may ask the MTA to do. */
+enum action {
+	ACTION_NONE = 0,	/* no opinion: the message goes on */
+	ACTION_ACCEPT,		/* explicit accept (on_internal_error = accept) */
+	ACTION_QUARANTINE,	/* accept into the MTA's hold queue */
+	ACTION_TEMPFAIL,	/* 4xx: the sender retries */
+	ACTION_REJECT		/* 5xx */
+};
+
+/* action_name - how an action is spelt in the config and the log: "reject", ... */
+const char *action_name(enum action a);
 
 #endif

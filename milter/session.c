@@ -223,7 +223,7 @@ session_connect(struct session *s, const char *hostname, const struct sockaddr *
 		return STEP_CONTINUE;
 	session_client(s, client, sizeof(client));
 	log_msg(LOG_INFO, "NOQUEUE: connect client=%s iprev=%s action=%s%s", client,
-	    auth_result_name(iprev_finish(s->iprev)->result), conf_action_name(d.wanted),
+	    auth_result_name(iprev_finish(s->iprev)->result), action_name(d.wanted),
 	    d.action != d.wanted ? " (dry-run)" : "");
 	return session_reply(&d, r);
 }
@@ -533,7 +533,7 @@ session_eom_outbound(struct session *s, struct buf *line)
 			return;
 		}
 		sigs[n_sigs++] = buf_steal(&sig);
-		metrics_signature(k->domain, k->key->alg);
+		metrics_signature(k->domain, dkim_alg_name(k->key->alg));
 		buf_printf(line, "%s%s/%s/%s", i ? "," : "", k->domain, k->selector,
 		    dkim_alg_name(k->key->alg));
 	}
@@ -719,7 +719,7 @@ session_eom_inbound(struct session *s, struct buf *line)
 
 	session_collect(s, &v, &dmv);
 	verdict_log(&v, line);
-	metrics_verdicts(&v);
+	verdict_count(&v);
 	policy_message(c, &v, &d);
 	v.override_reason = d.override_reason;
 	v.override_sealer = d.override_sealer;
@@ -729,7 +729,7 @@ session_eom_inbound(struct session *s, struct buf *line)
 		snprintf(m->result.quarantine_reason, sizeof(m->result.quarantine_reason),
 		    "authmilter: %s", d.reply.text);
 	}
-	buf_printf(line, " action=%s%s", conf_action_name(d.wanted == ACTION_NONE ?
+	buf_printf(line, " action=%s%s", action_name(d.wanted == ACTION_NONE ?
 	    ACTION_ACCEPT : d.wanted), d.action != d.wanted ? " (dry-run)" : "");
 	if (d.by != NULL)
 		buf_printf(line, " by=%s", d.by);

@@ -1,8 +1,11 @@
 /* sockspec - parse the milter socket spec (see sockspec.h); the caller owns the
- * strings in the result until sockspec_clear. */
+ * strings in the result until sockspec_clear. sockspec_listen_addr parses the
+ * numeric "ADDR:PORT" of metrics.listen. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -74,4 +77,46 @@ sockspec_clear(struct sockspec *s)
 	free(s->path);
 	free(s->host);
 	memset(s, 0, sizeof(*s));
+}
+
+/* sockspec_listen_addr - parse a numeric listen address with its port ("ADDR:PORT", "[ADDR6]:PORT") */
+bool
+sockspec_listen_addr(const char *listen, struct sockaddr_storage *sa, socklen_t *salen)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(listen, ':'), *h = listen;
+	size_t hl;
+	char *end;
+	long port;
+
+	if (colon == NULL || colon[1] == '\0')
+		return false;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535)
+		return false;
+	hl = (size_t)(colon - listen);
+	if (hl >= 2 && listen[0] == '[' && listen[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return false;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	memset(sa, 0, sizeof(*sa));
+	if (h == listen && inet_pton(AF_INET, host,
+	    &((struct sockaddr_in *)(void *)sa)->sin_addr) == 1) {
+		((struct sockaddr_in *)(void *)sa)->sin_family = AF_INET;
+		((struct sockaddr_in *)(void *)sa)->sin_port = htons((uint16_t)port);
+		*salen = sizeof(struct sockaddr_in);
+		return true;
+	}
+	if (h != listen && inet_pton(AF_INET6, host,
+	    &((struct sockaddr_in6 *)(void *)sa)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)(void *)sa)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)(void *)sa)->sin6_port = htons((uint16_t)port);
+		*salen = sizeof(struct sockaddr_in6);
+		return true;
+	}
+	return false;
 }

@@ -2,11 +2,13 @@
  *
  * verdict_log appends " helo=... iprev=... spf=... dkim=... dmarc=..." in a fixed
  * order, one "key=value" per field, values from peers through log_safe so that no
- * space or '=' of theirs can forge a field.
+ * space or '=' of theirs can forge a field. verdict_count hands each check's
+ * result to the metrics counters.
  */
 #include "config.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "verdict.h"
 
 /* verdict_log_dkim - one "dkim= (reason) header.d= header.s=" group per
@@ -96,4 +98,24 @@ verdict_log(const struct verdict *v, struct buf *line)
 	}
 	if (v->headers_truncated)
 		buf_puts(line, " headers=over-limit");
+}
+
+/* verdict_count - every check that ran for an inbound message */
+void
+verdict_count(const struct verdict *v)
+{
+	if (v->iprev != NULL)
+		metrics_result(MC_IPREV, v->iprev->result);
+	if (v->spf_mailfrom != NULL)
+		metrics_result(MC_SPF, v->spf_mailfrom->result);
+	if (v->spf_helo != NULL)
+		metrics_result(MC_SPF_HELO, v->spf_helo->result);
+	if (v->dkim_checked && v->n_dkim == 0)
+		metrics_result(MC_DKIM, AUTH_NONE);
+	for (size_t i = 0; i < v->n_dkim; i++)
+		metrics_result(MC_DKIM, v->dkim[i].result);
+	if (v->dmarc != NULL)
+		metrics_result(MC_DMARC, v->dmarc->result);
+	if (v->arc != NULL)
+		metrics_result(MC_ARC, v->arc->result);
 }

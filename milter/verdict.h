@@ -1,10 +1,10 @@
 /* verdict - every verdict of one inbound message, in one record.
  *
  * session.c fills it at end of message from the checks (which keep owning what
- * the pointers point at); three renderers read it: verdict_log (the fields of the
- * log line), authres_render (our Authentication-Results value) and
- * policy_message (the action). A new check adds a field here and a line to each
- * renderer, nothing else.
+ * the pointers point at); four renderers read it: verdict_log (the fields of the
+ * log line), verdict_count (the verdict counters of metrics.h), authres_render
+ * (our Authentication-Results value) and policy_message (the action). A new check
+ * adds a field here and a line to each renderer, nothing else.
  */
 #ifndef AUTHMILTER_VERDICT_H
 #define AUTHMILTER_VERDICT_H
@@ -46,5 +46,7 @@ struct verdict {
 /* verdict_log - append the verdict fields of the log line (" helo=... iprev=...")
  * to line; every value from a peer passes log_safe */
 void	 verdict_log(const struct verdict *v, struct buf *line);
+/* verdict_count - count every verdict of the record in the metrics (inbound) */
+void	 verdict_count(const struct verdict *v);
 
 #endif

@@ -378,7 +378,7 @@ check_policy(void)
 		CHECK(d.wanted == want && (t[i].sealer == NULL ? d.override_sealer == NULL :
 		    d.override_sealer != NULL && strcmp(d.override_sealer, t[i].sealer) == 0 &&
 		    strcmp(d.override_reason, "trusted_forwarder") == 0),
-		    "policy: %s -> %s%s", t[i].name, conf_action_name(want),
+		    "policy: %s -> %s%s", t[i].name, action_name(want),
 		    t[i].sealer ? " override=arc" : "");
 	}
 }

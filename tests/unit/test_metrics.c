@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "metrics.h"
+#include "sockspec.h"
 #include "tap.h"
 
 /* has_line - does the page hold this exact line */
@@ -64,7 +65,7 @@ main(void)
 	for (size_t i = 0; i < sizeof(listen_cases) / sizeof(listen_cases[0]); i++) {
 		struct sockaddr_storage sa;
 		socklen_t len;
-		bool ok = metrics_listen_addr(listen_cases[i].text, &sa, &len);
+		bool ok = sockspec_listen_addr(listen_cases[i].text, &sa, &len);
 		unsigned port = !ok ? 0 : sa.ss_family == AF_INET ?
 		    ntohs(((struct sockaddr_in *)(void *)&sa)->sin_port) :
 		    ntohs(((struct sockaddr_in6 *)(void *)&sa)->sin6_port);
@@ -84,11 +85,11 @@ main(void)
 		metrics_sign_domain(name);
 	}
 	metrics_sign_domain("d0.example");		/* again: still one slot */
-	metrics_signature("d0.example", DKIM_ALG_ED25519_SHA256);
-	metrics_signature("d0.example", DKIM_ALG_ED25519_SHA256);
-	metrics_signature("d63.example", DKIM_ALG_RSA_SHA256);
-	metrics_signature("d64.example", DKIM_ALG_RSA_SHA256);	/* past the cap */
-	metrics_signature("unknown.example", DKIM_ALG_RSA_SHA256);
+	metrics_signature("d0.example", "ed25519-sha256");
+	metrics_signature("d0.example", "ed25519-sha256");
+	metrics_signature("d63.example", "rsa-sha256");
+	metrics_signature("d64.example", "rsa-sha256");	/* past the cap */
+	metrics_signature("unknown.example", "rsa-sha256");
 	metrics_session(1);
 	metrics_session(1);
 	metrics_session(-1);

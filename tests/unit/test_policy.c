@@ -108,7 +108,7 @@ main(void)
 		    strcmp(d.reply.xcode, cases[i].xcode) == 0 &&
 		    (d.by == NULL ? cases[i].by == NULL :
 		     cases[i].by != NULL && strcmp(d.by, cases[i].by) == 0),
-		    "%s -> %s %s %s", cases[i].name, conf_action_name(cases[i].want),
+		    "%s -> %s %s %s", cases[i].name, action_name(cases[i].want),
 		    cases[i].rcode, cases[i].xcode);
 	}
 
