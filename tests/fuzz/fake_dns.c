@@ -1,6 +1,6 @@
 /* fake_dns - the dns.h interface answered from an in-memory zone, for fuzz_spf.
  *
- * Linked in place of milter/dns.c so libspf2 (through spf_dns.c) sees DNS data
+ * Linked in place of milter/dns/dns.c so libspf2 (through spf_dns.c) sees DNS data
  * that comes from the fuzz input, with no network and no timeouts. The harness
  * sets the zone with fake_dns_set_zone before each check; lines are
  *   NAME TYPE DATA     TYPE: A, AAAA, MX ("PREF NAME" or NAME), PTR, TXT (the rest

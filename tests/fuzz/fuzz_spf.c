@@ -1,6 +1,6 @@
 /* fuzz_spf - the SPF path (spf.c, spf_dns.c, libspf2) with DNS data from the input.
  *
- * Linked with fake_dns.c instead of milter/dns.c. Input: byte 0 (bit 0: check the
+ * Linked with fake_dns.c instead of milter/dns/dns.c. Input: byte 0 (bit 0: check the
  * HELO identity too, bit 1: an IPv6 client, bit 2: null sender), then lines: MAIL
  * FROM, HELO, and the rest is the zone (see fake_dns.c). Also screens the first
  * TXT data as a record and builds the Received-SPF header, which must hold no

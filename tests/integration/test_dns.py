@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_dns - milter/dns.c and milter/iprev.c against a real unbound on loopback,
+"""test_dns - milter/dns/dns.c and milter/auth/iprev.c against a real unbound on loopback,
 through tests/lib/dnsq. Prints "ok - NAME" / "not ok - NAME" per case."""
 
 import os
