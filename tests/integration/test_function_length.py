@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """test_function_length - no function in milter/*/*.c is longer than 100 lines
-(issue 12; STYLE.md asks for small pieces).
+(issue 12; HACKING.md, "Files", asks for small pieces).
 
 A function is what this tree's layout makes of one: a line at column 0 that starts
 a name followed by '(' (the return type on the line above), through the matching
