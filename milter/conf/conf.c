@@ -24,7 +24,7 @@
 #include "dkim_key.h"
 #include "dns_name.h"
 #include "lock.h"
-#include "report_store.h"
+#include "report_uri.h"
 #include "rfc5322.h"
 #include "sockspec.h"
 #include "xalloc.h"
@@ -36,6 +36,9 @@
 /* While one file is parsed: where each option was set, and the error sink. libconfuse
  * has no user pointer, so this lives in a static under a lock (loads are rare). */
 static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
+/* how report.database is checked (under conf_lock): its form, or more where the
+ * program links the report store (conf_set_database_check) */
+static conf_database_check_fn conf_database_check = report_uri_form_check;
 static struct conf_parse {
 	const char	*path;
 	FILE		*err;
@@ -237,6 +240,15 @@ static cfg_opt_t conf_opts[] = {
 #define A(x)	(1u << (x))
 #define ALLOW_NONE_REJECT_TEMPFAIL	(A(ACTION_NONE) | A(ACTION_REJECT) | A(ACTION_TEMPFAIL))
 #define ALLOW_NONE_TEMPFAIL		(A(ACTION_NONE) | A(ACTION_TEMPFAIL))
+
+/* conf_set_database_check - check report.database with fn from the next load on */
+void
+conf_set_database_check(conf_database_check_fn fn)
+{
+	lock_take(&conf_lock);
+	conf_database_check = fn;
+	lock_release(&conf_lock);
+}
 
 /* conf_action - parse sec.name into one of the allowed actions */
 static enum action
@@ -759,7 +771,7 @@ conf_report(cfg_t *cfg, struct conf *c)
 
 	c->report.enable = cfg_getbool(r, "enable");
 	c->report.database = xstrdup(cfg_getstr(r, "database"));
-	if (!report_store_uri_check(c->report.database, why, sizeof(why)))
+	if (!conf_database_check(c->report.database, why, sizeof(why)))
 		conf_error(conf_line(r, "database"), "report.database", "\"%s\": %s",
 		    c->report.database, why);
 	c->report.org_name = xstrdup(cfg_getstr(r, "org_name"));

@@ -136,5 +136,12 @@ struct conf {
 /* conf_load - parse and validate path; NULL after printing every problem to err */
 struct conf *conf_load(const char *path, FILE *err);
 void	 conf_free(struct conf *c);
+/* conf_database_check_fn - checks a report.database URI; false with why in err */
+typedef bool (*conf_database_check_fn)(const char *uri, char *err, size_t errlen);
+/* conf_set_database_check - how conf_load checks report.database from now on:
+ * by default its form alone (report_uri_form_check); generation_load sets
+ * report_store_uri_check, which also has libpq parse a PostgreSQL URI, so that
+ * authmilter-keygen, which never opens the store, links neither SQLite nor libpq */
+void	 conf_set_database_check(conf_database_check_fn fn);
 
 #endif

@@ -14,6 +14,7 @@
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
+#include "report_store.h"
 #include "xalloc.h"
 
 static pthread_mutex_t generation_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,6 +62,7 @@ generation_load(const char *path, FILE *err)
 	struct dns_options opts;
 	char why[256];
 
+	conf_set_database_check(report_store_uri_check);
 	if ((g->conf = conf_load(path, err)) == NULL)
 		goto fail;
 	if ((g->keys = dkim_keytable_new(g->conf, err)) == NULL)

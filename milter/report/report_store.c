@@ -29,6 +29,7 @@
 
 #include "buf.h"
 #include "report_store.h"
+#include "report_uri.h"
 #include "xalloc.h"
 
 enum store_kind { STORE_SQLITE, STORE_PG };
@@ -291,31 +292,17 @@ fail:
 	return false;
 }
 
-/* report_store_pg_uri - does uri name PostgreSQL? */
-static bool
-report_store_pg_uri(const char *uri)
-{
-	return strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0;
-}
-
+/* report_store_uri_check - the form (report_uri.c), then libpq's parse */
 bool
 report_store_uri_check(const char *uri, char *err, size_t errlen)
 {
 	PQconninfoOption *opts;
 	char *why = NULL;
 
-	if (strncmp(uri, "sqlite:", 7) == 0) {
-		if (uri[7] == '\0') {
-			snprintf(err, errlen, "\"sqlite:\" needs a file name, e.g. "
-			    "\"sqlite:/var/lib/authmilter/reports.db\"");
-			return false;
-		}
-		return true;
-	}
-	if (!report_store_pg_uri(uri)) {
-		snprintf(err, errlen, "expected \"sqlite:PATH\" or \"postgresql://USER@HOST/DBNAME\"");
+	if (!report_uri_form_check(uri, err, errlen))
 		return false;
-	}
+	if (!report_uri_is_pg(uri))
+		return true;
 	opts = PQconninfoParse(uri, &why);
 	if (opts == NULL) {
 		snprintf(err, errlen, "not a PostgreSQL URI: %s", why ? why : "out of memory");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "report_store.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/test_conf.XXXXXX";
@@ -135,6 +136,7 @@ main(void)
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
+	conf_set_database_check(report_store_uri_check);	/* as generation_load */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char want[1024];
 
