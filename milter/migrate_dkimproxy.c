@@ -44,7 +44,7 @@ migrate_dkp_signature(struct migrate *m, const char *where, const char *key,
 		migrate_set_canon(m, where, key, canon);
 	} else
 		migrate_row(m, where, key, value, MIGRATE_MAPPED,
-		    "DKIM signing (the key sections below)");
+		    "DKIM signing (the domain key sections)");
 }
 
 /* migrate_dkp_keep - remember a deferred setting */
@@ -117,9 +117,9 @@ migrate_dkp_keys(struct migrate *m, struct migrate_dkp *d)
 		return;
 	}
 	migrate_row(m, d->selector_at, "selector", d->selector, MIGRATE_MAPPED,
-	    "selector of the key sections below");
+	    "selector of the domain key sections");
 	migrate_row(m, d->keyfile_at, "keyfile", d->keyfile, MIGRATE_MAPPED,
-	    "file of the key sections below (the key stays where it is)");
+	    "file of the domain key sections (the key stays where it is)");
 	if (migrate_read_set(d->domain_at, d->domain, true, &set, NULL))
 		for (size_t i = 0; i < set.n; i++)
 			migrate_key_row(m, set.v[i].where, "domain", set.v[i].text, set.v[i].text,

@@ -382,9 +382,9 @@ migrate_odkim_single(struct migrate *m, struct migrate_odkim *o)
 		return;
 	}
 	migrate_row(m, o->selector_at, "Selector", o->selector, MIGRATE_MAPPED,
-	    "selector of the key sections below");
+	    "selector of the Domain key sections");
 	migrate_row(m, o->keyfile_at, "KeyFile", o->keyfile, MIGRATE_MAPPED,
-	    "file of the key sections below (the key stays where it is)");
+	    "file of the Domain key sections (the key stays where it is)");
 	if (!migrate_read_set(o->domain_at, o->domain, true, &set, NULL)) {
 		migrate_row(m, o->domain_at, "Domain", o->domain, MIGRATE_NOT_SUPPORTED,
 		    "could not read the domains (see above)");

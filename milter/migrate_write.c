@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -121,10 +122,10 @@ migrate_write_conf(const struct migrate *m)
 {
 	struct buf b = BUF_INIT;
 
-	buf_printf(&b, "# milter.conf written by authmilter-migrate (%s%s%s) — see its table.\n"
-	    "# Check with `authmilter -n -c FILE`; every key: milter.conf(5).\n\n",
-	    m->had_opendkim ? "OpenDKIM " : "", m->had_opendmarc ? "OpenDMARC " : "",
-	    m->had_dkimproxy ? "dkimproxy" : "");
+	buf_printf(&b, "# milter.conf written by authmilter-migrate from%s%s%s; see its "
+	    "table.\n# Check with `authmilter -n -c FILE`; every key: milter.conf(5).\n\n",
+	    m->had_opendkim ? " OpenDKIM" : "", m->had_opendmarc ? " OpenDMARC" : "",
+	    m->had_dkimproxy ? " dkimproxy" : "");
 	migrate_kv(&b, "", "socket", m->socket ? m->socket : "inet:8891@127.0.0.1");
 	if (m->socket_mode != NULL)
 		migrate_kv(&b, "", "socket_mode", m->socket_mode);
@@ -205,18 +206,46 @@ migrate_print_notes(const struct migrate *m, FILE *fp)
 	buf_free(&old);
 }
 
-/* migrate_print_table - every row, then the notes */
+/* migrate_row_key - a row's place: the order its file was first seen, its line */
+static void
+migrate_row_key(const struct migrate *m, size_t i, size_t *file, unsigned long *line)
+{
+	const char *w = m->rows[i].where, *colon = strrchr(w, ':');
+	size_t flen = colon ? (size_t)(colon - w) : strlen(w);
+
+	*line = colon ? strtoul(colon + 1, NULL, 10) : 0;
+	for (*file = 0; *file < i; (*file)++)
+		if (strncmp(m->rows[*file].where, w, flen) == 0 &&
+		    m->rows[*file].where[flen] == ':')
+			break;
+}
+
+/* migrate_print_table - every row in file and line order, then the notes */
 void
 migrate_print_table(const struct migrate *m, FILE *fp)
 {
 	static const char *label[] = { "mapped", "not needed", "NOT SUPPORTED", "UNKNOWN" };
+	size_t *order = xcalloc(m->n_rows ? m->n_rows : 1, sizeof(*order));
 
+	for (size_t i = 0; i < m->n_rows; i++) {	/* insertion sort: stable, small n */
+		size_t f, j = i, fj;
+		unsigned long l, lj;
+
+		migrate_row_key(m, i, &f, &l);
+		while (j > 0 && (migrate_row_key(m, order[j - 1], &fj, &lj),
+		    fj > f || (fj == f && lj > l))) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
 	for (size_t i = 0; i < m->n_rows; i++) {
-		const struct migrate_row *r = &m->rows[i];
+		const struct migrate_row *r = &m->rows[order[i]];
 
 		fprintf(fp, "%s: %s\n    %s: %s\n", r->where, r->setting, label[r->status],
 		    r->text);
 	}
+	free(order);
 	migrate_print_notes(m, fp);
 }
 
