@@ -142,6 +142,12 @@ void	 migrate_key_row(struct migrate *m, const char *where, const char *key,
 bool	 migrate_odkim_tables(struct migrate *m, const char *kt, const char *kt_at,
     const char *st, const char *st_at, bool subdomains);
 
+/* migrate_keep - store a copy of value and where (freeing the old ones) */
+void	 migrate_keep(char **val, char **at, const char *where, const char *value);
+/* migrate_single - key sections from (domains, selector, key file) settings */
+void	 migrate_single(struct migrate *m, const char *const names[3], char *const at[3],
+    char *const val[3], bool subdomains);
+
 bool	 migrate_opendkim(struct migrate *m, const char *path);
 bool	 migrate_opendmarc(struct migrate *m, const char *path);
 bool	 migrate_dkimproxy(struct migrate *m, const char *path);

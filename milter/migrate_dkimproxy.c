@@ -47,16 +47,6 @@ migrate_dkp_signature(struct migrate *m, const char *where, const char *key,
 		    "DKIM signing (the domain key sections)");
 }
 
-/* migrate_dkp_keep - remember a deferred setting */
-static void
-migrate_dkp_keep(char **val, char **at, const char *where, const char *value)
-{
-	free(*val);
-	free(*at);
-	*val = xstrdup(value);
-	*at = xstrdup(where);
-}
-
 /* migrate_dkp_setting - one dkimproxy_out.conf line */
 static bool
 migrate_dkp_setting(struct migrate *m, const char *where, const char *key,
@@ -67,11 +57,11 @@ migrate_dkp_setting(struct migrate *m, const char *where, const char *key,
 	struct migrate_dkp *d = ctx;
 
 	if (strcasecmp(key, "domain") == 0)
-		migrate_dkp_keep(&d->domain, &d->domain_at, where, value);
+		migrate_keep(&d->domain, &d->domain_at, where, value);
 	else if (strcasecmp(key, "selector") == 0)
-		migrate_dkp_keep(&d->selector, &d->selector_at, where, value);
+		migrate_keep(&d->selector, &d->selector_at, where, value);
 	else if (strcasecmp(key, "keyfile") == 0)
-		migrate_dkp_keep(&d->keyfile, &d->keyfile_at, where, value);
+		migrate_keep(&d->keyfile, &d->keyfile_at, where, value);
 	else if (strcasecmp(key, "signature") == 0)
 		migrate_dkp_signature(m, where, key, value);
 	else if (strcasecmp(key, "method") == 0)
@@ -105,26 +95,11 @@ migrate_dkp_setting(struct migrate *m, const char *where, const char *key,
 static void
 migrate_dkp_keys(struct migrate *m, struct migrate_dkp *d)
 {
-	struct migrate_set set = { NULL, 0 };
+	static const char *const names[3] = { "domain", "selector", "keyfile" };
+	char *const at[3] = { d->domain_at, d->selector_at, d->keyfile_at };
+	char *const val[3] = { d->domain, d->selector, d->keyfile };
 
-	if (d->domain == NULL || d->selector == NULL || d->keyfile == NULL) {
-		const char *at = d->domain_at ? d->domain_at : d->selector_at ?
-		    d->selector_at : d->keyfile_at;
-
-		if (at != NULL)
-			migrate_row(m, at, "domain/selector/keyfile", NULL, MIGRATE_NOT_SUPPORTED,
-			    "signing needs all three");
-		return;
-	}
-	migrate_row(m, d->selector_at, "selector", d->selector, MIGRATE_MAPPED,
-	    "selector of the domain key sections");
-	migrate_row(m, d->keyfile_at, "keyfile", d->keyfile, MIGRATE_MAPPED,
-	    "file of the domain key sections (the key stays where it is)");
-	if (migrate_read_set(d->domain_at, d->domain, true, &set, NULL))
-		for (size_t i = 0; i < set.n; i++)
-			migrate_key_row(m, set.v[i].where, "domain", set.v[i].text, set.v[i].text,
-			    d->selector, d->keyfile, false);
-	migrate_set_free(&set);
+	migrate_single(m, names, at, val, false);
 }
 
 /* migrate_dkimproxy - read a dkimproxy_out.conf */

@@ -27,16 +27,6 @@ struct migrate_odkim {
 	int	 subdomains;
 };
 
-/* migrate_odkim_keep - remember a deferred setting and where it was */
-static void
-migrate_odkim_keep(char **val, char **at, const char *where, const char *value)
-{
-	free(*val);
-	free(*at);
-	*val = xstrdup(value);
-	*at = xstrdup(where);
-}
-
 struct migrate_simple {
 	const char		*name;
 	enum migrate_status	 status;
@@ -308,15 +298,15 @@ migrate_odkim_setting(struct migrate *m, const char *where, const char *key,
 	struct migrate_odkim *o = ctx;
 
 	if (strcasecmp(key, "Domain") == 0)
-		migrate_odkim_keep(&o->domain, &o->domain_at, where, value);
+		migrate_keep(&o->domain, &o->domain_at, where, value);
 	else if (strcasecmp(key, "KeyFile") == 0)
-		migrate_odkim_keep(&o->keyfile, &o->keyfile_at, where, value);
+		migrate_keep(&o->keyfile, &o->keyfile_at, where, value);
 	else if (strcasecmp(key, "Selector") == 0)
-		migrate_odkim_keep(&o->selector, &o->selector_at, where, value);
+		migrate_keep(&o->selector, &o->selector_at, where, value);
 	else if (strcasecmp(key, "KeyTable") == 0)
-		migrate_odkim_keep(&o->keytable, &o->keytable_at, where, value);
+		migrate_keep(&o->keytable, &o->keytable_at, where, value);
 	else if (strcasecmp(key, "SigningTable") == 0)
-		migrate_odkim_keep(&o->signingtable, &o->signingtable_at, where, value);
+		migrate_keep(&o->signingtable, &o->signingtable_at, where, value);
 	else if (strcasecmp(key, "SubDomains") == 0 && migrate_bool(value) >= 0) {
 		o->subdomains = migrate_bool(value);
 		migrate_row(m, where, key, value, MIGRATE_MAPPED,
@@ -366,34 +356,15 @@ migrate_key_row(struct migrate *m, const char *where, const char *key, const cha
 		    selector, file, subdomains ? ", subdomains = true" : "");
 }
 
-/* migrate_odkim_single - Domain, KeyFile and Selector: one key per domain */
+/* migrate_odkim_single - Domain, Selector and KeyFile: one key per domain */
 static void
 migrate_odkim_single(struct migrate *m, struct migrate_odkim *o)
 {
-	struct migrate_set set = { NULL, 0 };
+	static const char *const names[3] = { "Domain", "Selector", "KeyFile" };
+	char *const at[3] = { o->domain_at, o->selector_at, o->keyfile_at };
+	char *const val[3] = { o->domain, o->selector, o->keyfile };
 
-	if (o->keyfile == NULL || o->selector == NULL || o->domain == NULL) {
-		const char *at = o->domain_at ? o->domain_at : o->keyfile_at ? o->keyfile_at :
-		    o->selector_at;
-
-		if (at != NULL)
-			migrate_row(m, at, "Domain/KeyFile/Selector", NULL, MIGRATE_NOT_SUPPORTED,
-			    "signing needs all three (or KeyTable and SigningTable)");
-		return;
-	}
-	migrate_row(m, o->selector_at, "Selector", o->selector, MIGRATE_MAPPED,
-	    "selector of the Domain key sections");
-	migrate_row(m, o->keyfile_at, "KeyFile", o->keyfile, MIGRATE_MAPPED,
-	    "file of the Domain key sections (the key stays where it is)");
-	if (!migrate_read_set(o->domain_at, o->domain, true, &set, NULL)) {
-		migrate_row(m, o->domain_at, "Domain", o->domain, MIGRATE_NOT_SUPPORTED,
-		    "could not read the domains (see above)");
-		return;
-	}
-	for (size_t i = 0; i < set.n; i++)
-		migrate_key_row(m, set.v[i].where, "Domain", set.v[i].text, set.v[i].text,
-		    o->selector, o->keyfile, o->subdomains > 0);
-	migrate_set_free(&set);
+	migrate_single(m, names, at, val, o->subdomains > 0);
 }
 
 /* migrate_opendkim - read an opendkim.conf and everything it points to */

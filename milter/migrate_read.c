@@ -429,3 +429,43 @@ migrate_socket(struct migrate *m, const char *where, const char *key, const char
 	    "one milter now: authmilter listens on %s's socket %s; remove this one from "
 	    "the MTA (postconf lines below)", m->socket_from, m->socket);
 }
+
+/* migrate_keep - remember a setting mapped once the whole file is read */
+void
+migrate_keep(char **val, char **at, const char *where, const char *value)
+{
+	free(*val);
+	free(*at);
+	*val = xstrdup(value);
+	*at = xstrdup(where);
+}
+
+/* migrate_single - one key section per domain of a (domains, selector, key file)
+ * triple; names, at and val are in that order (at NULL: not set) */
+void
+migrate_single(struct migrate *m, const char *const names[3], char *const at[3],
+    char *const val[3], bool subdomains)
+{
+	struct migrate_set set = { NULL, 0 };
+
+	if (val[0] == NULL || val[1] == NULL || val[2] == NULL) {
+		for (size_t i = 0; i < 3; i++)
+			if (at[i] != NULL)
+				migrate_row(m, at[i], names[i], val[i], MIGRATE_NOT_SUPPORTED,
+				    "signing needs %s, %s and %s", names[0], names[1], names[2]);
+		return;
+	}
+	migrate_row(m, at[1], names[1], val[1], MIGRATE_MAPPED,
+	    "selector of the %s key sections", names[0]);
+	migrate_row(m, at[2], names[2], val[2], MIGRATE_MAPPED,
+	    "file of the %s key sections (the key stays where it is)", names[0]);
+	if (!migrate_read_set(at[0], val[0], true, &set, NULL)) {
+		migrate_row(m, at[0], names[0], val[0], MIGRATE_NOT_SUPPORTED,
+		    "could not read the domains (see above)");
+		return;
+	}
+	for (size_t i = 0; i < set.n; i++)
+		migrate_key_row(m, set.v[i].where, names[0], set.v[i].text, set.v[i].text,
+		    val[1], val[2], subdomains);
+	migrate_set_free(&set);
+}

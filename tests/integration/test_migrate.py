@@ -126,6 +126,18 @@ def errors(t, wd):
          rc == 2 and open(dest).read() == "keep me\n", out)
 
 
+def start_inet(pw, text, dns, pf_sink):
+    """start_inet - the migrated config on a harness TCP port, and Postfix in front."""
+    m = harness.Milter(runnable(text, dns), inet=True, start=False)
+    m.write_config(runnable(text, dns, m.socket))
+    m.start()
+    sink = mta.SmtpSink(pw).start()
+    pf = mta.Postfix(pw, "inet:127.0.0.1:%d" % m.port, sink.port)
+    pf_sink.extend([pf, sink, m])
+    pf.start()
+    return pf, sink, m
+
+
 def case_a(t, wd, dns, pf_sink, key):
     """case_a - the single-key guide; Postfix milter_protocol 2, then 6."""
     m = harness.Milter(inet=True, start=False)
@@ -212,13 +224,7 @@ def case_b(t, wd, dns, pf_sink, keys):
     t.ok("migrate (b): the KeyTable key no SigningTable line uses is 'not needed'",
          row(out, "KeyTable unused").startswith("not needed"), out)
     check_n(t, "migrate (b)", out_path)
-    m = harness.Milter(runnable(text, dns), inet=True, start=False)
-    m.write_config(runnable(text, dns, m.socket))
-    m.start()
-    sink = mta.SmtpSink(pw).start()
-    pf = mta.Postfix(pw, "inet:127.0.0.1:%d" % m.port, sink.port)
-    pf_sink.extend([pf, sink, m])
-    pf.start()
+    pf, sink, m = start_inet(pw, text, dns, pf_sink)
     for frm, want in (("a@example.com", ("example.com", "mail")),
                       ("b@example.net", ("example.net", "mail")),
                       ("c@lists.example.com", ("example.com", "mail"))):
@@ -297,13 +303,7 @@ def case_d(t, wd, dns, pf_sink, key):
     t.ok("migrate (d): the table says how to replace the content_filter",
          "content_filter" in out and "postconf -e 'smtpd_milters = " in out, out)
     check_n(t, "migrate (d)", out_path)
-    m = harness.Milter(runnable(text, dns), inet=True, start=False)
-    m.write_config(runnable(text, dns, m.socket))
-    m.start()
-    sink = mta.SmtpSink(pw).start()
-    pf = mta.Postfix(pw, "inet:127.0.0.1:%d" % m.port, sink.port)
-    pf_sink.extend([pf, sink, m])
-    pf.start()
+    pf, sink, m = start_inet(pw, text, dns, pf_sink)
     r = send(pf, "alice@example.org", "dkimproxy")
     t.ok("migrate (d): accepted through Postfix", r.accepted, r)
     signed_by(t, "migrate (d): signed d=example.org s=mail with dkimproxy's key, dkimpy "
