@@ -48,6 +48,8 @@ def main():
         "key tool in bindir": d["bindir"] + "/authmilter-keygen",
         "check tool in bindir": d["bindir"] + "/authmilter-check",
         "report tool in bindir": d["bindir"] + "/authmilter-report",
+        "migrate tool in bindir": d["bindir"] + "/authmilter-migrate",
+        "authmilter-migrate(8)": d["mandir"] + "/man8/authmilter-migrate.8",
         "report service": d["prefix"] + "/lib/systemd/system/authmilter-report.service",
         "report timer": d["prefix"] + "/lib/systemd/system/authmilter-report.timer",
         "authmilter-report(8)": d["mandir"] + "/man8/authmilter-report.8",
