@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "bytes.h"
 #include "report_store.h"
 #include "xalloc.h"
 
@@ -298,6 +299,127 @@ report_store_pg_uri(const char *uri)
 	return strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0;
 }
 
+/* report_store_mask_userinfo - uri with the password of its userinfo (between the
+ * first ':' and the last '@' before any '?') replaced by "***". A value without
+ * "://" keeps only its scheme before that '@': a typo there must not show the
+ * password either. */
+static void
+report_store_mask_userinfo(struct buf *b, const char *uri)
+{
+	const char *query = uri + strcspn(uri, "?"), *at = NULL, *auth = strstr(uri, "://");
+	const char *keep, *colon;
+
+	for (const char *p = uri; p < query; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL) {
+		buf_puts(b, uri);
+		return;
+	}
+	if (auth != NULL && auth < at) {
+		colon = memchr(auth + 3, ':', (size_t)(at - auth - 3));
+		keep = colon != NULL ? colon + 1 : at;
+	} else {
+		keep = uri + strspn(uri, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+		if (keep < at && *keep == ':')
+			keep += 1 + strspn(keep + 1, "/");
+		else
+			keep = uri;
+		colon = keep;	/* all of it may be a password */
+	}
+	buf_append(b, uri, (size_t)(keep - uri));
+	if (colon != NULL)
+		buf_puts(b, "***");
+	buf_puts(b, at);
+}
+
+/* report_store_secret_key - is the key before '=' (percent-decoded, any case) a
+ * password one: "password", "sslpassword"? */
+static bool
+report_store_secret_key(const char *key, size_t len)
+{
+	char low[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n < sizeof(low) - 1; i++) {
+		int c = (unsigned char)key[i];
+
+		if (c == '%' && i + 2 < len && bytes_hex_value((unsigned char)key[i + 1]) >= 0 &&
+		    bytes_hex_value((unsigned char)key[i + 2]) >= 0) {
+			c = bytes_hex_value((unsigned char)key[i + 1]) * 16 +
+			    bytes_hex_value((unsigned char)key[i + 2]);
+			i += 2;
+		}
+		low[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c);
+	}
+	low[n] = '\0';
+	return strstr(low, "password") != NULL;
+}
+
+char *
+report_store_uri_mask(const char *uri)
+{
+	struct buf in = BUF_INIT, out = BUF_INIT;
+	const char *p;
+
+	if (strncmp(uri, "sqlite:", 7) == 0)
+		return xstrdup(uri);
+	report_store_mask_userinfo(&in, uri);
+	/* then every password=VALUE, in a URI's query or a "key=value" string */
+	for (p = buf_cstr(&in); *p != '\0';) {
+		size_t field = strcspn(p, "?& \t"), key = strcspn(p, "=?& \t");
+
+		if (key < field && report_store_secret_key(p, key)) {
+			buf_append(&out, p, key + 1);
+			buf_puts(&out, "***");
+		} else {
+			buf_append(&out, p, field);
+		}
+		p += field;
+		if (*p != '\0')
+			buf_putc(&out, *p++);
+	}
+	buf_free(&in);
+	return buf_steal(&out);
+}
+
+bool
+report_store_uri_has_secret(const char *uri)
+{
+	char *shown = report_store_uri_mask(uri);
+	bool secret = strcmp(shown, uri) != 0;
+
+	free(shown);
+	return secret;
+}
+
+/* report_store_uri_why - why libpq cannot parse uri, told from the masked URI
+ * alone (libpq quotes the whole URI or the token it choked on, which may be the
+ * password); when only the unmasked one fails, the password part is at fault */
+static void
+report_store_uri_why(const char *uri, char *err, size_t errlen)
+{
+	char *shown = report_store_uri_mask(uri), *why = NULL;
+	PQconninfoOption *opts = PQconninfoParse(shown, &why);
+
+	if (opts != NULL) {
+		PQconninfoFree(opts);
+		snprintf(err, errlen, "not a PostgreSQL URI: the password is not valid "
+		    "there (percent-encode '%%', '@', '/', '?', '&', ':' and spaces)");
+	} else {
+		snprintf(err, errlen, "not a PostgreSQL URI: %s", why ? why : "out of memory");
+		if (why != NULL) {
+			size_t n = strlen(err);
+
+			while (n > 0 && err[n - 1] == '\n')
+				err[--n] = '\0';
+			PQfreemem(why);
+		}
+	}
+	free(shown);
+}
+
 bool
 report_store_uri_check(const char *uri, char *err, size_t errlen)
 {
@@ -318,14 +440,8 @@ report_store_uri_check(const char *uri, char *err, size_t errlen)
 	}
 	opts = PQconninfoParse(uri, &why);
 	if (opts == NULL) {
-		snprintf(err, errlen, "not a PostgreSQL URI: %s", why ? why : "out of memory");
-		if (why != NULL) {
-			size_t n = strlen(err);
-
-			while (n > 0 && err[n - 1] == '\n')
-				err[--n] = '\0';
-			PQfreemem(why);
-		}
+		PQfreemem(why);
+		report_store_uri_why(uri, err, errlen);
 		return false;
 	}
 	PQconninfoFree(opts);

@@ -33,6 +33,11 @@ struct report_store;
 /* report_store_uri_check - is uri "sqlite:PATH" or a PostgreSQL URI libpq parses
  * ("postgresql://..." or "postgres://...")? Connects to nothing. */
 bool	 report_store_uri_check(const char *uri, char *err, size_t errlen);
+/* report_store_uri_mask - uri as it may be shown anywhere (log, stderr, error
+ * text): every password replaced by "***" (postgresql://am:***@db/x); caller frees */
+char	*report_store_uri_mask(const char *uri);
+/* report_store_uri_has_secret - does uri hold a password report_store_uri_mask hides? */
+bool	 report_store_uri_has_secret(const char *uri);
 /* report_store_open - connect, create or migrate the schema; NULL with err set */
 struct report_store *report_store_open(const char *uri, char *err, size_t errlen);
 /* report_store_close - disconnect and free; accepts NULL */
