@@ -24,6 +24,7 @@
 
 #include "authres.h"
 #include "buf.h"
+#include "bytes.h"
 #include "dns_name.h"
 #include "fatal.h"
 #include "result.h"
@@ -95,37 +96,12 @@ authres_is_bare_pvalue(const char *s)
 static bool
 authres_utf8_valid(const unsigned char *s)
 {
-	while (*s != '\0') {
-		size_t n, i;
-		unsigned long cp;
+	size_t left = strlen((const char *)s), n;
+	uint32_t cp;
 
-		if (*s < 0x80) {
-			s++;
-			continue;
-		}
-		if ((*s & 0xe0) == 0xc0) {
-			n = 1;
-			cp = *s & 0x1f;
-		} else if ((*s & 0xf0) == 0xe0) {
-			n = 2;
-			cp = *s & 0x0f;
-		} else if ((*s & 0xf8) == 0xf0) {
-			n = 3;
-			cp = *s & 0x07;
-		} else {
+	for (; left > 0; s += n, left -= n)
+		if ((n = bytes_utf8_char(s, left, &cp)) == 0)
 			return false;
-		}
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;	/* also stops at the NUL */
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		s += n + 1;
-	}
 	return true;
 }
 

@@ -771,9 +771,13 @@ conf_report(cfg_t *cfg, struct conf *c)
 
 	c->report.enable = cfg_getbool(r, "enable");
 	c->report.database = xstrdup(cfg_getstr(r, "database"));
-	if (!conf_database_check(c->report.database, why, sizeof(why)))
+	if (!conf_database_check(c->report.database, why, sizeof(why))) {
+		char *shown = report_uri_mask(c->report.database);
+
 		conf_error(conf_line(r, "database"), "report.database", "\"%s\": %s",
-		    c->report.database, why);
+		    shown, why);
+		free(shown);
+	}
 	c->report.org_name = xstrdup(cfg_getstr(r, "org_name"));
 	if (c->report.org_name[0] == '\0' && c->authserv_id != NULL) {
 		free(c->report.org_name);

@@ -44,6 +44,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "report_store.h"
+#include "report_uri.h"
 #include "report_writer.h"
 #include "sockspec.h"
 #include "stop.h"
@@ -116,6 +118,26 @@ main_report_configure(const struct conf *c)
 	    c->report.keep_days);
 }
 
+/* main_warn_readable - a configuration that holds a password (report.database's)
+ * and that every local user may read: logged at start (and then on stderr too,
+ * where the operator starting it looks) and at each reload */
+static void
+main_warn_readable(const struct conf *c, bool to_stderr)
+{
+	struct stat st;
+	char msg[600];
+
+	if (!report_uri_has_secret(c->report.database) ||
+	    stat(main_conf_path, &st) != 0 || (st.st_mode & S_IROTH) == 0)
+		return;
+	snprintf(msg, sizeof(msg), "%s holds report.database's password and every user "
+	    "may read it (mode %04o): make it 0640, group authmilter", main_conf_path,
+	    (unsigned)(st.st_mode & 07777));
+	log_msg(LOG_WARNING, "%s", msg);
+	if (to_stderr)
+		fprintf(stderr, "authmilter: warning: %s\n", msg);
+}
+
 /* main_reload - load a new generation; keep the old one when the new is broken */
 static void
 main_reload(void)
@@ -142,6 +164,7 @@ main_reload(void)
 		main_report_configure(g->conf);
 		metrics_reload(true, 0);
 		log_msg(LOG_INFO, "reloaded %s", main_conf_path);
+		main_warn_readable(g->conf, false);
 	}
 	free(errs);
 }
@@ -421,6 +444,7 @@ main(int argc, char **argv)
 			    main_conf_path);
 		return 1;
 	}
+	main_warn_readable(g->conf, true);	/* before log_configure: once on stderr */
 	if (check_only) {
 		printf("%s: configuration is valid\n", main_conf_path);
 		if (g->conf->dmarc.enable)

@@ -292,6 +292,32 @@ fail:
 	return false;
 }
 
+/* report_store_uri_why - why libpq cannot parse uri, told from the masked URI
+ * alone (libpq quotes the whole URI or the token it choked on, which may be the
+ * password); when only the unmasked one fails, the password part is at fault */
+static void
+report_store_uri_why(const char *uri, char *err, size_t errlen)
+{
+	char *shown = report_uri_mask(uri), *why = NULL;
+	PQconninfoOption *opts = PQconninfoParse(shown, &why);
+
+	if (opts != NULL) {
+		PQconninfoFree(opts);
+		snprintf(err, errlen, "not a PostgreSQL URI: the password is not valid "
+		    "there (percent-encode '%%', '@', '/', '?', '&', ':' and spaces)");
+	} else {
+		snprintf(err, errlen, "not a PostgreSQL URI: %s", why ? why : "out of memory");
+		if (why != NULL) {
+			size_t n = strlen(err);
+
+			while (n > 0 && err[n - 1] == '\n')
+				err[--n] = '\0';
+			PQfreemem(why);
+		}
+	}
+	free(shown);
+}
+
 /* report_store_uri_check - the form (report_uri.c), then libpq's parse */
 bool
 report_store_uri_check(const char *uri, char *err, size_t errlen)
@@ -305,14 +331,8 @@ report_store_uri_check(const char *uri, char *err, size_t errlen)
 		return true;
 	opts = PQconninfoParse(uri, &why);
 	if (opts == NULL) {
-		snprintf(err, errlen, "not a PostgreSQL URI: %s", why ? why : "out of memory");
-		if (why != NULL) {
-			size_t n = strlen(err);
-
-			while (n > 0 && err[n - 1] == '\n')
-				err[--n] = '\0';
-			PQfreemem(why);
-		}
+		PQfreemem(why);
+		report_store_uri_why(uri, err, errlen);
 		return false;
 	}
 	PQconninfoFree(opts);

@@ -27,12 +27,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
 #include "bytes.h"
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
 #include "report_store.h"
+#include "report_uri.h"
 #include "report_writer.h"
 #include "xalloc.h"
 
@@ -76,26 +76,6 @@ static bool
 report_writer_before(struct timespec a, struct timespec b)
 {
 	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
-}
-
-/* report_writer_uri_label - uri for a log line, without user or password:
- * "postgresql://HOST/DB" from "postgresql://user:secret@HOST/DB?..." */
-static char *
-report_writer_uri_label(const char *uri)
-{
-	const char *rest = strstr(uri, "://"), *at, *end;
-	struct buf b = BUF_INIT;
-
-	if (rest == NULL)
-		return xstrdup(uri);	/* sqlite:PATH */
-	rest += 3;
-	end = rest + strcspn(rest, "?");
-	at = memchr(rest, '@', (size_t)(end - rest));
-	if (at != NULL)
-		rest = at + 1;
-	buf_append(&b, uri, (size_t)(strstr(uri, "://") + 3 - uri));
-	buf_append(&b, rest, (size_t)(end - rest));
-	return buf_steal(&b);
 }
 
 /* report_writer_drop_rows - n rows are lost: count them, warn at most once a minute */
@@ -239,7 +219,7 @@ static void
 report_writer_error(struct writer *wr, const char *what, const char *why)
 {
 	time_t now = time(NULL);
-	char *label = report_writer_uri_label(wr->uri);
+	char *label = report_uri_mask(wr->uri);
 
 	if (wr->last_error_log == 0 || now - wr->last_error_log >= WRITER_LOG_EVERY) {
 		log_msg(LOG_ERR, "report: %s %s: %s%s; rows wait in the queue, mail is not "
@@ -268,7 +248,7 @@ report_writer_connect(struct writer *wr)
 		return;
 	}
 	{
-		char *label = report_writer_uri_label(wr->uri);
+		char *label = report_uri_mask(wr->uri);
 
 		log_msg(wr->last_error_log != 0 ? LOG_NOTICE : LOG_INFO,
 		    "report: writing report rows to %s%s", label,

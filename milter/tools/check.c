@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include <libpsl.h>
 
 #include "buf.h"
+#include "bytes.h"
 #include "conf.h"
 #include "dkim_key.h"
 #include "dkim_keycheck.h"
@@ -99,20 +101,42 @@ check_usage(FILE *fp)
 	    check_prog, CHECK_DEFAULT_CONF);
 }
 
+/* check_shown - may the character cp be printed as it is? Not a C0 or C1 control
+ * or DEL (ESC and CSI, U+009B, start terminal escape sequences; OSC, U+009D, sets
+ * titles or clipboards), nor a bidirectional override or isolate, which makes the
+ * terminal show text in another order than it is (CVE-2021-42574) */
+static bool
+check_shown(uint32_t cp)
+{
+	return !(cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069));
+}
+
 /* check_vline - print one line: prefix, then the formatted text with every
- * control byte shown as '?', since names and records come from DNS and must
- * not drive the terminal */
+ * control character and every byte that is not well-formed UTF-8 shown as '?',
+ * since names and records come from DNS and must not drive the terminal */
 static void
 check_vline(const char *prefix, const char *fmt, va_list ap)
 {
-	struct buf line = BUF_INIT;
+	struct buf text = BUF_INIT, line = BUF_INIT;
+	const unsigned char *p;
+	size_t left, n;
+	uint32_t cp;
 
 	buf_puts(&line, prefix);
-	buf_vprintf(&line, fmt, ap);
-	for (size_t i = 0; i < line.len; i++)
-		if ((unsigned char)line.data[i] < 0x20 || line.data[i] == 0x7f)
-			line.data[i] = '?';
+	buf_vprintf(&text, fmt, ap);
+	p = (const unsigned char *)buf_cstr(&text);
+	for (left = text.len; left > 0; p += n, left -= n) {
+		n = bytes_utf8_char(p, left, &cp);
+		if (n > 0 && check_shown(cp)) {
+			buf_append(&line, p, n);
+		} else {
+			buf_putc(&line, '?');
+			n = n > 0 ? n : 1;
+		}
+	}
 	puts(buf_cstr(&line));
+	buf_free(&text);
 	buf_free(&line);
 }
 

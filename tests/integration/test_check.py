@@ -103,6 +103,34 @@ def run_case(tmp, keys, name, records, want_rc, want, ptrs=PTRS, args=None,
     return out
 
 
+def c1_case(tmp, keys, good, dm):
+    """C1 controls in UTF-8 (CSI U+009B, OSC U+009D), invalid UTF-8 (a lone 0x9b, a
+    truncated sequence, an overlong '/') and a bidi override in a TXT record: each
+    printed as '?', while a well-formed 'é' stays (issue 24, finding 8)."""
+    junk = (b"; x=\xc2\x9b2J\xc2\x9d0;owned\x07|\x9b|\xe2\x82|\xc0\xaf|"
+            b"\xe2\x80\xaeevil|caf\xc3\xa9")
+    with DNSServer(replace(good, dm, txt("_dmarc." + DOMAIN, DMARC.encode() + junk)),
+                   ptrs=PTRS) as dns:
+        conf = write_conf(tmp, dns.address, keys)
+        p = subprocess.run([CHECK, "-c", conf, "-d", DOMAIN, "--ip", IP4, "--ip", IP6,
+                            "--helo", HOST], capture_output=True, timeout=120)
+    line = [ln for ln in p.stdout.splitlines() if ln.startswith(b"ok   dmarc example.com")]
+    shown = line[0] if line else b""
+    report("C1 controls and invalid UTF-8 from DNS: each one '?'",
+           shown.endswith(b'; x=?2J?0;owned?|?|??|??|?evil|caf\xc3\xa9"'), p.stdout)
+    try:
+        text = p.stdout.decode("utf-8")
+    except UnicodeDecodeError as e:
+        text = None
+        report("C1 case: the whole output is well-formed UTF-8", False, e)
+    if text is not None:
+        report("C1 case: the whole output is well-formed UTF-8", True)
+        bad = [c for c in text if 0x80 <= ord(c) <= 0x9f or c in "\u202a\u202b\u202c"
+               "\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"]
+        report("C1 case: no C1 control or bidi override reaches the terminal", not bad,
+               [hex(ord(c)) for c in bad])
+
+
 def without(records, *starts):
     return [r for r in records if not any(r.startswith(s) for s in starts)]
 
@@ -320,6 +348,7 @@ def run(tmp):
                    0, [r'ok   dmarc example\.com: own record at _dmarc\.example\.com: '
                        r'".*; x=\?\[2J"'])
     report("control bytes from DNS never reach the terminal", "\x1b" not in out, out)
+    c1_case(tmp, keys, good, dm)
     run_case(tmp, keys, "DMARC invalid",
              replace(good, dm, txt("_dmarc." + DOMAIN, "v=DMARC1; p=bogus")), 1, [
         r'FAIL dmarc example\.com: the record at _dmarc\.example\.com is invalid: '

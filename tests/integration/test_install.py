@@ -65,6 +65,9 @@ def main():
     keys = dest + d["sysconfdir"] + "/authmilter/keys"
     R.ok("keys directory, mode 0750", os.path.isdir(keys)
          and stat.S_IMODE(os.stat(keys).st_mode) == 0o750)
+    conf_mode = stat.S_IMODE(os.stat(dest + files["example config"]).st_mode)
+    R.ok("milter.conf, mode 0640 (it may hold report.database's password)",
+         conf_mode == 0o640, "%04o" % conf_mode)
     p = subprocess.run([dest + files["daemon in sbindir"], "-n", "-c",
                         dest + files["example config"]], capture_output=True, text=True)
     # the example names user "authmilter" and the default socket; it must parse

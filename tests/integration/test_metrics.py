@@ -10,7 +10,9 @@ verdicts the log line gives; `promtool check metrics` must accept the page;
 reloads (good and broken) are counted; a scrape loop runs while one connection
 sends 300 messages and every scrape answers, counts never go down; a busy port
 stops the daemon at start with the file, line and key named; a bad value is
-refused by -n; paths other than /metrics are 404; the README's example alerting
+refused by -n; paths other than /metrics are 404; slow clients holding connections
+(a byte a second, more of them than the connection limit) delay a scrape by at
+most one request's time limit (issue 24, finding 6); the README's example alerting
 rules pass `promtool check rules`.
 """
 import os
@@ -237,6 +239,109 @@ def flowing_case(t, m, port):
          [x["action"] for x in res["r"]["messages"]], ["accept"] * 300)
 
 
+class SlowClients:
+    """SlowClients(port, n) - n connections to port, each sending one byte of a
+    request that never ends every `every` seconds from its own thread (a slowloris);
+    one cut by the server is counted (with how long it lived) and, with reconnect,
+    replaced at once, as a persistent attacker would."""
+
+    def __init__(self, port, n, every=1.0, reconnect=True):
+        self.port, self.every, self.reconnect = port, every, reconnect
+        self.lifetimes = []
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(n)]
+        for th in self.threads:
+            th.start()
+
+    def connect(self):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        s.setblocking(False)
+        return s, time.monotonic()
+
+    def cut(self, s):
+        """cut - did the server close s (EOF, a reset, or an answer to a request
+        it never got)?"""
+        try:
+            return s.recv(4096) is not None
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
+    def run(self):
+        request = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100000
+        s, born, i = None, 0.0, 0
+        while not self.stopping.is_set():
+            try:
+                if s is None:
+                    s, born, i = *self.connect(), 0
+                if self.cut(s):
+                    raise OSError("cut")
+                s.send(request[i:i + 1])
+                i += 1
+            except OSError:
+                if s is not None:
+                    with self.lock:
+                        self.lifetimes.append(time.monotonic() - born)
+                    s.close()
+                s = None
+                if not self.reconnect:
+                    return
+                continue
+            self.stopping.wait(self.every)
+        if s is not None:
+            s.close()
+
+    def stop(self):
+        self.stopping.set()
+        for th in self.threads:
+            th.join()
+
+
+def timed_scrape(port):
+    """(status or the error, seconds) of one scrape."""
+    t0 = time.monotonic()
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=15) as r:
+            r.read()
+            status = r.status
+    except (OSError, urllib.error.URLError) as e:
+        status = repr(e)
+    return status, time.monotonic() - t0
+
+
+def slow_clients_case(t, port):
+    """Slow clients holding connections do not keep a scrape from being answered:
+    20 (more than the old limit of 16) leave it prompt; 80 (more than the limit)
+    delay it at most until the oldest are cut (each request is bounded as a whole,
+    not by idleness: one byte a second never idles)."""
+    slow = SlowClients(port, 20)
+    try:
+        time.sleep(2.5)
+        res = [timed_scrape(port) for _ in range(3)]
+    finally:
+        slow.stop()
+    print("# 20 slow clients: scrapes took %s s" % ", ".join("%.3f" % x[1] for x in res))
+    t.ok("20 slow clients: every scrape answers 200 within 3 s",
+         all(st == 200 and took < 3 for st, took in res), res)
+    slow = SlowClients(port, 80)
+    try:
+        time.sleep(1.5)
+        res = [timed_scrape(port) for _ in range(3)]
+        time.sleep(3)
+    finally:
+        slow.stop()
+    lives = sorted(slow.lifetimes)
+    print("# 80 slow clients, reconnecting when cut: scrapes took %s s; %d cut, "
+          "lived %.1f-%.1f s" % (", ".join("%.3f" % x[1] for x in res), len(lives),
+                                 lives[0] if lives else 0, lives[-1] if lives else 0))
+    t.ok("80 slow clients: every scrape answers 200 within 8 s",
+         all(st == 200 and took < 8 for st, took in res), res)
+    t.ok("80 slow clients: they are cut, none lives past 8 s",
+         lives and lives[-1] < 8, lives[-5:])
+
+
 def busy_port_case(t, base):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))
@@ -304,6 +409,7 @@ def main():
             t.run("counting", counting_case, t, m, port)
             t.run("reload", reload_case, t, m, port)
             t.run("flowing", flowing_case, t, m, port)
+            t.run("slow clients", slow_clients_case, t, port)
         t.run("busy port", busy_port_case, t, base)
         t.run("bad value", bad_value_case, t, base)
         t.run("README rules", readme_rules_case, t)

@@ -130,6 +130,8 @@ def check_contents(deb):
         R.ok("package ships %s" % path, path in listing, sorted(listing))
     R.ok("package ships /etc/authmilter/keys/ with mode 0750",
          listing.get(KEYS + "/") == "drwxr-x---", listing.get(KEYS + "/"))
+    R.ok("package ships milter.conf with mode 0640", listing.get(CONF) == "-rw-r-----",
+         listing.get(CONF))
     rc, out = run("dpkg-deb", "-I", deb, "conffiles")
     R.ok("milter.conf is a conffile", rc == 0 and CONF in out.split(), out)
 
@@ -201,6 +203,8 @@ def check_installed():
          and grp.getgrgid(pw.pw_gid).gr_name == "authmilter", pw)
     R.ok("postinst: %s is root:authmilter 0750" % KEYS,
          mode_owner(KEYS) == "root:authmilter 0750", mode_owner(KEYS))
+    R.ok("postinst: %s is root:authmilter 0640 (it may hold a password)" % CONF,
+         mode_owner(CONF) == "root:authmilter 0640", mode_owner(CONF))
     R.ok("postinst: the postfix user is in group authmilter (the socket is 0660)",
          "postfix" in grp.getgrnam("authmilter").gr_mem if group_exists("authmilter")
          else False)

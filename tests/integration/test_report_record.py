@@ -408,7 +408,8 @@ def main():
               r"report: cannot open sqlite:.*junk.db: .*file is not a database", junk)
         R.run("postgresql gone", test_bad_database, dns, "postgresql gone",
               "postgresql://authmilter:secret@127.0.0.1:1/reports",
-              r"report: cannot open postgresql://127\.0\.0\.1:1/reports: postgresql "
+              r"report: cannot open postgresql://authmilter:\*\*\*@127\.0\.0\.1:1/reports: "
+              r"postgresql "
               r"connect: .*Connection refused")
         R.run("full", test_full, dns)
         R.run("unsigned email", test_unsigned_email, dns)

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "report_store.h"
+#include "report_uri.h"
 #include "tap.h"
 #include "xalloc.h"
 
@@ -250,6 +251,49 @@ test_uris(void)
 	CHECK(!report_store_uri_check("/var/lib/x.db", err, sizeof(err)), "a bare path");
 }
 
+/* test_uri_mask - every password hidden, everything else shown as written */
+static void
+test_uri_mask(void)
+{
+	static const struct {
+		const char *uri, *shown;
+	} cases[] = {
+		{ "sqlite:/var/lib/authmilter/reports.db", "sqlite:/var/lib/authmilter/reports.db" },
+		{ "postgresql://am:S3cretPW@db.example/reports", "postgresql://am:***@db.example/reports" },
+		{ "postgresql://am@db.example/reports", "postgresql://am@db.example/reports" },
+		{ "postgresql:///reports?host=/run/pg", "postgresql:///reports?host=/run/pg" },
+		{ "postgres://am:pa/ss@word@db/r?sslmode=require", "postgres://am:***@db/r?sslmode=require" },
+		{ "postgresql://am@db/r?password=S3cret&sslmode=require",
+		  "postgresql://am@db/r?password=***&sslmode=require" },
+		{ "postgresql://db/r?sslpassword=S3cret", "postgresql://db/r?sslpassword=***" },
+		{ "postgresql://db/r?pass%77ord=S3cret", "postgresql://db/r?pass%77ord=***" },
+		{ "postgressql://am:S3cretPW@db/r", "postgressql://am:***@db/r" },
+		{ "postgresql:/am:S3cretPW@db/r", "postgresql:/***@db/r" },
+		{ "am:S3cretPW@db/r", "am:***@db/r" },
+		{ "host=db user=am password=S3cret", "host=db user=am password=***" },
+		{ "postgresql://db/r?x=a@b", "postgresql://db/r?x=a@b" },
+	};
+	static const char *const bad[] = {
+		"postgresql://am:S3cretPW@[db.example/reports",
+		"postgresql://am:S3c%zzretPW@db.example/reports",
+		"postgressql://am:S3cretPW@db/r",
+		"postgresql://am@db/r?password=S3cretPW&sslmode",
+	};
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *shown = report_uri_mask(cases[i].uri);
+
+		CHECK(strcmp(shown, cases[i].shown) == 0, "mask %s: %s", cases[i].uri, shown);
+		CHECK(report_uri_has_secret(cases[i].uri) ==
+		    (strcmp(cases[i].uri, cases[i].shown) != 0), "has_secret %s", cases[i].uri);
+		free(shown);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!report_store_uri_check(bad[i], err, sizeof(err)) &&
+		    strstr(err, "S3c") == NULL, "no password in the error for %s: %s", bad[i], err);
+}
+
 /* test_bad_files - a missing directory and a file that is not a database */
 static void
 test_bad_files(void)
@@ -347,6 +391,7 @@ main(void)
 	run_store(uri, true);
 	test_dkim_column();
 	test_uris();
+	test_uri_mask();
 	test_bad_files();
 	test_schema_newer();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
