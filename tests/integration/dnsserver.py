@@ -359,6 +359,141 @@ class DelayProxy:
         finally:
             s.close()
 
+    @staticmethod
+    def _read_msg(sock):
+        """One length-prefixed DNS message from a TCP stream; None at its end."""
+        hdr = b""
+        while len(hdr) < 2:
+            chunk = sock.recv(2 - len(hdr))
+            if not chunk:
+                return None
+            hdr += chunk
+        n = struct.unpack(">H", hdr)[0]
+        body = b""
+        while len(body) < n:
+            chunk = sock.recv(n - len(body))
+            if not chunk:
+                return None
+            body += chunk
+        return hdr + body
+
+    def _tcp_query(self, conn, lock, msg):
+        """One query of a stream: held delay seconds (the delay when it
+        arrived, as for UDP), asked upstream on its own connection, its reply
+        written back whole."""
+        time.sleep(self.delay)
+        try:
+            with socket.create_connection(("127.0.0.1", self.upstream), 5) as up:
+                up.settimeout(5)
+                up.sendall(msg)
+                reply = self._read_msg(up)
+            if reply is not None and not self.stopping:
+                with lock:
+                    conn.sendall(reply)
+        except OSError:
+            pass
+
+    def _tcp_one(self, conn):
+        """A TCP stream: every query on it is delayed by itself, so a client
+        that keeps its stream open (unbound reuses them) sees the same delay
+        as over UDP; replies may come back out of order, as RFC 7766 allows."""
+        lock = threading.Lock()
+        workers = []
+        try:
+            conn.settimeout(10)
+            while True:
+                msg = self._read_msg(conn)
+                if msg is None:
+                    break
+                if self.delay is None:
+                    continue
+                t = threading.Thread(target=self._tcp_query, args=(conn, lock, msg),
+                                     daemon=True)
+                t.start()
+                workers.append(t)
+        except (OSError, struct.error):
+            pass
+        finally:
+            for t in workers:
+                t.join(15)
+            conn.close()
+
+    def stop(self):
+        """Stop the server; its port then answers nothing (a server gone)."""
+        self._kill()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+        return False
+
+
+class DelayProxy:
+    """A loopback forwarder (UDP and TCP) that holds each query delay_s seconds
+    before passing it to 127.0.0.1@upstream_port; delay_s None: never answer.
+    .port and .address as DNSServer."""
+
+    def __init__(self, upstream_port, delay_s):
+        self.upstream = upstream_port
+        self.delay = delay_s
+        self.port = _free_port()
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", self.port))
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp.bind(("127.0.0.1", self.port))
+        self.tcp.listen(64)
+        self.stopping = False
+        self.rd, self.wr = os.pipe()
+        self.threads = [threading.Thread(target=self._loop, daemon=True)]
+        self.threads[0].start()
+        _live.append(self)
+
+    @property
+    def address(self):
+        return "127.0.0.1@%d" % self.port
+
+    def _loop(self):
+        while not self.stopping:
+            r, _, _ = select.select([self.udp, self.tcp, self.rd], [], [])
+            if self.rd in r:
+                break
+            if self.udp in r:
+                try:
+                    data, peer = self.udp.recvfrom(65535)
+                except OSError:
+                    continue
+                if self.delay is not None:
+                    threading.Thread(target=self._udp_one, args=(data, peer),
+                                     daemon=True).start()
+            if self.tcp in r:
+                try:
+                    conn, _ = self.tcp.accept()
+                except OSError:
+                    continue
+                threading.Thread(target=self._tcp_one, args=(conn,),
+                                 daemon=True).start()
+
+    def _udp_one(self, data, peer):
+        time.sleep(self.delay)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(5)
+        try:
+            s.sendto(data, ("127.0.0.1", self.upstream))
+            reply = s.recv(65535)
+            if not self.stopping:
+                self.udp.sendto(reply, peer)
+        except OSError:
+            pass
+        finally:
+            s.close()
+
     def _tcp_one(self, conn):
         up = None
         try:
