@@ -138,16 +138,50 @@ dns_nodefault(struct ub_ctx *ctx, const char *zone, char *err, size_t errlen)
 	return dns_set_option(ctx, "local-zone:", val, err, errlen);
 }
 
-/* dns_configure - forwarders, local zones, trust anchor */
+/* dns_set_timeouts - make libunbound wait for an answer as long as we do.
+ *
+ * libunbound keeps a retransmit timeout per server (its infra cache): 376 ms for
+ * one it does not know yet, then srtt + 4 * rttvar, doubled at each timeout. A
+ * reply later than that timeout is thrown away and the query sent again, and a
+ * server that keeps timing out is left alone. A forwarder that turns slow, say
+ * answering in 1 s with dns.timeout at 2 s, is thus taken for a dead one: libunbound
+ * answered SERVFAIL at once for seconds, and nearly every message was tempfailed,
+ * though every answer would have come in time.
+ *
+ * A milter waits dns.timeout for its answer whatever happens, so unbound's own
+ * timeout is set to that, as lower and upper bound: every reply within dns.timeout
+ * is taken, no server is ever marked slow or down below it, and a server that
+ * recovers is asked again at once (infra-keep-probing: never "down" for
+ * infra-host-ttl). The cost: a lost UDP packet is not sent again before the
+ * milter's own deadline, which on the way to a site resolver is rare; the
+ * message is tempfailed, never misjudged.
+ */
 static bool
-dns_configure(struct ub_ctx *ctx, const struct dns_options *opts, char *err,
-	      size_t errlen)
+dns_set_timeouts(struct ub_ctx *ctx, unsigned timeout_ms, char *err, size_t errlen)
+{
+	char ms[16], s[16];
+	int n = snprintf(ms, sizeof(ms), "%u", timeout_ms);
+	int k = snprintf(s, sizeof(s), "%u", (timeout_ms + 999) / 1000);
+
+	if (n < 0 || (size_t)n >= sizeof(ms) || k < 0 || (size_t)k >= sizeof(s))
+		fatal_bug("dns timeout %u does not fit", timeout_ms);
+	return dns_set_option(ctx, "unknown-server-time-limit:", ms, err, errlen) &&
+	    dns_set_option(ctx, "infra-cache-min-rtt:", ms, err, errlen) &&
+	    dns_set_option(ctx, "infra-host-ttl:", s, err, errlen) &&
+	    dns_set_option(ctx, "infra-keep-probing:", "yes", err, errlen);
+}
+
+/* dns_configure - forwarders, local zones, timeouts, trust anchor */
+static bool
+dns_configure(struct ub_ctx *ctx, const struct dns_options *opts,
+	      unsigned timeout_ms, char *err, size_t errlen)
 {
 	char zone[64];
 	size_t i;
 	int rc, k, n;
 
-	if (!dns_set_option(ctx, "do-not-query-localhost:", "no", err, errlen))
+	if (!dns_set_option(ctx, "do-not-query-localhost:", "no", err, errlen) ||
+	    !dns_set_timeouts(ctx, timeout_ms, err, errlen))
 		return false;
 	if (opts->n_nameservers == 0) {
 		if ((rc = ub_ctx_resolvconf(ctx, NULL)) != 0) {
@@ -160,11 +194,6 @@ dns_configure(struct ub_ctx *ctx, const struct dns_options *opts, char *err,
 			return false;
 		}
 	} else {
-		/* a site resolver that stopped answering for a while keeps
-		 * being probed; unbound may otherwise leave it marked down for
-		 * infra-host-ttl (unbound.conf(5)) */
-		if (!dns_set_option(ctx, "infra-keep-probing:", "yes", err, errlen))
-			return false;
 		for (i = 0; i < opts->n_nameservers; i++) {
 			if ((rc = ub_ctx_set_fwd(ctx, opts->nameservers[i])) != 0) {
 				snprintf(err, errlen, "nameserver \"%s\": %s",
@@ -248,7 +277,7 @@ dns_resolver_new(const struct dns_options *opts, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the unbound context");
 		goto fail;
 	}
-	if (!dns_configure(r->ctx, opts, err, errlen))
+	if (!dns_configure(r->ctx, opts, r->timeout_ms, err, errlen))
 		goto fail;
 	if (pipe2(r->wake, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));

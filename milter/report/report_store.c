@@ -1,6 +1,7 @@
 /* report_store - DMARC report rows and claims in SQLite (WAL) or PostgreSQL.
  *
  * report_store_open/close      connect and create or migrate the schema
+ * report_store_moved           the SQLite file deleted or replaced under us?
  * report_store_insert          a batch of rows in one transaction
  * report_store_each[_domain]   stream the rows of a period (one domain's together)
  * report_store_domains         the policy domains of a period
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -38,6 +40,10 @@ struct report_store {
 	enum store_kind	 kind;
 	sqlite3		*db;		/* STORE_SQLITE */
 	PGconn		*pg;		/* STORE_PG */
+	char		*path;		/* STORE_SQLITE: the file opened */
+	dev_t		 dev;		/* and its identity then; see report_store_moved */
+	ino_t		 ino;
+	bool		 have_id;
 	char		 err[512];
 };
 
@@ -360,7 +366,37 @@ report_store_open_sqlite(struct report_store *st, const char *path)
 		report_store_seterr(st, path, why);
 		return false;
 	}
+	st->path = xstrdup(path);
 	return true;
+}
+
+/* report_store_remember_file - note which file the path names once it is open
+ * and migrated (the file exists by then); one that cannot be stat'ed (":memory:")
+ * is never looked at again */
+static void
+report_store_remember_file(struct report_store *st)
+{
+	struct stat sb;
+
+	if (st->kind != STORE_SQLITE || stat(st->path, &sb) != 0)
+		return;
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+	st->have_id = true;
+}
+
+const char *
+report_store_moved(const struct report_store *st)
+{
+	struct stat sb;
+
+	if (st->kind != STORE_SQLITE || !st->have_id)
+		return NULL;
+	if (stat(st->path, &sb) != 0)
+		return errno == ENOENT || errno == ENOTDIR ? "deleted" : NULL;
+	if (sb.st_dev != st->dev || sb.st_ino != st->ino)
+		return "replaced by another file";
+	return NULL;
 }
 
 struct report_store *
@@ -396,6 +432,7 @@ report_store_open(const char *uri, char *err, size_t errlen)
 	}
 	if (!report_store_migrate(st))
 		goto fail;
+	report_store_remember_file(st);
 	return st;
 fail:
 	snprintf(err, errlen, "%s", st->err);
@@ -412,6 +449,7 @@ report_store_close(struct report_store *st)
 		sqlite3_close(st->db);	/* no statement outlives a call: closes */
 	if (st->pg != NULL)
 		PQfinish(st->pg);
+	free(st->path);
 	free(st);
 }
 

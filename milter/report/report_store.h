@@ -39,6 +39,10 @@ struct report_store *report_store_open(const char *uri, char *err, size_t errlen
 void	 report_store_close(struct report_store *st);
 /* report_store_error - the last error of st, for a log line */
 const char *report_store_error(const struct report_store *st);
+/* report_store_moved - has the SQLite file's path stopped naming the file we
+ * opened? "deleted" or "replaced by another file" (rows written now would go to a
+ * file nobody can read), else NULL; always NULL for PostgreSQL */
+const char *report_store_moved(const struct report_store *st);
 /* report_store_insert - insert n rows in one transaction: 0, or -1 and nothing
  * inserted (report_store_error says why) */
 int	 report_store_insert(struct report_store *st, const struct report_row *rows, size_t n);

@@ -211,6 +211,7 @@ struct writer {
 	size_t		 n;		/* rows in batch */
 	int		 attempts;	/* failed inserts of this batch */
 	bool		 stop_tried;	/* the last connection attempt, at stop, made */
+	const char	*moved;		/* the file was deleted/replaced: say so at reopen */
 };
 
 /* report_writer_error - a database problem: the first logged at once, repeats at most
@@ -250,11 +251,17 @@ report_writer_connect(struct writer *wr)
 	{
 		char *label = report_uri_mask(wr->uri);
 
-		log_msg(wr->last_error_log != 0 ? LOG_NOTICE : LOG_INFO,
-		    "report: writing report rows to %s%s", label,
-		    wr->last_error_log != 0 ? " again" : "");
+		if (wr->moved != NULL)
+			log_msg(LOG_WARNING, "report: %s was %s: opened it again (a "
+			    "deleted database is created anew with its tables); report "
+			    "rows are written there from now on", label, wr->moved);
+		else
+			log_msg(wr->last_error_log != 0 ? LOG_NOTICE : LOG_INFO,
+			    "report: writing report rows to %s%s", label,
+			    wr->last_error_log != 0 ? " again" : "");
 		free(label);
 	}
+	wr->moved = NULL;
 	wr->backoff = 1;
 	wr->last_error_log = 0;
 	wr->errors_unlogged = 0;
@@ -270,10 +277,22 @@ report_writer_free_batch(struct writer *wr)
 	wr->attempts = 0;
 }
 
-/* report_writer_flush - insert the batch (w_lock not held) */
+/* report_writer_flush - insert the batch (w_lock not held).
+ *
+ * A SQLite file deleted or replaced under the open connection (an operator's rm,
+ * a logrotate-style move, a restore from backup) would take every row from now
+ * on into a file nobody can read, with no error: each batch first checks that
+ * the path still names the open file, and else the store is opened again and
+ * the batch goes there. */
 static void
 report_writer_flush(struct writer *wr)
 {
+	if ((wr->moved = report_store_moved(wr->st)) != NULL) {
+		report_store_close(wr->st);
+		wr->st = NULL;
+		wr->next_try = 0;
+		return;
+	}
 	if (report_store_insert(wr->st, wr->batch, wr->n) == 0) {
 		atomic_fetch_add(&w_written, wr->n);
 		metrics_report_rows(true, wr->n);

@@ -359,43 +359,64 @@ class DelayProxy:
         finally:
             s.close()
 
+    @staticmethod
+    def _read_msg(sock):
+        """One length-prefixed DNS message from a TCP stream; None at its end."""
+        hdr = b""
+        while len(hdr) < 2:
+            chunk = sock.recv(2 - len(hdr))
+            if not chunk:
+                return None
+            hdr += chunk
+        n = struct.unpack(">H", hdr)[0]
+        body = b""
+        while len(body) < n:
+            chunk = sock.recv(n - len(body))
+            if not chunk:
+                return None
+            body += chunk
+        return hdr + body
+
+    def _tcp_query(self, conn, lock, msg):
+        """One query of a stream: held delay seconds (the delay when it
+        arrived, as for UDP), asked upstream on its own connection, its reply
+        written back whole."""
+        time.sleep(self.delay)
+        try:
+            with socket.create_connection(("127.0.0.1", self.upstream), 5) as up:
+                up.settimeout(5)
+                up.sendall(msg)
+                reply = self._read_msg(up)
+            if reply is not None and not self.stopping:
+                with lock:
+                    conn.sendall(reply)
+        except OSError:
+            pass
+
     def _tcp_one(self, conn):
-        up = None
+        """A TCP stream: every query on it is delayed by itself, so a client
+        that keeps its stream open (unbound reuses them) sees the same delay
+        as over UDP; replies may come back out of order, as RFC 7766 allows."""
+        lock = threading.Lock()
+        workers = []
         try:
             conn.settimeout(10)
-            if self.delay is None:
-                conn.recv(65535)
-                time.sleep(10)
-                return
-            time.sleep(self.delay)
-            up = socket.create_connection(("127.0.0.1", self.upstream), 5)
             while True:
-                hdr = conn.recv(2)
-                if len(hdr) < 2:
-                    return
-                n = struct.unpack(">H", hdr)[0]
-                body = b""
-                while len(body) < n:
-                    chunk = conn.recv(n - len(body))
-                    if not chunk:
-                        return
-                    body += chunk
-                up.sendall(hdr + body)
-                rhdr = up.recv(2)
-                rn = struct.unpack(">H", rhdr)[0]
-                reply = b""
-                while len(reply) < rn:
-                    chunk = up.recv(rn - len(reply))
-                    if not chunk:
-                        return
-                    reply += chunk
-                conn.sendall(rhdr + reply)
+                msg = self._read_msg(conn)
+                if msg is None:
+                    break
+                if self.delay is None:
+                    continue
+                t = threading.Thread(target=self._tcp_query, args=(conn, lock, msg),
+                                     daemon=True)
+                t.start()
+                workers.append(t)
         except (OSError, struct.error):
             pass
         finally:
+            for t in workers:
+                t.join(15)
             conn.close()
-            if up is not None:
-                up.close()
 
     def stop(self):
         if self.stopping:
