@@ -38,6 +38,7 @@
 
 #include "buf.h"
 #include "callbacks.h"
+#include "conf_check.h"
 #include "dkim_keycache.h"
 #include "dmarc.h"
 #include "generation.h"
@@ -414,6 +415,14 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
+		int problems = conf_check_start(g->conf, stderr);
+
+		if (problems > 0) {
+			fprintf(stderr, "%s: %d problem%s that start or reload would meet\n",
+			    main_conf_path, problems, problems == 1 ? "" : "s");
+			generation_release(g);
+			return 1;
+		}
 		printf("%s: configuration is valid\n", main_conf_path);
 		if (g->conf->dmarc.enable)
 			printf("dmarc: discovery %s (%s)\n",
