@@ -369,6 +369,28 @@ main_block_signals(sigset_t *usr1)
 	    signal(SIGPIPE, SIG_IGN) != SIG_ERR;
 }
 
+/* main_check_only - -n: the file was valid; now what start and reload will meet */
+static int
+main_check_only(struct generation *g)
+{
+	int problems = conf_check_start(g->conf, stderr);
+
+	if (problems > 0) {
+		fprintf(stderr, "%s: %d problem%s that start or reload would meet\n",
+		    main_conf_path, problems, problems == 1 ? "" : "s");
+		generation_release(g);
+		return 1;
+	}
+	printf("%s: configuration is valid\n", main_conf_path);
+	if (g->conf->dmarc.enable)
+		printf("dmarc: discovery %s (%s)\n",
+		    dmarc_discovery_name(g->conf->dmarc.discovery),
+		    g->conf->dmarc.discovery == DMARC_DISCOVERY_PSL ?
+		    "RFC 7489, Public Suffix List" : "RFC 9989 DNS tree walk");
+	generation_release(g);
+	return 0;
+}
+
 /* main - options, configuration, then libmilter's loop until a stop */
 int
 main(int argc, char **argv)
@@ -414,24 +436,8 @@ main(int argc, char **argv)
 			    main_conf_path);
 		return 1;
 	}
-	if (check_only) {
-		int problems = conf_check_start(g->conf, stderr);
-
-		if (problems > 0) {
-			fprintf(stderr, "%s: %d problem%s that start or reload would meet\n",
-			    main_conf_path, problems, problems == 1 ? "" : "s");
-			generation_release(g);
-			return 1;
-		}
-		printf("%s: configuration is valid\n", main_conf_path);
-		if (g->conf->dmarc.enable)
-			printf("dmarc: discovery %s (%s)\n",
-			    dmarc_discovery_name(g->conf->dmarc.discovery),
-			    g->conf->dmarc.discovery == DMARC_DISCOVERY_PSL ?
-			    "RFC 7489, Public Suffix List" : "RFC 9989 DNS tree walk");
-		generation_release(g);
-		return 0;
-	}
+	if (check_only)
+		return main_check_only(g);
 	c = g->conf;
 	log_configure(c->log.facility, c->log.level, c->log.to_stderr);
 	generation_install(g);
