@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <dirent.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "conf_text.h"
 #include "dkim_key.h"
 #include "dns_name.h"
 #include "lock.h"
@@ -31,7 +33,6 @@
 
 #define CONF_MAX_TIMEOUT	60	/* seconds: longer and the MTA's own timeout fires */
 #define CONF_MAX_SIGNATURES	50	/* verifying more is a denial-of-service vector */
-#define CONF_MAX_LINES		64	/* options whose line we remember */
 
 /* While one file is parsed: where each option was set, and the error sink. libconfuse
  * has no user pointer, so this lives in a static under a lock (loads are rare). */
@@ -43,11 +44,11 @@ static struct conf_parse {
 	const char	*path;
 	FILE		*err;
 	int		 errors;
-	struct {
+	struct conf_opt_line {
 		const cfg_opt_t	*opt;
-		int		 line;
-	} lines[CONF_MAX_LINES];
-	size_t		 n_lines;
+		int		 line;	/* where it was last set */
+	} *lines;		/* one per option set; grows */
+	size_t		 n_lines, cap_lines;
 } *conf_parse;
 
 /* conf_error - print "FILE:LINE: key: message" and count it */
@@ -105,11 +106,20 @@ conf_confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 static int
 conf_note_line(cfg_t *cfg, cfg_opt_t *opt)
 {
-	if (conf_parse->n_lines < CONF_MAX_LINES) {
-		conf_parse->lines[conf_parse->n_lines].opt = opt;
-		conf_parse->lines[conf_parse->n_lines].line = cfg->line;
-		conf_parse->n_lines++;
+	struct conf_parse *p = conf_parse;
+
+	for (size_t i = 0; i < p->n_lines; i++)
+		if (p->lines[i].opt == opt) {
+			p->lines[i].line = cfg->line;
+			return 0;
+		}
+	if (p->n_lines == p->cap_lines) {
+		p->cap_lines = p->cap_lines ? 2 * p->cap_lines : 64;
+		p->lines = xreallocarray(p->lines, p->cap_lines, sizeof(*p->lines));
 	}
+	p->lines[p->n_lines].opt = opt;
+	p->lines[p->n_lines].line = cfg->line;
+	p->n_lines++;
 	return 0;
 }
 
@@ -119,7 +129,7 @@ conf_line(cfg_t *sec, const char *name)
 {
 	const cfg_opt_t *opt = cfg_getopt(sec, name);
 
-	for (size_t i = conf_parse->n_lines; i-- > 0;)
+	for (size_t i = 0; i < conf_parse->n_lines; i++)
 		if (conf_parse->lines[i].opt == opt)
 			return conf_parse->lines[i].line;
 	return 0;
@@ -825,6 +835,45 @@ conf_register_lines(cfg_t *cfg, const char *prefix, cfg_opt_t *opts)
 	}
 }
 
+/* conf_parse_file - cfg_parse, but libconfuse reads the text with its comments
+ * blanked (conf_text.h), so that the lines it reports are the file's own.
+ * CFG_FILE_ERROR with errno set when the file cannot be read. */
+static int
+conf_parse_file(cfg_t *cfg, const char *path)
+{
+	struct buf raw = BUF_INIT, text = BUF_INIT;
+	char chunk[8192];
+	size_t n;
+	FILE *f, *mem;
+	int rc = CFG_FILE_ERROR, saved;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return CFG_FILE_ERROR;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&raw, chunk, n);
+	saved = errno;
+	if (ferror(f)) {
+		fclose(f);
+		buf_free(&raw);
+		errno = saved;
+		return CFG_FILE_ERROR;
+	}
+	fclose(f);
+	conf_text_uncomment(buf_cstr(&raw), raw.len, &text);
+	buf_free(&raw);
+	/* an empty file: fmemopen refuses a zero-length buffer */
+	if (text.len == 0)
+		rc = CFG_SUCCESS;
+	else if ((mem = fmemopen(text.data, text.len, "r")) != NULL) {
+		rc = cfg_parse_fp(cfg, mem);
+		fclose(mem);
+	}
+	saved = errno;
+	buf_free(&text);
+	errno = saved;
+	return rc;
+}
+
 /* conf_load - parse and check path; NULL after printing the problems to err */
 struct conf *
 conf_load(const char *path, FILE *err)
@@ -843,7 +892,7 @@ conf_load(const char *path, FILE *err)
 	}
 	cfg_set_error_function(cfg, conf_confuse_error);
 	conf_register_lines(cfg, "", conf_opts);
-	rc = cfg_parse(cfg, path);
+	rc = conf_parse_file(cfg, path);
 	if (rc == CFG_FILE_ERROR) {
 		fprintf(err, "%s: cannot read: %m\n", path);
 		goto out;
@@ -870,6 +919,7 @@ conf_load(const char *path, FILE *err)
 out:
 	if (cfg != NULL)
 		cfg_free(cfg);
+	free(parse.lines);
 	conf_parse = NULL;
 	lock_release(&conf_lock);
 	return c;

@@ -98,6 +98,8 @@ dkim_keytable_list(const char *dir, size_t *n, FILE *err)
 	closedir(d);
 	if (*n > 0)
 		qsort(names, *n, sizeof(*names), dkim_keytable_name_cmp);
+	else
+		names = xcalloc(1, sizeof(*names));	/* empty, not a failure */
 	return names;
 }
 

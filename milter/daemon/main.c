@@ -38,6 +38,7 @@
 
 #include "buf.h"
 #include "callbacks.h"
+#include "conf_check.h"
 #include "dkim_keycache.h"
 #include "dmarc.h"
 #include "generation.h"
@@ -399,6 +400,28 @@ main_block_signals(sigset_t *usr1)
 	    signal(SIGPIPE, SIG_IGN) != SIG_ERR;
 }
 
+/* main_check_only - -n: the file was valid; now what start and reload will meet */
+static int
+main_check_only(struct generation *g)
+{
+	int problems = conf_check_start(g->conf, stderr);
+
+	if (problems > 0) {
+		fprintf(stderr, "%s: %d problem%s that start or reload would meet\n",
+		    main_conf_path, problems, problems == 1 ? "" : "s");
+		generation_release(g);
+		return 1;
+	}
+	printf("%s: configuration is valid\n", main_conf_path);
+	if (g->conf->dmarc.enable)
+		printf("dmarc: discovery %s (%s)\n",
+		    dmarc_discovery_name(g->conf->dmarc.discovery),
+		    g->conf->dmarc.discovery == DMARC_DISCOVERY_PSL ?
+		    "RFC 7489, Public Suffix List" : "RFC 9989 DNS tree walk");
+	generation_release(g);
+	return 0;
+}
+
 /* main - options, configuration, then libmilter's loop until a stop */
 int
 main(int argc, char **argv)
@@ -445,16 +468,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	main_warn_readable(g->conf, true);	/* before log_configure: once on stderr */
-	if (check_only) {
-		printf("%s: configuration is valid\n", main_conf_path);
-		if (g->conf->dmarc.enable)
-			printf("dmarc: discovery %s (%s)\n",
-			    dmarc_discovery_name(g->conf->dmarc.discovery),
-			    g->conf->dmarc.discovery == DMARC_DISCOVERY_PSL ?
-			    "RFC 7489, Public Suffix List" : "RFC 9989 DNS tree walk");
-		generation_release(g);
-		return 0;
-	}
+	if (check_only)
+		return main_check_only(g);
 	c = g->conf;
 	log_configure(c->log.facility, c->log.level, c->log.to_stderr);
 	generation_install(g);

@@ -106,7 +106,9 @@ def check_config_errors():
     os.chmod(key, 0o644)
     path = os.path.join(d, "unsafe.conf")
     with open(path, "w") as f:
-        f.write('dkim {\n key "org" {\n  domain = "example.org"\n  selector = "s1"\n'
+        # user "" and a socket here: -n also checks this machine (test_conf_check)
+        f.write('user = ""\nsocket = "unix:%s/s.sock"\n' % d +
+                'dkim {\n key "org" {\n  domain = "example.org"\n  selector = "s1"\n'
                 '  file = "%s"\n }\n}\n' % key)
     p = subprocess.run([AUTHMILTER, "-n", "-c", path], capture_output=True, text=True)
     R.ok("-n refuses a group/world-readable key, naming the key section",

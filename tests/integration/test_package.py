@@ -30,6 +30,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -134,6 +135,19 @@ def check_contents(deb):
          listing.get(CONF))
     rc, out = run("dpkg-deb", "-I", deb, "conffiles")
     R.ok("milter.conf is a conffile", rc == 0 and CONF in out.split(), out)
+    for doc in ("/usr/share/doc/authmilter/README.md",
+                "/usr/share/doc/authmilter/examples/milter.conf"):
+        R.ok("package ships %s (or .gz)" % doc, doc in listing or doc + ".gz" in listing,
+             sorted(k for k in listing if "/doc/" in k))
+    rc, prerm = run("dpkg-deb", "-I", deb, "prerm")
+    R.ok("prerm stops the daemon without systemd too (start-stop-daemon on its "
+         "executable) and the unit under systemd",
+         rc == 0 and re.search(r"start-stop-daemon --stop .*--exec \"\$DAEMON\"", prerm)
+         and "DAEMON=" + DAEMON in prerm and "deb-systemd-invoke stop" in prerm, prerm)
+    rc, postinst = run("dpkg-deb", "-I", deb, "postinst")
+    R.ok("postinst restarts an enabled unit on upgrade (dh_installsystemd's "
+         "restart-after-upgrade)", rc == 0 and "_dh_action=restart" in postinst and
+         "deb-systemd-invoke $_dh_action" in postinst, postinst)
 
 
 def lintian(changes):
@@ -619,9 +633,13 @@ def scenario(workdir, keyfiles, parts):
         mail_through_postfix(pf, sink, dns.port)
 
     pf.stop()
-    daemon.stop()
-    R.ok("nothing of the package still runs before the purge", not processes_of(DAEMON))
+    # purged while the daemon runs (no systemd here): prerm must stop it, or
+    # userdel refuses ("user authmilter is currently used by process")
+    R.ok("the daemon still runs before the purge", processes_of(DAEMON))
+    # reap it as soon as it exits, as init would: a zombie still counts for userdel
+    threading.Thread(target=daemon.proc.wait, daemon=True).start()
     purge_and_check(keyfiles)
+    R.ok("purge stopped the running daemon", not processes_of(DAEMON))
 
 if __name__ == "__main__":
     main()

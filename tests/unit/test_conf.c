@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "report_store.h"
+#include "conf_text.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/test_conf.XXXXXX";
@@ -126,6 +128,39 @@ static const struct {
 	  "is not an absolute path to a program, e.g. \"/usr/sbin/sendmail -t -oi\"\n" },
 	{ "report {\n failure = yes\n failure_rate = -1\n}\n", "3: report.failure_rate: -1 is "
 	  "out of range 0..100000\n" },
+	/* comments above an error: the line is the file's own (libconfuse 3.3 counted
+	 * each "#" line three times and each C-comment newline twice) */
+	{ "# c\n# c\n# c\nfoo = 1\n", "4: foo: unknown key\n" },
+	{ "/* a\n b\n c */\nfoo = 1\n", "4: foo: unknown key\n" },
+	{ "// a\n/// b\nfoo = 1\n", "3: foo: unknown key\n" },
+	{ "authserv_id = \"mx\" # c\n  # c\n\n/* c */ foo = 1\n", "4: foo: unknown key\n" },
+	{ "dns {\n  # c\n  /* c\n  c */\n  timeout = 600  # c\n}\n",
+	  "5: dns.timeout: 600 is out of range 1..60\n" },
+	{ "report {\n sendmail = \"/usr/sbin/sendmail # x\" # c\n # c\n queue = 0\n}\n",
+	  "4: report.queue: 0 is out of range 1..1000000\n" },
+	{ "report {\n sendmail = '/usr/sbin/x // y' // c\n # c\n queue = 0\n}\n",
+	  "4: report.queue: 0 is out of range 1..1000000\n" },
+	{ "socket = unix://run/a.sock # c\n# c\nfoo = 1\n", "3: foo: unknown key\n" },
+};
+
+/* Comment blanking: each text beside what libconfuse must be given. */
+static const struct {
+	const char *in, *out;
+} uncomment_cases[] = {
+	{ "a = 1 # c\nb = 2\n", "a = 1 \nb = 2\n" },
+	{ "# c\n#\n##\n", "\n\n\n" },
+	{ "a = \"x # y\" # z\n", "a = \"x # y\" \n" },
+	{ "a = 'x // y' // z\n", "a = 'x // y' \n" },
+	{ "a = \"x \\\" # y\"\n", "a = \"x \\\" # y\"\n" },
+	{ "a = 'it\\'s # y'\n", "a = 'it\\'s # y'\n" },
+	{ "/* x\n * y\n */a = 1\n", "\n\na = 1\n" },
+	{ "a = unix://x/y#c\n", "a = unix://x/y\n" },
+	{ "//x = 1\n", "//x = 1\n" },		/* a word: longer than the "//" */
+	{ "// x = 1\n", "\n" },
+	{ "a = ${HOME#x} # c\n", "a = ${HOME#x} \n" },
+	{ "a = \"multi\nline # kept\"\n", "a = \"multi\nline # kept\"\n" },
+	{ "a = 1 /* open\n", "a = 1 /* open\n" },
+	{ "a = \"open # x\n", "a = \"open # x\n" },
 };
 
 int
@@ -158,6 +193,37 @@ main(void)
 		    cases[i].error : "valid", "\n"), cases[i].error ? cases[i].error : "valid");
 		free(msg);
 	}
+
+	for (size_t i = 0; i < sizeof(uncomment_cases) / sizeof(uncomment_cases[0]); i++) {
+		struct buf out = BUF_INIT;
+
+		conf_text_uncomment(uncomment_cases[i].in, strlen(uncomment_cases[i].in), &out);
+		CHECK_STR(buf_cstr(&out), uncomment_cases[i].out, "uncomment case %zu", i);
+		buf_free(&out);
+	}
+
+	/* Every option's line is remembered, however many are set (64 were). */
+	{
+		struct buf text = BUF_INIT;
+		char want[300];
+
+		for (int i = 0; i < 100; i++)
+			buf_puts(&text, "dry_run = false\n");
+		buf_puts(&text, "report {\n queue = 0\n}\n");
+		msg = load(buf_cstr(&text), NULL);
+		snprintf(want, sizeof(want), "%s/milter.conf:102: report.queue: 0 is out of "
+		    "range 1..1000000\n", dir);
+		CHECK_STR(msg, want, "the line of an option set after 100 others");
+		free(msg);
+		buf_free(&text);
+	}
+
+	/* A '#' inside a quoted value is the value's, not a comment. */
+	msg = load("report {\n  sendmail = \"/usr/sbin/sendmail -t #1\"  # c\n}\n", &c);
+	CHECK(c != NULL && strcmp(c->report.sendmail, "/usr/sbin/sendmail -t #1") == 0,
+	    "'#' inside a quoted value is kept");
+	conf_free(c);
+	free(msg);
 
 	/* Defaults are the safe ones, and values arrive where they belong. */
 	msg = load("authserv_id = \"mx.example.com\"\ndns {\n nameservers = { \"127.0.0.1@5353\" }\n"
