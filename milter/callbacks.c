@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "callbacks.h"
+#include "conns.h"
 #include "generation.h"
 #include "log.h"
 #include "session.h"
@@ -46,6 +47,15 @@ cb_conn(SMFICTX *ctx)
 		}
 	}
 	return cc;
+}
+
+/* cb_priv - the connection state for a command; the command shows that the
+ * session is not silent */
+static struct cb_conn *
+cb_priv(SMFICTX *ctx)
+{
+	conns_touch(ctx);
+	return smfi_getpriv(ctx);
 }
 
 /* cb_internal_error - our own failure: on_internal_error decides */
@@ -134,6 +144,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
 	unsigned long steps = 0;
 
+	conns_started(ctx);
 	if (cc == NULL)
 		return SMFIS_REJECT;	/* libmilter: do not use this milter */
 	if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) != (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) {
@@ -186,10 +197,16 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	struct cb_conn *cc = cb_conn(ctx);
 	struct reply r;
 
+	conns_touch(ctx);
 	if (cc == NULL)
 		return cb_internal_error(ctx, "out of memory at connect");
 	if (!stop_taking_mail())
 		return cb_stopping(ctx);
+	if (!conns_admitted(ctx)) {
+		smfi_setreply(ctx, "451", "4.3.2", "too many connections to authmilter, "
+		    "try again later");
+		return SMFIS_TEMPFAIL;
+	}
 	session_free(cc->session);
 	if ((cc->session = session_new()) == NULL)
 		return cb_internal_error(ctx, "no configuration loaded");
@@ -200,7 +217,7 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 static sfsistat
 cb_helo(SMFICTX *ctx, char *helo)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 
 	if (cc == NULL || cc->session == NULL)	/* end of message reports it */
 		return cc != NULL && cc->noreply_helo ? SMFIS_NOREPLY : SMFIS_CONTINUE;
@@ -212,7 +229,7 @@ cb_helo(SMFICTX *ctx, char *helo)
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 	struct reply r;
 	enum step step;
 
@@ -235,7 +252,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 cb_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 
 	if (cc != NULL && !cc->noreply_headers && cc->in_message && stop_cutting())
 		return cb_cut(ctx, cc);
@@ -248,7 +265,7 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 static sfsistat
 cb_eoh(SMFICTX *ctx)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 
 	if (cc == NULL || cc->session == NULL)	/* end of message reports it */
 		return cc != NULL && cc->noreply_eoh ? SMFIS_NOREPLY : SMFIS_CONTINUE;
@@ -263,7 +280,7 @@ cb_eoh(SMFICTX *ctx)
 static sfsistat
 cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 
 	if (cc == NULL || cc->session == NULL)
 		return cb_internal_error(ctx, "body without a session");
@@ -329,7 +346,7 @@ cb_eom_apply(SMFICTX *ctx)
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 	sfsistat rc;
 
 	if (cc != NULL && cc->in_message && stop_cutting())
@@ -344,7 +361,7 @@ cb_eom(SMFICTX *ctx)
 static sfsistat
 cb_abort(SMFICTX *ctx)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 
 	if (cc != NULL && cc->session != NULL)
 		session_abort(cc->session);
@@ -359,6 +376,7 @@ cb_close(SMFICTX *ctx)
 {
 	struct cb_conn *cc = smfi_getpriv(ctx);
 
+	conns_closed(ctx);	/* also for a connection that never sent a command */
 	if (cc != NULL) {
 		cb_message_end(cc);
 		session_free(cc->session);

@@ -42,6 +42,7 @@
 
 #include "buf.h"
 #include "callbacks.h"
+#include "conns.h"
 #include "dkim_keycache.h"
 #include "dmarc.h"
 #include "generation.h"
@@ -184,6 +185,7 @@ main_reload(void)
 		    g->conf->log.to_stderr);
 		main_log_stderr = g->conf->log.to_stderr;
 		generation_install(g);
+		conns_configure(g->conf);
 		report_writer_configure(g->conf);
 		metrics_reload(true, 0);
 		log_msg(LOG_INFO, "reloaded %s", main_conf_path);
@@ -523,12 +525,17 @@ main(int argc, char **argv)
 		return 1;
 	}
 	nofile = main_raise_nofile();
+	if (!conns_start(nofile, c)) {
+		main_fatal("cannot start the connection reaper: %m");
+		return 1;
+	}
 	main_open_socket(c, sockpath);
 	main_tcp_nodelay(&sp, spec);
 	main_drop(c->user);
 	report_writer_configure(c);	/* after the drop: the database is the user's */
-	log_msg(LOG_INFO, "started %s on %s (config %s, open-files limit %lu)",
-	    PACKAGE_VERSION, c->socket, main_conf_path, nofile);
+	log_msg(LOG_INFO, "started %s on %s (config %s, open-files limit %lu, "
+	    "max_sessions %u)", PACKAGE_VERSION, c->socket, main_conf_path, nofile,
+	    conns_max_sessions());
 	if (c->socket_inet)
 		log_msg(LOG_WARNING, "socket %s is TCP: every local user (and every host "
 		    "that reaches it) can have mail signed as any client it claims to be; "

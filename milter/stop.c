@@ -23,6 +23,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "conns.h"
 #include "log.h"
 #include "stop.h"
 
@@ -117,6 +118,7 @@ stop_milter_thread(void *arg)
 	sigemptyset(&wake);
 	sigaddset(&wake, STOP_WAKE_SIGNAL);
 	(void)pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+	conns_listener_thread();	/* smfi_main's listener runs in this thread */
 	stop_milter_rc = smfi_main();
 	atomic_store(&stop_milter_done, true);
 	return NULL;

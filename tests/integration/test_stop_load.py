@@ -22,7 +22,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Milter, Results  # noqa: E402
+from harness import Milter, Results, pkt, read_pkt  # noqa: E402
 from dnsserver import DNSServer, DelayProxy, a, txt  # noqa: E402
 
 R = Results()
@@ -31,31 +31,6 @@ CONNS = 16
 CLIENT = "192.0.2.10"
 # offered: SMFIP_HDR_LEADSPC, SMFIP_SKIP, SMFIP_RCPT_REJ; no no-reply flags
 OFFER = 0x100000 | 0x400 | 0x800
-
-
-def pkt(cmd, data=b""):
-    return struct.pack(">I", len(data) + 1) + cmd + data
-
-
-def read_pkt(s):
-    """One packet's body, or None when the connection is lost."""
-    buf = b""
-    try:
-        while len(buf) < 4:
-            c = s.recv(4 - len(buf))
-            if not c:
-                return None
-            buf += c
-        n = struct.unpack(">I", buf)[0]
-        body = b""
-        while len(body) < n:
-            c = s.recv(n - len(body))
-            if not c:
-                return None
-            body += c
-        return body
-    except OSError:
-        return None
 
 
 def ask(s, p):
