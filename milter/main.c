@@ -385,6 +385,20 @@ main_raise_nofile(void)
 	return (unsigned long)rl.rlim_cur;
 }
 
+/* main_sessions - the open-files limit raised, and the sessions kept under it
+ * (conns.c); the limit in force. Exits when that cannot be set up. */
+static unsigned long
+main_sessions(const struct conf *c)
+{
+	unsigned long nofile = main_raise_nofile();
+
+	if (!conns_start(nofile, c)) {
+		main_fatal("cannot start the connection reaper: %m");
+		exit(1);
+	}
+	return nofile;
+}
+
 /* main_drop - become user (and its groups), each step checked */
 static void
 main_drop(const char *user)
@@ -524,18 +538,13 @@ main(int argc, char **argv)
 		main_fatal("libmilter refused socket %s", c->socket);
 		return 1;
 	}
-	nofile = main_raise_nofile();
-	if (!conns_start(nofile, c)) {
-		main_fatal("cannot start the connection reaper: %m");
-		return 1;
-	}
+	nofile = main_sessions(c);
 	main_open_socket(c, sockpath);
 	main_tcp_nodelay(&sp, spec);
 	main_drop(c->user);
 	report_writer_configure(c);	/* after the drop: the database is the user's */
-	log_msg(LOG_INFO, "started %s on %s (config %s, open-files limit %lu, "
-	    "max_sessions %u)", PACKAGE_VERSION, c->socket, main_conf_path, nofile,
-	    conns_max_sessions());
+	log_msg(LOG_INFO, "started %s on %s (config %s, open-files limit %lu, max_sessions "
+	    "%u)", PACKAGE_VERSION, c->socket, main_conf_path, nofile, conns_max_sessions());
 	if (c->socket_inet)
 		log_msg(LOG_WARNING, "socket %s is TCP: every local user (and every host "
 		    "that reaches it) can have mail signed as any client it claims to be; "
