@@ -32,6 +32,10 @@
 #include "xalloc.h"
 
 #define CONF_MAX_TIMEOUT	60	/* seconds: longer and the MTA's own timeout fires */
+#define CONF_MAX_SESSIONS	1048576	/* Linux's default fs.nr_open: no more descriptors */
+/* seconds: libmilter closes a silent session itself after 600 (main.c's
+ * MAIN_MTA_TIMEOUT) and its next sweep; ours must come first */
+#define CONF_MAX_SESSION_TIMEOUT	600
 #define CONF_MAX_SIGNATURES	50	/* verifying more is a denial-of-service vector */
 
 /* While one file is parsed: where each option was set, and the error sink. libconfuse
@@ -234,6 +238,9 @@ static cfg_opt_t conf_opts[] = {
 	CFG_STR("local_submission", "", CFGF_NONE),
 	CFG_STR("on_internal_error", "tempfail", CFGF_NONE),
 	CFG_BOOL("dry_run", cfg_false, CFGF_NONE),
+	CFG_INT("max_sessions", 0, CFGF_NONE),
+	CFG_INT("session_idle_timeout", 30, CFGF_NONE),
+	CFG_INT("session_timeout", 600, CFGF_NONE),
 	CFG_SEC("log", conf_log_opts, CFGF_NONE),
 	CFG_SEC("dns", conf_dns_opts, CFGF_NONE),
 	CFG_SEC("iprev", conf_iprev_opts, CFGF_NONE),
@@ -290,7 +297,7 @@ conf_int(cfg_t *sec, const char *secname, const char *name, long min, long max)
 
 	if (v < min || v > max) {
 		char key[64];
-		snprintf(key, sizeof(key), "%s.%s", secname, name);
+		snprintf(key, sizeof(key), "%s%s%s", secname, *secname ? "." : "", name);
 		conf_error(conf_line(sec, name), key, "%ld is out of range %ld..%ld", v, min, max);
 		return (unsigned)min;
 	}
@@ -371,6 +378,17 @@ static const struct { const char *name; int value; } conf_levels[] = {
 	{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
 };
 
+/* conf_sessions - max_sessions and the silent-session timeouts */
+static void
+conf_sessions(cfg_t *cfg, struct conf *c)
+{
+	c->max_sessions = conf_int(cfg, "", "max_sessions", 0, CONF_MAX_SESSIONS);
+	c->max_sessions_line = conf_line(cfg, "max_sessions");
+	c->session_idle_timeout = conf_int(cfg, "", "session_idle_timeout", 1,
+	    CONF_MAX_SESSION_TIMEOUT);
+	c->session_timeout = conf_int(cfg, "", "session_timeout", 10, CONF_MAX_SESSION_TIMEOUT);
+}
+
 /* conf_general - the top-level keys and log */
 static void
 conf_general(cfg_t *cfg, struct conf *c)
@@ -442,6 +460,7 @@ conf_general(cfg_t *cfg, struct conf *c)
 	c->on_internal_error = conf_action(cfg, "", "on_internal_error",
 	    A(ACTION_TEMPFAIL) | A(ACTION_ACCEPT));
 	c->dry_run = cfg_getbool(cfg, "dry_run");
+	conf_sessions(cfg, c);
 
 	c->log.facility = -1;
 	for (size_t i = 0; i < sizeof(conf_facilities) / sizeof(conf_facilities[0]); i++)

@@ -41,6 +41,10 @@ struct conf {
 	bool	 local_submission_sign;	/* a client without an address is outbound */
 	enum action on_internal_error;	/* ACTION_TEMPFAIL or ACTION_ACCEPT */
 	bool	 dry_run;		/* log rejects and tempfails, accept instead */
+	unsigned max_sessions;		/* connections answered; 0: from the fd limit */
+	int	 max_sessions_line;	/* where it was set, for messages */
+	unsigned session_idle_timeout;	/* s a new connection may send nothing */
+	unsigned session_timeout;	/* s a session may be silent between commands */
 
 	struct {
 		int	 facility;	/* LOG_MAIL, ... */

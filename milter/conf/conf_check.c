@@ -10,7 +10,7 @@
  * answers. Each problem is one line naming the path and the command that fixes it.
  *
  *   conf_check_start(c, err)	print problems to err; the number that would fail
- *				start or reload (warnings are printed, not counted)
+ *				start or reload
  */
 #include "config.h"
 
@@ -244,8 +244,9 @@ conf_check_chroot_relative(const char *path)
 	return stat(in_chroot, &st) == 0 || stat(top, &st) != 0;
 }
 
-/* conf_check_socket_dir - a unix socket's directory must exist for the bind; the
- * daemon's user enters it to wake its own listener at a stop */
+/* conf_check_socket_dir - a unix socket's directory must exist for the bind (made
+ * as root at start; the daemon's user need not enter it: a stop wakes libmilter's
+ * listener with a signal, not through the socket) */
 static int
 conf_check_socket_dir(const struct conf *c, FILE *err)
 {
@@ -280,32 +281,6 @@ conf_check_socket_dir(const struct conf *c, FILE *err)
 	return bad;
 }
 
-/* conf_check_socket_enter - (as the user) warn when the socket's directory cannot
- * be entered: stopping then waits for libmilter's 5 s poll */
-static void
-conf_check_socket_enter(const struct conf *c, const struct conf_check_who *who, FILE *err)
-{
-	struct sockspec sp;
-	char dir[PATH_MAX], owner[80];
-	const char *slash;
-
-	if (!sockspec_parse(c->socket, &sp))
-		return;
-	if (sp.kind == SOCKSPEC_UNIX && (slash = strrchr(sp.path, '/')) != NULL &&
-	    slash != sp.path) {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - sp.path), sp.path);
-		if (access(dir, F_OK) == 0 && access(dir, X_OK) != 0) {
-			conf_check_owner(dir, owner, sizeof(owner));
-			fprintf(err, "warning: socket: user %s cannot enter %s (%s): the "
-			    "daemon cannot reach its own socket, and a stop may wait 5 s: "
-			    "chgrp %s %s && chmod g+x %s, with the MTA in that group "
-			    "(adduser postfix %s)\n", who->user, dir, owner, who->group, dir, dir,
-			    who->group);
-		}
-	}
-	sockspec_clear(&sp);
-}
-
 /* conf_check_who_of - user and group names of uid/gid (numbers when unnamed) */
 static void
 conf_check_who_of(uid_t uid, gid_t gid, char *user, char *group, size_t len)
@@ -333,7 +308,6 @@ conf_check_mine(const struct conf *c, FILE *err)
 
 	conf_check_who_of(geteuid(), getegid(), user, group, sizeof(user));
 	bad = conf_check_as_user(c, &who, err);
-	conf_check_socket_enter(c, &who, err);
 	return bad;
 }
 

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "callbacks.h"
+#include "conns.h"
 #include "generation.h"
 #include "log.h"
 #include "session.h"
@@ -29,6 +30,7 @@ struct cb_conn {
 	bool		 leading_space;		/* SMFIP_HDR_LEADSPC negotiated */
 	bool		 can_skip;		/* SMFIP_SKIP negotiated */
 	bool		 skip_body;		/* nothing wants the body of this message */
+	bool		 in_message;		/* MAIL FROM answered, no final answer yet */
 };
 
 /* cb_conn - the connection state, created on first use */
@@ -43,9 +45,17 @@ cb_conn(SMFICTX *ctx)
 			free(cc);
 			return NULL;
 		}
-		stop_session_begin();	/* until cb_close: a stop waits for it */
 	}
 	return cc;
+}
+
+/* cb_priv - the connection state for a command; the command shows that the
+ * session is not silent */
+static struct cb_conn *
+cb_priv(SMFICTX *ctx)
+{
+	conns_touch(ctx);
+	return smfi_getpriv(ctx);
 }
 
 /* cb_internal_error - our own failure: on_internal_error decides */
@@ -61,6 +71,32 @@ cb_internal_error(SMFICTX *ctx, const char *what)
 		return SMFIS_ACCEPT;
 	smfi_setreply(ctx, "451", "4.3.0", "authmilter: internal error, try again later");
 	return SMFIS_TEMPFAIL;
+}
+
+/* cb_stopping - the tempfail for a connection or message a stop does not take */
+static sfsistat
+cb_stopping(SMFICTX *ctx)
+{
+	smfi_setreply(ctx, "451", "4.3.2", "authmilter is stopping, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+/* cb_message_end - the message got its final answer or ended early */
+static void
+cb_message_end(struct cb_conn *cc)
+{
+	if (cc->in_message) {
+		cc->in_message = false;
+		stop_message_end();
+	}
+}
+
+/* cb_cut - past a stop's deadline: the message in flight gets a tempfail now */
+static sfsistat
+cb_cut(SMFICTX *ctx, struct cb_conn *cc)
+{
+	cb_message_end(cc);
+	return cb_stopping(ctx);
 }
 
 /* cb_reply - set the SMTP reply; '%' is libmilter's format character */
@@ -108,6 +144,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
 	unsigned long steps = 0;
 
+	conns_started(ctx);
 	if (cc == NULL)
 		return SMFIS_REJECT;	/* libmilter: do not use this milter */
 	if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) != (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) {
@@ -160,8 +197,16 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	struct cb_conn *cc = cb_conn(ctx);
 	struct reply r;
 
+	conns_touch(ctx);
 	if (cc == NULL)
 		return cb_internal_error(ctx, "out of memory at connect");
+	if (!stop_taking_mail())
+		return cb_stopping(ctx);
+	if (!conns_admitted(ctx)) {
+		smfi_setreply(ctx, "451", "4.3.2", "too many connections to authmilter, "
+		    "try again later");
+		return SMFIS_TEMPFAIL;
+	}
 	session_free(cc->session);
 	if ((cc->session = session_new()) == NULL)
 		return cb_internal_error(ctx, "no configuration loaded");
@@ -172,7 +217,7 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 static sfsistat
 cb_helo(SMFICTX *ctx, char *helo)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 
 	if (cc == NULL || cc->session == NULL)	/* end of message reports it */
 		return cc != NULL && cc->noreply_helo ? SMFIS_NOREPLY : SMFIS_CONTINUE;
@@ -184,22 +229,33 @@ cb_helo(SMFICTX *ctx, char *helo)
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 	struct reply r;
+	enum step step;
 
 	if (cc == NULL || cc->session == NULL)
 		return cb_internal_error(ctx, "MAIL FROM without a session");
+	cb_message_end(cc);	/* a message the MTA left without abort */
+	if (!stop_taking_mail())
+		return cb_stopping(ctx);
 	cc->skip_body = false;
-	return cb_step(ctx, session_envfrom(cc->session, argv[0],
-	    smfi_getsymval(ctx, "{auth_authen}"), smfi_getsymval(ctx, "i"), &r), &r);
+	step = session_envfrom(cc->session, argv[0], smfi_getsymval(ctx, "{auth_authen}"),
+	    smfi_getsymval(ctx, "i"), &r);
+	if (step != STEP_REJECT && step != STEP_TEMPFAIL) {
+		cc->in_message = true;	/* a stop lets it finish */
+		stop_message_begin();
+	}
+	return cb_step(ctx, step, &r);
 }
 
 /* cb_header - one header field */
 static sfsistat
 cb_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 
+	if (cc != NULL && !cc->noreply_headers && cc->in_message && stop_cutting())
+		return cb_cut(ctx, cc);
 	if (cc != NULL && cc->session != NULL)
 		session_header(cc->session, name, value);
 	return cc != NULL && cc->noreply_headers ? SMFIS_NOREPLY : SMFIS_CONTINUE;
@@ -209,10 +265,12 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 static sfsistat
 cb_eoh(SMFICTX *ctx)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 
 	if (cc == NULL || cc->session == NULL)	/* end of message reports it */
 		return cc != NULL && cc->noreply_eoh ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	if (!cc->noreply_eoh && cc->in_message && stop_cutting())
+		return cb_cut(ctx, cc);
 	session_queue_id(cc->session, smfi_getsymval(ctx, "i"));
 	cc->skip_body = session_eoh(cc->session) == STEP_SKIP_BODY;
 	return cc->noreply_eoh ? SMFIS_NOREPLY : SMFIS_CONTINUE;
@@ -222,10 +280,12 @@ cb_eoh(SMFICTX *ctx)
 static sfsistat
 cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 
 	if (cc == NULL || cc->session == NULL)
 		return cb_internal_error(ctx, "body without a session");
+	if (cc->in_message && stop_cutting())
+		return cb_cut(ctx, cc);
 	if (!cc->skip_body &&
 	    session_body(cc->session, data, len) == STEP_SKIP_BODY)
 		cc->skip_body = true;
@@ -249,9 +309,9 @@ cb_header_value(const char *value, bool leading_space)
 	return buf_steal(&b);
 }
 
-/* cb_eom - end of message: apply the session's edits and action */
+/* cb_eom_apply - end of message: apply the session's edits and action */
 static sfsistat
-cb_eom(SMFICTX *ctx)
+cb_eom_apply(SMFICTX *ctx)
 {
 	struct cb_conn *cc = smfi_getpriv(ctx);
 	const struct eom_result *res;
@@ -282,14 +342,31 @@ cb_eom(SMFICTX *ctx)
 	return SMFIS_ACCEPT;
 }
 
+/* cb_eom - end of message: its final answer */
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct cb_conn *cc = cb_priv(ctx);
+	sfsistat rc;
+
+	if (cc != NULL && cc->in_message && stop_cutting())
+		return cb_cut(ctx, cc);
+	rc = cb_eom_apply(ctx);
+	if (cc != NULL)
+		cb_message_end(cc);
+	return rc;
+}
+
 /* cb_abort - the message ended early; the connection may go on */
 static sfsistat
 cb_abort(SMFICTX *ctx)
 {
-	struct cb_conn *cc = smfi_getpriv(ctx);
+	struct cb_conn *cc = cb_priv(ctx);
 
 	if (cc != NULL && cc->session != NULL)
 		session_abort(cc->session);
+	if (cc != NULL)
+		cb_message_end(cc);
 	return SMFIS_CONTINUE;
 }
 
@@ -299,11 +376,12 @@ cb_close(SMFICTX *ctx)
 {
 	struct cb_conn *cc = smfi_getpriv(ctx);
 
+	conns_closed(ctx);	/* also for a connection that never sent a command */
 	if (cc != NULL) {
+		cb_message_end(cc);
 		session_free(cc->session);
 		free(cc);
 		smfi_setpriv(ctx, NULL);
-		stop_session_end();
 	}
 	return SMFIS_CONTINUE;
 }

@@ -12,13 +12,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +43,7 @@
 #include "buf.h"
 #include "callbacks.h"
 #include "conf_check.h"
+#include "conns.h"
 #include "dkim_keycache.h"
 #include "dmarc.h"
 #include "generation.h"
@@ -56,20 +61,40 @@
 /* Seconds libmilter waits for the MTA's next command. Its default (7210 s) lets a
  * silent peer hold a thread for two hours; the MTAs' own milter timeouts are 5 min. */
 #define MAIN_MTA_TIMEOUT	600
+#define MAIN_MAX_NOFILE	1048576	/* Linux's default fs.nr_open: no higher soft limit */
 #define MAIN_REPORT_FLUSH_MS	5000	/* queued report rows get this long to be written at stop */
 
 static const char *main_conf_path = MAIN_DEFAULT_CONF;
+static atomic_bool main_log_stderr;	/* log.stderr: log_msg prints every line already */
+
+/* main_fatal - a start-up error: to the log, and to stderr in any case (with no
+ * syslog daemon, as on a minimal system, the log alone reaches no one) */
+static void __attribute__((format(printf, 1, 2)))
+main_fatal(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERR, "%s", line);
+	if (!main_log_stderr)
+		fprintf(stderr, "authmilter: %s\n", line);
+}
 
 /* main_usage - to stderr, exit with status */
 static void __attribute__((noreturn))
 main_usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: authmilter [-c FILE] [-n] [-V] [-h]\n"
-	    "  -c FILE  configuration (default %s)\n"
-	    "  -n       check the configuration and every file it names, then exit\n"
-	    "  -V       print the version and the libraries' versions\n"
-	    "  -h       this help\n", MAIN_DEFAULT_CONF);
+	    "usage: authmilter [-c FILE] [-n] [-V] [-h | --help]\n"
+	    "  -c FILE        configuration (default %s)\n"
+	    "  -n             check the configuration and every file it names, then exit\n"
+	    "  -V, --version  print the version and the libraries' versions\n"
+	    "  -h, --help     this help\n"
+	    "Signals: SIGUSR1 reloads; SIGTERM, SIGINT and SIGHUP stop (the messages "
+	    "in flight finish first).\n", MAIN_DEFAULT_CONF);
 	exit(status);
 }
 
@@ -139,6 +164,29 @@ main_warn_readable(const struct conf *c, bool to_stderr)
 		fprintf(stderr, "authmilter: warning: %s\n", msg);
 }
 
+/* main_reload_unapplied - log each change a reload cannot apply (the socket, its
+ * mode and owner, the user, /metrics' address are set up once, at start) */
+static void
+main_reload_unapplied(const struct conf *old, const struct conf *new)
+{
+	static const char restart[] = "needs a restart (reload is SIGUSR1; it "
+	    "applies keys, policy and DNS settings)";
+
+	if (strcmp(old->socket, new->socket) != 0)
+		log_msg(LOG_WARNING, "reload: socket changed from %s to %s: %s; still "
+		    "listening on %s", old->socket, new->socket, restart, old->socket);
+	if (old->socket_mode != new->socket_mode)
+		log_msg(LOG_WARNING, "reload: socket_mode changed from %04o to %04o: %s",
+		    old->socket_mode, new->socket_mode, restart);
+	if (strcmp(old->user, new->user) != 0)
+		log_msg(LOG_WARNING, "reload: user changed from \"%s\" to \"%s\": %s",
+		    old->user, new->user, restart);
+	if (strcmp(old->metrics.listen, new->metrics.listen) != 0)
+		log_msg(LOG_WARNING, "reload: metrics.listen changed from \"%s\" to "
+		    "\"%s\": %s; /metrics still on \"%s\"", old->metrics.listen,
+		    new->metrics.listen, restart, old->metrics.listen);
+}
+
 /* main_reload - load a new generation; keep the old one when the new is broken */
 static void
 main_reload(void)
@@ -159,9 +207,16 @@ main_reload(void)
 		log_msg(LOG_ERR, "reload refused: %s has errors; still running the previous "
 		    "configuration", main_conf_path);
 	} else {
+		struct generation *old = generation_current();
+
+		if (old != NULL)
+			main_reload_unapplied(old->conf, g->conf);
+		generation_release(old);
 		log_configure(g->conf->log.facility, g->conf->log.level,
 		    g->conf->log.to_stderr);
+		main_log_stderr = g->conf->log.to_stderr;
 		generation_install(g);
+		conns_configure(g->conf);
 		main_report_configure(g->conf);
 		metrics_reload(true, 0);
 		log_msg(LOG_INFO, "reloaded %s", main_conf_path);
@@ -290,7 +345,7 @@ main_metrics(const struct conf *c)
 	if (c->metrics.listen[0] == '\0')
 		return;
 	if (!metrics_http_start(c->metrics.listen, err, sizeof(err))) {
-		log_msg(LOG_ERR, "%s:%d: metrics.listen: %s; not starting", c->path,
+		main_fatal("%s:%d: metrics.listen: %s; not starting", c->path,
 		    c->metrics.line, err);
 		exit(1);
 	}
@@ -314,26 +369,66 @@ main_open_socket(const struct conf *c, const char *sockpath)
 
 	(void)umask(old_mask);
 	if (!opened) {
-		log_msg(LOG_ERR, "cannot open socket %s", c->socket);
+		main_fatal("cannot open socket %s (%m)", c->socket);
 		exit(1);
 	}
 	if (sockpath == NULL)
 		return;
 	if ((fd = open(sockpath, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
-		log_msg(LOG_ERR, "socket %s: %m", sockpath);
+		main_fatal("socket %s: %m", sockpath);
 		exit(1);
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		log_msg(LOG_ERR, "socket %s was replaced by something else after bind; "
+		main_fatal("socket %s was replaced by something else after bind; "
 		    "refusing to touch it (is its directory writable by others?)", sockpath);
 		exit(1);
 	}
 	if (geteuid() == 0 && c->user[0] != '\0' && (pw = getpwnam(c->user)) != NULL &&
 	    fchownat(fd, "", pw->pw_uid, pw->pw_gid, AT_EMPTY_PATH) != 0) {
-		log_msg(LOG_ERR, "chown %s: %m", sockpath);
+		main_fatal("chown %s: %m", sockpath);
 		exit(1);
 	}
 	(void)close(fd);	/* O_PATH: nothing to flush */
+}
+
+/* main_raise_nofile - the soft limit on open files up to the hard one (at most
+ * MAIN_MAX_NOFILE): every MTA connection holds a descriptor, and systemd's default
+ * soft limit (1,024) is reached by a thousand stalled clients, after which nothing
+ * is accepted any more. Returns the limit in force. */
+static unsigned long
+main_raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	want = rl.rlim_max < MAIN_MAX_NOFILE ? rl.rlim_max : MAIN_MAX_NOFILE;
+	if (rl.rlim_cur < want) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_msg(LOG_WARNING, "cannot raise the open-files limit from %lu to "
+			    "%lu: %m", (unsigned long)was, (unsigned long)want);
+			rl.rlim_cur = was;
+		}
+	}
+	return (unsigned long)rl.rlim_cur;
+}
+
+/* main_sessions - the open-files limit raised, and the sessions kept under it
+ * (conns.c); the limit in force. Exits when that cannot be set up. */
+static unsigned long
+main_sessions(const struct conf *c)
+{
+	unsigned long nofile = main_raise_nofile();
+
+	if (!conns_start(nofile, c)) {
+		main_fatal("cannot start the connection reaper: %m");
+		exit(1);
+	}
+	return nofile;
 }
 
 /* main_drop - become user (and its groups), each step checked */
@@ -350,40 +445,36 @@ main_drop(const char *user)
 		return;
 	}
 	if ((pw = getpwnam(user)) == NULL) {
-		log_msg(LOG_ERR, "user \"%s\" does not exist; refusing to run as root", user);
+		main_fatal("user \"%s\" does not exist; refusing to run as root", user);
 		exit(1);
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {
-		log_msg(LOG_ERR, "cannot become user \"%s\": %m", user);
+		main_fatal("cannot become user \"%s\": %m", user);
 		exit(1);
 	}
 	if (setuid(0) == 0) {
-		log_msg(LOG_ERR, "could regain root after dropping to \"%s\"", user);
+		main_fatal("could regain root after dropping to \"%s\"", user);
 		exit(1);
 	}
 }
 
-/* main_finish_sessions - after the listener has closed: the messages in flight
- * get their reply, within the longest a check may wait for DNS and a second */
-static void
-main_finish_sessions(void)
+/* main_drain_ms - how long a stop lets the messages in flight run: the longest a
+ * check may wait for DNS, and a second */
+static unsigned
+main_drain_ms(void)
 {
 	struct generation *g = generation_current();
 	unsigned ms = (g != NULL ? g->conf->dns.timeout : 5) * 1000 + 1000;
-	int left;
 
 	generation_release(g);
-	if ((left = stop_wait_sessions(ms)) > 0)
-		log_msg(LOG_WARNING, "stopping with %d connection%s still open after %u ms",
-		    left, left == 1 ? "" : "s", ms);
+	return ms;
 }
 
 /* main_block_signals - block the signals we wait for before any thread exists
  * (the resolver starts threads, which inherit the mask): SIGUSR1 (in *usr1) goes
- * only to our reload thread, SIGTERM/SIGINT/SIGHUP only to libmilter's signal
- * thread (sigwait), which stops accepting and lets sessions finish; SIGPIPE is
- * ignored. False when that cannot be set up. */
+ * only to our reload thread, SIGTERM/SIGINT/SIGHUP to stop_run in the main thread,
+ * which unblocks them there; SIGPIPE is ignored. False when that cannot be set up. */
 static bool
 main_block_signals(sigset_t *usr1)
 {
@@ -393,9 +484,7 @@ main_block_signals(sigset_t *usr1)
 	sigaddset(usr1, SIGUSR1);
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGUSR1);
-	sigaddset(&stops, SIGTERM);
-	sigaddset(&stops, SIGINT);
-	sigaddset(&stops, SIGHUP);
+	stop_block_set(&stops);
 	return pthread_sigmask(SIG_BLOCK, &stops, NULL) == 0 &&
 	    signal(SIGPIPE, SIG_IGN) != SIG_ERR;
 }
@@ -434,9 +523,16 @@ main(int argc, char **argv)
 	bool check_only = false;
 	sigset_t usr1;
 	pthread_t reloader;
+	unsigned long nofile;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "c:nVh")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "c:nVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			main_conf_path = optarg;
@@ -472,10 +568,11 @@ main(int argc, char **argv)
 		return main_check_only(g);
 	c = g->conf;
 	log_configure(c->log.facility, c->log.level, c->log.to_stderr);
+	main_log_stderr = c->log.to_stderr;
 	generation_install(g);
 
 	if (pthread_create(&reloader, NULL, main_reload_thread, &usr1) != 0) {
-		log_msg(LOG_ERR, "cannot start the reload thread");
+		main_fatal("cannot start the reload thread");
 		return 1;
 	}
 
@@ -485,23 +582,21 @@ main(int argc, char **argv)
 	sockpath = sp.kind == SOCKSPEC_UNIX ? sp.path : NULL;
 	if (smfi_setconn(spec) != MI_SUCCESS || smfi_settimeout(MAIN_MTA_TIMEOUT) !=
 	    MI_SUCCESS || smfi_register(*callbacks_descriptor()) != MI_SUCCESS) {
-		log_msg(LOG_ERR, "libmilter refused socket %s", c->socket);
+		main_fatal("libmilter refused socket %s", c->socket);
 		return 1;
 	}
+	nofile = main_sessions(c);
 	main_open_socket(c, sockpath);
 	main_tcp_nodelay(&sp, spec);
 	main_drop(c->user);
 	main_report_configure(c);	/* after the drop: the database is the user's */
-	if (!stop_watch_start(&sp))
-		log_msg(LOG_WARNING, "no stop watcher: a stop may take 5 s");
-	log_msg(LOG_INFO, "started %s on %s (config %s)", PACKAGE_VERSION, c->socket,
-	    main_conf_path);
+	log_msg(LOG_INFO, "started %s on %s (config %s, open-files limit %lu, max_sessions "
+	    "%u)", PACKAGE_VERSION, c->socket, main_conf_path, nofile, conns_max_sessions());
 	if (c->socket_inet)
 		log_msg(LOG_WARNING, "socket %s is TCP: every local user (and every host "
 		    "that reaches it) can have mail signed as any client it claims to be; "
 		    "prefer a unix socket the MTA alone can open", c->socket);
-	rc = smfi_main();
-	main_finish_sessions();
+	rc = stop_run(main_drain_ms());
 	report_writer_stop(MAIN_REPORT_FLUSH_MS);
 	log_msg(LOG_INFO, "stopped");
 	metrics_http_stop();

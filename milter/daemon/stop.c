@@ -1,41 +1,48 @@
-/* stop - wake libmilter's listener on a stop request; wait for sessions in flight.
+/* stop - libmilter in its own thread; SIGTERM, SIGINT and SIGHUP taken here, so that
+ * a stop lets the messages in flight finish (see stop.h).
  *
- * stop_watch_start: a thread that polls libmilter's stop flag every
- * STOP_POLL_MS and, once it is set, connects to our own socket: the listener's
- * select() returns, it sees the flag and closes the socket at once instead of at
- * the end of its 5 s sleep. stop_session_begin/end count open connections;
- * stop_wait_sessions waits for them after smfi_main has returned.
+ * stop_run, stop_block_set; stop_taking_mail and stop_cutting for the callbacks;
+ * stop_message_begin/end count the messages in flight.
+ *
+ * Why the signals reach us and not libmilter's signal thread, which sigwait()s for
+ * the same three: they stay blocked in every thread but the main one, where they
+ * have a handler; Linux hands a signal sent to the process to its main thread
+ * whenever that thread does not block it (and kill(1), systemd and the tests send to
+ * the process). Should libmilter take one all the same (its stop flag set without
+ * ours), the stop proceeds as libmilter's and says so.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <arpa/inet.h>
 #include <libmilter/mfapi.h>
-#include <netdb.h>
 
+#include "conns.h"
 #include "log.h"
-#include "sockspec.h"
 #include "stop.h"
-#include "xalloc.h"
 
-#define STOP_POLL_MS	100	/* how often the stop flag is read */
+#define STOP_POLL_MS	20	/* how often the main thread looks at the flags */
+#define STOP_KICK_MS	10	/* how often the listener is woken until it has gone */
+#define STOP_CUT_MS	1000	/* after the deadline: for the tempfails to go out */
+#define STOP_WAKE_SIGNAL SIGURG	/* ignored by default; only ever sent to one thread */
 
-/* mi_stop - libmilter's stop flag (MILTER_CONT = 0 while running). Exported by
- * every libmilter since 8.12 but not declared in mfapi.h; it is the only way to
- * learn that libmilter's signal thread has taken a SIGTERM. */
+/* mi_stop - libmilter's stop flag (0 while running). Exported by every libmilter
+ * since 8.12 but not declared in mfapi.h. */
 extern int mi_stop(void);
 
-static atomic_int stop_open_sessions;
+enum stop_state { STOP_RUNNING, STOP_DRAINING, STOP_CUTTING };
+
+static volatile sig_atomic_t stop_signal;	/* the stop signal taken, 0 before */
+static atomic_int stop_state;			/* enum stop_state */
+static atomic_int stop_in_flight;		/* messages between MAIL FROM and their end */
+static atomic_bool stop_milter_done;		/* smfi_main has returned */
+static int stop_milter_rc;
 
 /* stop_sleep_ms - nanosleep for ms milliseconds */
 static void
@@ -47,128 +54,180 @@ stop_sleep_ms(unsigned ms)
 		;
 }
 
-/* stop_connect_unix - connect to path and hang up */
+/* stop_on_signal - the handler for SIGTERM, SIGINT and SIGHUP (main thread only) */
 static void
-stop_connect_unix(const char *path)
+stop_on_signal(int sig)
 {
-	struct sockaddr_un sun;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-		return;
-	(void)connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	close(fd);
+	if (stop_signal == 0)
+		stop_signal = sig;
 }
 
-/* stop_connect_inet - connect to host:port (a wildcard address means loopback)
- * and hang up */
+/* stop_on_wake - the wake signal's handler: nothing; it only interrupts poll() */
 static void
-stop_connect_inet(const char *host, const char *port, int family)
+stop_on_wake(int sig)
 {
-	struct addrinfo hints, *res = NULL;
-	int fd;
-
-	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "*") == 0)
-		host = "127.0.0.1";
-	else if (strcmp(host, "::") == 0)
-		host = "::1";
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL)
-		return;
-	if ((fd = socket(res->ai_family, SOCK_STREAM, 0)) >= 0) {
-		(void)connect(fd, res->ai_addr, res->ai_addrlen);
-		close(fd);
-	}
-	freeaddrinfo(res);
+	(void)sig;
 }
 
-/* stop_wake - one connection to our own listening socket */
-static void
-stop_wake(const struct sockspec *sp)
+/* stop_block_set - add the signals stop_run takes to set */
+void
+stop_block_set(sigset_t *set)
 {
-	char port[8];
-
-	if (sp->kind == SOCKSPEC_UNIX) {
-		stop_connect_unix(sp->path);
-		return;
-	}
-	snprintf(port, sizeof(port), "%u", sp->port);
-	/* no host: bound to every address, loopback among them */
-	stop_connect_inet(sp->host != NULL ? sp->host : sp->kind == SOCKSPEC_INET ?
-	    "127.0.0.1" : "::1", port, sockspec_family(sp));
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, STOP_WAKE_SIGNAL);
 }
 
-/* stop_watch - the watcher thread */
+/* stop_taking_mail - no stop has begun */
+bool
+stop_taking_mail(void)
+{
+	return atomic_load(&stop_state) == STOP_RUNNING;
+}
+
+/* stop_cutting - the deadline has passed */
+bool
+stop_cutting(void)
+{
+	return atomic_load(&stop_state) == STOP_CUTTING;
+}
+
+/* stop_message_begin - a message began */
+void
+stop_message_begin(void)
+{
+	atomic_fetch_add(&stop_in_flight, 1);
+}
+
+/* stop_message_end - a message ended */
+void
+stop_message_end(void)
+{
+	atomic_fetch_sub(&stop_in_flight, 1);
+}
+
+/* stop_milter_thread - libmilter's loop; the wake signal unblocked here only, so
+ * that pthread_kill interrupts the listener's poll() */
 static void *
-stop_watch(void *arg)
+stop_milter_thread(void *arg)
 {
-	struct sockspec *sp = arg;
+	sigset_t wake;
 
-	while (mi_stop() == 0)
-		stop_sleep_ms(STOP_POLL_MS);
-	/* the listener may be between two select()s: knock until it has gone */
-	for (int i = 0; i < 50 && mi_stop() != 0; i++) {
-		stop_wake(sp);
-		stop_sleep_ms(STOP_POLL_MS);
-	}
-	sockspec_clear(sp);
-	free(sp);
+	(void)arg;
+	sigemptyset(&wake);
+	sigaddset(&wake, STOP_WAKE_SIGNAL);
+	(void)pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+	conns_listener_thread();	/* smfi_main's listener runs in this thread */
+	stop_milter_rc = smfi_main();
+	atomic_store(&stop_milter_done, true);
 	return NULL;
 }
 
-/* stop_watch_start - the watcher, detached */
-bool
-stop_watch_start(const struct sockspec *socket)
+/* stop_kicker - wake the listener until smfi_main has returned (it may be between
+ * two poll()s when a signal comes) */
+static void *
+stop_kicker(void *arg)
 {
-	pthread_t t;
-	pthread_attr_t attr;
-	struct sockspec *sp = xcalloc(1, sizeof(*sp));
-	bool ok;
+	pthread_t milter = *(pthread_t *)arg;
 
-	sp->kind = socket->kind;
-	sp->port = socket->port;
-	sp->path = socket->path != NULL ? xstrdup(socket->path) : NULL;
-	sp->host = socket->host != NULL ? xstrdup(socket->host) : NULL;
-	ok = pthread_attr_init(&attr) == 0 &&
-	    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-	    pthread_create(&t, &attr, stop_watch, sp) == 0;
-	(void)pthread_attr_destroy(&attr);
-	if (!ok) {
-		sockspec_clear(sp);
-		free(sp);
+	while (!atomic_load(&stop_milter_done)) {
+		(void)pthread_kill(milter, STOP_WAKE_SIGNAL);
+		stop_sleep_ms(STOP_KICK_MS);
 	}
-	return ok;
+	return NULL;
 }
 
-/* stop_session_begin - a connection opened */
-void
-stop_session_begin(void)
+/* stop_wait_messages - until no message is in flight or ms have passed; how many
+ * are still in flight */
+static int
+stop_wait_messages(unsigned ms)
 {
-	atomic_fetch_add(&stop_open_sessions, 1);
-}
-
-/* stop_session_end - a connection closed */
-void
-stop_session_end(void)
-{
-	atomic_fetch_sub(&stop_open_sessions, 1);
-}
-
-/* stop_wait_sessions - until none is open or the deadline */
-int
-stop_wait_sessions(unsigned timeout_ms)
-{
-	for (unsigned waited = 0; waited < timeout_ms; waited += 10) {
-		if (atomic_load(&stop_open_sessions) <= 0)
+	for (unsigned waited = 0; waited < ms; waited += STOP_POLL_MS) {
+		if (atomic_load(&stop_in_flight) <= 0)
 			return 0;
-		stop_sleep_ms(10);
+		stop_sleep_ms(STOP_POLL_MS);
 	}
-	return atomic_load(&stop_open_sessions);
+	return atomic_load(&stop_in_flight);
+}
+
+/* stop_signal_name - how the log names a stop signal */
+static const char *
+stop_signal_name(int sig)
+{
+	return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP";
+}
+
+/* stop_drain - no new messages; the ones in flight finish within drain_ms, or are
+ * tempfailed at their next step */
+static void
+stop_drain(int sig, unsigned drain_ms)
+{
+	int left;
+
+	if (sig == SIGHUP)
+		log_msg(LOG_NOTICE, "stopping on SIGHUP (libmilter's convention: SIGHUP "
+		    "stops a milter; reload is SIGUSR1)");
+	else
+		log_msg(LOG_INFO, "stopping on %s: no new messages; %d in flight may "
+		    "take up to %u ms", stop_signal_name(sig), atomic_load(&stop_in_flight),
+		    drain_ms);
+	atomic_store(&stop_state, STOP_DRAINING);
+	if ((left = stop_wait_messages(drain_ms)) == 0)
+		return;
+	log_msg(LOG_WARNING, "%d message%s still in flight after %u ms: tempfail at "
+	    "their next step", left, left == 1 ? "" : "s", drain_ms);
+	atomic_store(&stop_state, STOP_CUTTING);
+	if ((left = stop_wait_messages(STOP_CUT_MS)) > 0)
+		log_msg(LOG_WARNING, "stopping with %d message%s in flight (their MTA "
+		    "sent nothing more)", left, left == 1 ? "" : "s");
+}
+
+/* stop_handlers - the stop signals' and the wake signal's handlers */
+static bool
+stop_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = stop_on_wake;
+	if (sigaction(STOP_WAKE_SIGNAL, &sa, NULL) != 0)
+		return false;
+	sa.sa_handler = stop_on_signal;
+	return sigaction(SIGTERM, &sa, NULL) == 0 && sigaction(SIGINT, &sa, NULL) == 0 &&
+	    sigaction(SIGHUP, &sa, NULL) == 0;
+}
+
+/* stop_run - smfi_main in its own thread; the stop signals here */
+int
+stop_run(unsigned drain_ms)
+{
+	sigset_t stops;
+	pthread_t milter, kicker;
+
+	if (!stop_handlers() || pthread_create(&milter, NULL, stop_milter_thread, NULL) != 0) {
+		log_msg(LOG_ERR, "cannot start libmilter's thread: %m");
+		return MI_FAILURE;
+	}
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	(void)pthread_sigmask(SIG_UNBLOCK, &stops, NULL);
+	while (stop_signal == 0 && mi_stop() == 0 && !atomic_load(&stop_milter_done))
+		stop_sleep_ms(STOP_POLL_MS);
+	if (stop_signal != 0)
+		stop_drain(stop_signal, drain_ms);
+	else if (mi_stop() != 0 && !atomic_load(&stop_milter_done))
+		log_msg(LOG_WARNING, "libmilter took a stop signal itself: messages in "
+		    "flight may be cut");
+	if (pthread_create(&kicker, NULL, stop_kicker, &milter) != 0) {
+		log_msg(LOG_ERR, "cannot start the stop thread: %m");
+		return MI_FAILURE;
+	}
+	(void)smfi_stop();
+	(void)pthread_join(milter, NULL);
+	(void)pthread_join(kicker, NULL);
+	return stop_milter_rc;
 }

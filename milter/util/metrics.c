@@ -48,6 +48,8 @@ static struct {
 } metrics_latency[2];
 static atomic_ulong metrics_dns[3];	/* queries, timeouts, cache hits */
 static atomic_long metrics_sessions;
+static atomic_ulong metrics_refused[2];	/* tempfailed at connect, closed at accept */
+static atomic_ulong metrics_silent;	/* closed for sending nothing */
 static atomic_ulong metrics_reloads[2];	/* ok, failed */
 static atomic_ulong metrics_config_errors;
 static atomic_int metrics_last_reload_ok = 1;
@@ -187,6 +189,21 @@ metrics_session(int delta)
 	atomic_fetch_add_explicit(&metrics_sessions, delta, memory_order_relaxed);
 }
 
+/* metrics_session_refused - a connection over the cap: tempfailed at connect,
+ * or closed at once (closed) */
+void
+metrics_session_refused(bool closed)
+{
+	metrics_add(&metrics_refused[closed], 1);
+}
+
+/* metrics_session_silent - a connection closed for sending nothing */
+void
+metrics_session_silent(void)
+{
+	metrics_add(&metrics_silent, 1);
+}
+
 /* metrics_reload - a reload's outcome */
 void
 metrics_reload(bool ok, unsigned problems)
@@ -280,6 +297,24 @@ metrics_report_rows(bool written, unsigned long long n)
 	metrics_add(&metrics_report[!written], (unsigned long)n);
 }
 
+/* metrics_render_refused - connections over the cap, silent ones closed */
+static void
+metrics_render_refused(struct buf *out)
+{
+	metrics_head(out, "authmilter_sessions_refused_total", "counter",
+	    "Connections over max_sessions: tempfailed at connect, or closed at once "
+	    "near the open-files limit.");
+	buf_printf(out, "authmilter_sessions_refused_total{how=\"tempfail\"} %lu\n",
+	    metrics_get(&metrics_refused[0]));
+	buf_printf(out, "authmilter_sessions_refused_total{how=\"closed\"} %lu\n",
+	    metrics_get(&metrics_refused[1]));
+	metrics_head(out, "authmilter_sessions_silent_closed_total", "counter",
+	    "Connections closed for sending nothing (session_idle_timeout, "
+	    "session_timeout).");
+	buf_printf(out, "authmilter_sessions_silent_closed_total %lu\n",
+	    metrics_get(&metrics_silent));
+}
+
 /* metrics_render - the whole page */
 void
 metrics_render(struct buf *out)
@@ -301,6 +336,7 @@ metrics_render(struct buf *out)
 	    "MTA connections open now.");
 	buf_printf(out, "authmilter_sessions_open %ld\n",
 	    atomic_load_explicit(&metrics_sessions, memory_order_relaxed));
+	metrics_render_refused(out);
 	metrics_head(out, "authmilter_reloads_total", "counter",
 	    "Reloads (SIGUSR1), by result.");
 	buf_printf(out, "authmilter_reloads_total{result=\"ok\"} %lu\n",

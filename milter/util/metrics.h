@@ -41,6 +41,11 @@ void	 metrics_dns_timeout(void);
 void	 metrics_dns_cache_hit(void);
 /* metrics_session - a connection opened (+1) or closed (-1) */
 void	 metrics_session(int delta);
+/* metrics_session_refused - a connection over max_sessions: tempfailed at
+ * connect, or closed at once (closed) near the open-files limit */
+void	 metrics_session_refused(bool closed);
+/* metrics_session_silent - a connection closed for sending nothing */
+void	 metrics_session_silent(void);
 /* metrics_reload - a reload's outcome and how many problems a failed one had */
 void	 metrics_reload(bool ok, unsigned problems);
 /* metrics_report_rows - n DMARC report rows written to the database, or dropped */

@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import socket as _socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -401,6 +402,33 @@ def run_miltc(socket, message, check=True, client_addr=None, client_name=None,
         with open(outpath, "rb") as f:
             res["output"] = f.read()
     return res
+
+
+def pkt(cmd, data=b""):
+    """A milter protocol packet: length, command byte, data."""
+    return struct.pack(">I", len(data) + 1) + cmd + data
+
+
+def read_pkt(s):
+    """One milter packet's body (command byte first) from socket s, or None when
+    the connection is lost or times out."""
+    buf = b""
+    try:
+        while len(buf) < 4:
+            c = s.recv(4 - len(buf))
+            if not c:
+                return None
+            buf += c
+        n = struct.unpack(">I", buf)[0]
+        body = b""
+        while len(body) < n:
+            c = s.recv(n - len(body))
+            if not c:
+                return None
+            body += c
+        return body
+    except OSError:
+        return None
 
 
 class Results:

@@ -4,9 +4,11 @@ user the daemon will run as (here `nobody`; the suite runs as root): a key file,
 keys_directory file or the config itself that user cannot read (the next reload
 would fail), a report database directory it cannot write, a user that does not
 exist, a unix socket whose directory does not exist (with the hint for a path
-copied from Postfix's main.cf, which is relative to its chroot), and a socket
-directory the user cannot enter (a warning). Each message names the fix; the fix
-it names is applied and -n must then pass."""
+copied from Postfix's main.cf, which is relative to its chroot). Each message
+names the fix; the fix it names is applied and -n must then pass. A socket
+directory the user cannot enter (the package's root:postfix 0750) is no problem:
+the daemon binds as root and never reaches its own socket again (a stop wakes
+libmilter's listener with a signal), so -n stays quiet about it."""
 
 import grp
 import os
@@ -134,10 +136,8 @@ def main():
     os.chmod(os.path.join(d, "sock"), 0o750)
     path = write_conf(d, key)
     rc, out, err = check(path)
-    R.ok("a socket directory nobody cannot enter: a warning naming chgrp, exit 0",
-         rc == 0 and re.search(r"^warning: socket: user nobody cannot enter %s/sock "
-                               r"\(root:\S+ 0750\).*chgrp %s %s/sock" %
-                               (re.escape(d), GROUP, re.escape(d)), err, re.M), err)
+    R.ok("a socket directory nobody cannot enter (the package's layout): exit 0, "
+         "nothing said of it", rc == 0 and "sock" not in err, err)
     R.exit()
 
 

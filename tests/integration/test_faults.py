@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dnsserver import DNSServer, DelayProxy, a, closed_port, refuse_zone, txt  # noqa: E402
-from harness import BUILDDIR, Milter, Results, run_miltc, tmpdir  # noqa: E402
+from harness import BUILDDIR, Milter, Results, pkt, read_pkt, run_miltc, tmpdir  # noqa: E402
 
 R = Results()
 LOADGEN = os.path.join(BUILDDIR, "tests", "bench", "loadgen")
@@ -241,26 +241,6 @@ def check_reload(dns):
 
 
 # --- broken milter peers --------------------------------------------------------
-
-def pkt(cmd, data=b""):
-    return struct.pack(">I", len(data) + 1) + cmd + data
-
-
-def read_pkt(s):
-    hdr = b""
-    while len(hdr) < 4:
-        c = s.recv(4 - len(hdr))
-        if not c:
-            return None
-        hdr += c
-    n = struct.unpack(">I", hdr)[0]
-    body = b""
-    while len(body) < n:
-        c = s.recv(n - len(body))
-        if not c:
-            return None
-        body += c
-    return body
 
 
 # offered protocol flags: SMFIP_HDR_LEADSPC, SMFIP_SKIP, SMFIP_RCPT_REJ only - no

@@ -4,13 +4,19 @@
 - Idle, on a unix and on an inet socket: the daemon exits 0 within 1 s (libmilter's
   listener alone sleeps up to 5 s in select() before it closes the socket; it
   took 3-8 s before stop.c).
+- The Debian package's layout (issue 30.2): the socket in a root:postfix 0750
+  directory and the daemon running as authmilter, which cannot enter it: exits
+  within 1 s too (it took 3.3-6.5 s: the wake-up connection got EACCES).
 - Busy: a message whose checks wait for a slow DNS is in flight when SIGTERM
   arrives; the MTA (miltc) still gets its reply for it, the daemon exits within
   dns.timeout + 1 s, and says it stopped.
 """
 import os
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -80,6 +86,41 @@ def busy(dns):
         m.stop()
 
 
+def package_layout(dns, group):
+    """The Debian package's layout: the socket in a root:GROUP 0750 directory the
+    daemon's user (authmilter) cannot enter; before issue 30 its wake-up connection
+    got EACCES and the stop waited out libmilter's 5 s poll."""
+    if os.geteuid() != 0:
+        R.skip("package layout", "needs root")
+        return
+    if subprocess.run(["getent", "passwd", "authmilter"], capture_output=True).returncode:
+        subprocess.run(["adduser", "--system", "--group", "--no-create-home", "--home",
+                        "/nonexistent", "--quiet", "authmilter"], check=True)
+    if subprocess.run(["getent", "group", group], capture_output=True).returncode:
+        subprocess.run(["addgroup", "--system", "--quiet", group], check=True)
+    base = tempfile.mkdtemp(prefix="amspool.")
+    os.chmod(base, 0o755)
+    sockdir = os.path.join(base, "authmilter")
+    os.mkdir(sockdir)
+    shutil.chown(sockdir, "root", group)
+    os.chmod(sockdir, 0o750)
+    try:
+        conf = {"socket": "unix:%s/authmilter.sock" % sockdir, "user": "authmilter",
+                "socket_mode": "0660", "dns": {"nameservers": [dns.address]}}
+        m = Milter(conf, start=False)
+        m.socket = conf["socket"]
+        m.start()
+        time.sleep(0.3)
+        took, rc = stop_time(m)
+        limit = 4.0 if SLOW else 1.0
+        R.ok("package layout (root:%s 0750, user authmilter): SIGTERM exits within "
+             "%.0f s (%.2f s)" % (group, limit, took), took < limit, m.log_tail(3))
+        R.eq("package layout (root:%s): exit status 0" % group, rc, 0)
+        m.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main():
     with DNSServer([a("mail.example.org", "192.0.2.10"),
                     txt("example.org", "v=spf1 ip4:192.0.2.10 -all")],
@@ -87,6 +128,8 @@ def main():
         R.run("idle unix", idle, dns, False)
         R.run("idle inet", idle, dns, True)
         R.run("busy", busy, dns)
+        R.run("package layout, postfix", package_layout, dns, "postfix")
+        R.run("package layout, authmilter", package_layout, dns, "authmilter")
     R.exit()
 
 
