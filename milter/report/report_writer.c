@@ -31,6 +31,7 @@
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
+#include "report_pending.h"
 #include "report_store.h"
 #include "report_uri.h"
 #include "report_writer.h"
@@ -170,6 +171,7 @@ report_writer_submit(struct report_row *row)
 		w.head = it;
 	w.tail = it;
 	w.count++;
+	report_pending_queued(1);
 	/* the writer wakes by itself every REPORT_WRITER_LINGER_MS: rows gather
 	 * into batches, and a mail thread pays no wake-up per row */
 	if (w.waiting && w.count == REPORT_WRITER_BATCH)
@@ -277,6 +279,16 @@ report_writer_free_batch(struct writer *wr)
 	wr->attempts = 0;
 }
 
+/* report_writer_settle - n rows of the writer's batch are written or dropped
+ * (w_lock not held) */
+static void
+report_writer_settle(size_t n)
+{
+	lock_take(&w_lock);
+	report_pending_settled(n);
+	lock_release(&w_lock);
+}
+
 /* report_writer_flush - insert the batch (w_lock not held).
  *
  * A SQLite file deleted or replaced under the open connection (an operator's rm,
@@ -296,6 +308,7 @@ report_writer_flush(struct writer *wr)
 	if (report_store_insert(wr->st, wr->batch, wr->n) == 0) {
 		atomic_fetch_add(&w_written, wr->n);
 		metrics_report_rows(true, wr->n);
+		report_writer_settle(wr->n);
 		report_writer_free_batch(wr);
 		return;
 	}
@@ -305,6 +318,7 @@ report_writer_flush(struct writer *wr)
 	wr->next_try = time(NULL) + 1;
 	if (++wr->attempts >= 2) {
 		report_writer_drop_rows(wr->n, "the database refused a batch twice");
+		report_writer_settle(wr->n);
 		report_writer_free_batch(wr);
 	}
 }
@@ -408,6 +422,7 @@ report_writer_main(void *arg)
 	}
 	w.tail = NULL;
 	w.count = 0;
+	report_pending_close();		/* every row written or counted as dropped */
 	lock_release(&w_lock);
 	report_writer_free_batch(wr);
 	if (lost > 0) {
@@ -419,6 +434,30 @@ report_writer_main(void *arg)
 	free(wr->uri);
 	free(wr);
 	return arg;
+}
+
+/* report_writer_count_pending - keep count of queued rows for database from now
+ * on; say how many a daemon killed last time lost there (w_lock held) */
+static void
+report_writer_count_pending(const char *database)
+{
+	long long lost = report_pending_open(database);
+	char *label;
+
+	if (lost == 0)
+		return;
+	label = report_uri_mask(database);
+	if (lost < 0) {
+		log_msg(LOG_WARNING, "report: cannot keep count of queued rows beside %s "
+		    "(%m): rows lost to a SIGKILL would not be counted", label);
+	} else {
+		atomic_fetch_add(&w_dropped, (unsigned long long)lost);
+		metrics_report_rows(false, (unsigned long long)lost);
+		log_msg(LOG_WARNING, "report: %lld report rows for %s were still queued "
+		    "when the daemon last ended without a stop (SIGKILL or a crash): they "
+		    "are lost", lost, label);
+	}
+	free(label);
 }
 
 /* report_writer_configure - start, retarget, enable or disable the writer */
@@ -433,6 +472,7 @@ report_writer_configure(bool enable, const char *database, unsigned queue,
 		free(w.uri);
 		w.uri = xstrdup(database);
 		w.uri_serial++;
+		report_writer_count_pending(database);
 	}
 	if (enable && !w.started && !w.stopping) {
 		if (pthread_create(&w.thread, NULL, report_writer_main, NULL) != 0) {
