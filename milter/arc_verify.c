@@ -97,6 +97,7 @@ struct arc_verify {
 	unsigned		 n_keys;	/* distinct key lookups started */
 	bool			 finished;
 	struct arc_verdict	 verdict;
+	struct dkim_verify_budget own;		/* when opts.budget was NULL */
 };
 
 /* arc_verify_field - see arc_verify.h */
@@ -260,6 +261,8 @@ arc_verify_new(struct dns_resolver *r, const struct dkim_verify_opts *opts,
 	v->resolver = r;
 	v->opts = *opts;
 	v->body = body;
+	if (v->opts.budget == NULL)
+		v->opts.budget = &v->own;
 	return v;
 }
 
@@ -340,7 +343,14 @@ arc_verify_add(struct arc_verify *v, const char *name, const char *value,
 				dkim_sig_clear(&f->sig);
 				return;
 			}
-		f->body_hash = dkim_body_set_add(v->body, f->sig.body_canon, f->sig.length);
+		f->body_hash = dkim_verify_body_hash(v->opts.budget, v->body,
+		    f->sig.body_canon, f->sig.length);
+		if (f->body_hash == NULL) {
+			snprintf(f->err, sizeof(f->err), "over %d body hashes per message",
+			    DKIM_VERIFY_MAX_BODY_HASHES);
+			dkim_sig_clear(&f->sig);
+			return;
+		}
 	}
 	f->parsed = true;
 	arc_lookup(v, f);
