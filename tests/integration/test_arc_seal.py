@@ -22,7 +22,9 @@ file, line and key.
 Through Postfix (the issue's "done" test): hop 1 is a Postfix whose authmilter
 seals (it saw dkim=pass dmarc=pass); the list then tags the Subject, adds a
 footer and seals with dkimpy; hop 2 is a second Postfix whose authmilter trusts
-seal.example: delivered; without the trust: 550 5.7.1.
+seal.example and lists.example: delivered on the list's AAR (ours, below
+oldest-pass after the list's changes, vouches for nothing: issue 24); without
+the trust: 550 5.7.1.
 """
 import os
 import re
