@@ -28,8 +28,12 @@
  *   newest AMS not passing -> fail (temperror when its key lookup failed
  *   temporarily); any AS not passing -> fail (temperror likewise); else pass.
  * - oldest-pass (§5.2 step 6): the AMS are checked from the newest down; the
- *   first that does not pass at instance k gives oldest-pass k+1; all passing
- *   gives 0. An older AMS that does not parse counts as not passing.
+ *   first that does not pass at instance k gives oldest-pass k+1 and the older
+ *   ones are not checked (they cannot change it); all passing gives 0. An older
+ *   AMS that does not parse counts as not passing.
+ * - What an AAR vouches for (info[].vouch) is read only at instances at or
+ *   above oldest-pass: below it the set was made for another message (a set
+ *   copied verbatim keeps a valid seal under a newer hop's AS).
  * - An AMS whose h= names ARC-Seal fails (§4.1.2); an AS with h= fails (§4.1.3).
  * - A message whose header fields went past the header caps: fail (the fields
  *   the signatures cover may be among those not stored); an ARC field past them
@@ -93,6 +97,7 @@ struct arc_verify {
 	unsigned		 n_keys;	/* distinct key lookups started */
 	bool			 finished;
 	struct arc_verdict	 verdict;
+	struct dkim_verify_budget own;		/* when opts.budget was NULL */
 };
 
 /* arc_verify_field - see arc_verify.h */
@@ -256,6 +261,8 @@ arc_verify_new(struct dns_resolver *r, const struct dkim_verify_opts *opts,
 	v->resolver = r;
 	v->opts = *opts;
 	v->body = body;
+	if (v->opts.budget == NULL)
+		v->opts.budget = &v->own;
 	return v;
 }
 
@@ -336,7 +343,14 @@ arc_verify_add(struct arc_verify *v, const char *name, const char *value,
 				dkim_sig_clear(&f->sig);
 				return;
 			}
-		f->body_hash = dkim_body_set_add(v->body, f->sig.body_canon, f->sig.length);
+		f->body_hash = dkim_verify_body_hash(v->opts.budget, v->body,
+		    f->sig.body_canon, f->sig.length);
+		if (f->body_hash == NULL) {
+			snprintf(f->err, sizeof(f->err), "over %d body hashes per message",
+			    DKIM_VERIFY_MAX_BODY_HASHES);
+			dkim_sig_clear(&f->sig);
+			return;
+		}
 	}
 	f->parsed = true;
 	arc_lookup(v, f);
@@ -524,11 +538,12 @@ arc_judge(struct arc_verify *v, const struct header_list *h,
 		arc_reason(out, "header fields over limit");
 		return;
 	}
+	/* the AMS from the newest down to the first that does not pass; only an
+	 * instance whose AMS verifies over this message may vouch (an AAR below
+	 * oldest-pass was written about another message) */
 	for (unsigned k = n; k >= 1; k--) {
 		const struct header *aar = &h->v[out->sets[k - 1].aar];
 
-		out->info[k - 1].vouch = arc_verify_aar_vouch(aar->value,
-		    aar->value_len, author);
 		r = arc_check(v, arc_field_at(v, out->sets[k - 1].ams), h,
 		    out->sets[k - 1].ams, why, sizeof(why));
 		if (k == n && r != AUTH_PASS) {
@@ -536,8 +551,12 @@ arc_judge(struct arc_verify *v, const struct header_list *h,
 			arc_reason(out, "ARC-Message-Signature i=%u: %s", k, why);
 			return;
 		}
-		if (r != AUTH_PASS && out->oldest_pass == 0)
+		if (r != AUTH_PASS) {
 			out->oldest_pass = k + 1;
+			break;
+		}
+		out->info[k - 1].vouch = arc_verify_aar_vouch(aar->value,
+		    aar->value_len, author);
 	}
 	for (unsigned k = n; k >= 1; k--) {
 		r = arc_check_seal(v, k, h, why, sizeof(why));

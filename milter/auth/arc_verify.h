@@ -22,7 +22,9 @@ struct arc_verdict {
 	struct arc_set_info {
 		char	 sealer[256];	/* d= of this instance's ARC-Seal */
 		const char *vouch;	/* "dmarc", "dkim" or "spf": the AAR records a
-					 * pass for the From domain; NULL when not */
+					 * pass for the From domain; NULL when not, and
+					 * always below oldest-pass (that AMS did not
+					 * verify over this message) */
 	} info[ARC_MAX_INSTANCES];
 };
 

@@ -250,13 +250,18 @@ authres_render_dmarc(struct buf *b, const struct dmarc_verdict *dm)
 }
 
 /* authres_render_arc - "arc=" (RFC 8617 §4.1.3/§10.1): header.oldest-pass
- * and smtp.remote-ip; the reason of a failing chain in the comment. Only for
- * a message that carries ARC fields (arc=none is not written). */
+ * and smtp.remote-ip; the reason of a failing chain in the comment. A message
+ * without ARC fields gets a bare arc=none (RFC 8617 §4.4), so a reader can
+ * tell "checked, nothing there" from "not checked" (no arc= at all). */
 static void
 authres_render_arc(struct buf *b, const struct arc_verdict *a, const char *remote_ip)
 {
 	char n[16];
 
+	if (a->result == AUTH_NONE) {
+		authres_method(b, "arc", AUTH_NONE, NULL);
+		return;
+	}
 	authres_method(b, "arc", a->result, a->reason[0] ? a->reason : NULL);
 	if (a->result == AUTH_PASS) {
 		snprintf(n, sizeof(n), "%u", a->oldest_pass);
@@ -294,7 +299,7 @@ authres_render(const struct verdict *v, const char *authserv_id)
 		authres_render_dkim(&b, &v->dkim[i]);
 	if (v->dmarc != NULL)
 		authres_render_dmarc(&b, v->dmarc);
-	if (v->arc != NULL && v->arc->result != AUTH_NONE)
+	if (v->arc != NULL)
 		authres_render_arc(&b, v->arc, v->remote_ip);
 	return buf_steal(&b);
 }

@@ -4,7 +4,9 @@
  * dkim_keyrec_clear: frees the key. The record owns its EVP_PKEY.
  * RSA keys are accepted as DER SubjectPublicKeyInfo (what RFC 6376 asks for) and,
  * because some publishers put it there, as a bare PKCS#1 RSAPublicKey. Ed25519
- * keys are the raw 32 bytes (RFC 8463 §4).
+ * keys are the raw 32 bytes (RFC 8463 §4). An RSA key over DKIM_RSA_MAX_BITS or
+ * with a public exponent over DKIM_RSA_MAX_E_BITS bits (even, or 1) is refused:
+ * the reason says which (dkim_keyrec.h says why).
  */
 #include "config.h"
 
@@ -13,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -55,6 +59,31 @@ dkim_keyrec_decode_rsa(const unsigned char *der, size_t len)
 	return NULL;
 }
 
+/* dkim_keyrec_rsa_bounds - refuse an RSA key whose verification the publisher
+ * made dear (see DKIM_RSA_MAX_E_BITS in dkim_keyrec.h) or whose e is no RSA
+ * exponent (even, or 1: e=1 makes every "signature" the message itself) */
+static bool
+dkim_keyrec_rsa_bounds(const EVP_PKEY *pk, char *err, size_t errlen)
+{
+	BIGNUM *e = NULL;
+	bool ok;
+
+	if (EVP_PKEY_get_bits(pk) > DKIM_RSA_MAX_BITS) {
+		snprintf(err, errlen, "rsa key over %d bits", DKIM_RSA_MAX_BITS);
+		return false;
+	}
+	if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e) != 1)
+		return dkim_keyrec_seterr(err, errlen, "bad rsa key");
+	ok = BN_num_bits(e) <= DKIM_RSA_MAX_E_BITS && BN_is_odd(e) && !BN_is_one(e);
+	if (!ok && BN_num_bits(e) > DKIM_RSA_MAX_E_BITS)
+		snprintf(err, errlen, "rsa public exponent of %d bits, over %d",
+		    BN_num_bits(e), DKIM_RSA_MAX_E_BITS);
+	else if (!ok)
+		dkim_keyrec_seterr(err, errlen, "rsa public exponent even or 1");
+	BN_free(e);
+	return ok;
+}
+
 /* dkim_keyrec_decode_key - the public key of p= for the algorithm k= names */
 static bool
 dkim_keyrec_decode_key(struct dkim_keyrec *k, const unsigned char *der, size_t len,
@@ -81,6 +110,8 @@ dkim_keyrec_decode_key(struct dkim_keyrec *k, const unsigned char *der, size_t l
 		return dkim_keyrec_seterr(err, errlen, "bad rsa key");
 	if (EVP_PKEY_get_base_id(k->pkey) != EVP_PKEY_RSA)
 		return dkim_keyrec_seterr(err, errlen, "key type does not match k=");
+	if (!dkim_keyrec_rsa_bounds(k->pkey, err, errlen))
+		return false;
 	k->bits = EVP_PKEY_get_bits(k->pkey);
 	return true;
 }

@@ -29,6 +29,13 @@
  *   allow_partial_body (text after l= is covered by no signature; RFC 6376 §8.2).
  * - a message whose header fields went past the caps: permerror for every
  *   signature (the fields h= names may be among those not stored).
+ * - Per message (DKIM and ARC together, dkim_verify.h): past
+ *   DKIM_VERIFY_MAX_PK_OPS public-key operations or DKIM_VERIFY_MAX_BODY_HASHES
+ *   distinct body hashes, permerror with the bound as the reason. The body-hash
+ *   check happens as the signature arrives (header order), the operation bound
+ *   when signatures are checked (DKIM in header order, then ARC).
+ * - An RSA key whose public exponent or modulus is over the bounds in
+ *   dkim_keyrec.h: permerror "bad key record: ..." naming which.
  */
 #include "config.h"
 
@@ -52,6 +59,12 @@
 
 #define DKIM_VERIFY_MAX_SIGS	64	/* hard cap whatever max_signatures says */
 #define DKIM_KEY_NAME_MAX	253	/* "sel._domainkey.dom" must be a DNS name */
+#define DKIM_VERIFY_STR2(x)	#x
+#define DKIM_VERIFY_STR(x)	DKIM_VERIFY_STR2(x)
+#define DKIM_VERIFY_PK_REASON	"over " DKIM_VERIFY_STR(DKIM_VERIFY_MAX_PK_OPS) \
+	" public-key operations per message"
+#define DKIM_VERIFY_BODY_REASON	"over " DKIM_VERIFY_STR(DKIM_VERIFY_MAX_BODY_HASHES) \
+	" body hashes per message"
 
 /* One signature of the message: per-message, freed by dkim_verify_free. */
 struct dkim_verify_sig {
@@ -73,6 +86,7 @@ struct dkim_verify {
 	size_t			 ignored;
 	struct dkim_verdict	*verdicts;	/* filled by finish */
 	bool			 finished;
+	struct dkim_verify_budget own;		/* when opts.budget was NULL */
 };
 
 /* dkim_verify_alg_name - the a= spelling */
@@ -265,6 +279,21 @@ dkim_verify_identity_domain_is_d(const struct dkim_sig *s)
 	return at != NULL && strcasecmp(at + 1, s->domain) == 0;
 }
 
+/* dkim_verify_charge - one public-key operation against the message's bound;
+ * false (counted) when the bound is reached */
+static bool
+dkim_verify_charge(struct dkim_verify_budget *b)
+{
+	if (b == NULL)
+		return true;
+	if (b->pk_ops >= DKIM_VERIFY_MAX_PK_OPS) {
+		b->pk_refused++;
+		return false;
+	}
+	b->pk_ops++;
+	return true;
+}
+
 /* dkim_verify_check - see dkim_verify.h and the choices in the file header */
 void
 dkim_verify_check(const struct dkim_sig *s, const struct dkim_keyrec *k,
@@ -321,6 +350,11 @@ dkim_verify_check(const struct dkim_sig *s, const struct dkim_keyrec *k,
 		dkim_verify_verdict(out, AUTH_FAIL, "body hash mismatch");
 		return;
 	}
+	/* charged before the header input: the bound covers its hashing too */
+	if (!dkim_verify_charge(opts->budget)) {
+		dkim_verify_verdict(out, AUTH_PERMERROR, DKIM_VERIFY_PK_REASON);
+		return;
+	}
 	if (!dkim_verify_header_input(s, h, header_index, &data)) {
 		buf_free(&data);
 		dkim_verify_verdict(out, AUTH_PERMERROR, "signature field not found");
@@ -356,7 +390,30 @@ dkim_verify_new(struct dns_resolver *r, const struct dkim_verify_opts *opts,
 	v->resolver = r;
 	v->opts = *opts;
 	v->body = body;
+	if (v->opts.budget == NULL)
+		v->opts.budget = &v->own;
 	return v;
+}
+
+/* dkim_verify_body_hash - see dkim_verify.h */
+struct dkim_body_hash *
+dkim_verify_body_hash(struct dkim_verify_budget *b, struct dkim_body_set *body,
+    enum dkim_canon c, int64_t limit)
+{
+	if (limit < 0)
+		limit = -1;
+	if (b == NULL)
+		return dkim_body_set_add(body, c, limit);
+	for (unsigned i = 0; i < b->n_body; i++)
+		if (b->body[i].c == c && b->body[i].limit == limit)
+			return dkim_body_set_add(body, c, limit);
+	if (b->n_body == DKIM_VERIFY_MAX_BODY_HASHES) {
+		b->body_refused++;
+		return NULL;
+	}
+	b->body[b->n_body].c = c;
+	b->body[b->n_body++].limit = limit;
+	return dkim_body_set_add(body, c, limit);
 }
 
 /* dkim_verify_add - parse now, look the key up now, hash the body as it streams */
@@ -395,11 +452,18 @@ dkim_verify_add(struct dkim_verify *v, const char *value, size_t value_len,
 		dkim_sig_clear(&vs->sig);
 		return;
 	}
+	vs->body_hash = dkim_verify_body_hash(v->opts.budget, v->body, vs->sig.body_canon,
+	    vs->sig.length);
+	if (vs->body_hash == NULL) {
+		buf_free(&name);
+		dkim_verify_verdict(&vs->verdict, AUTH_PERMERROR, DKIM_VERIFY_BODY_REASON);
+		dkim_sig_clear(&vs->sig);
+		return;
+	}
 	vs->parsed = true;
 	if (v->resolver != NULL)
 		vs->query = dns_query_start(v->resolver, buf_cstr(&name), DNS_T_TXT);
 	buf_free(&name);
-	vs->body_hash = dkim_body_set_add(v->body, vs->sig.body_canon, vs->sig.length);
 }
 
 /* dkim_verify_check_with_answer - a signature's verdict from its key lookup */

@@ -33,12 +33,43 @@ struct dkim_verdict {
 	char	 reason[128];		/* short, safe for a header comment */
 };
 
+/* What one message may make the verifiers cost, DKIM-Signature, ARC-Message-
+ * Signature and ARC-Seal checks together (the sender chooses how many it
+ * carries; each key's cost is bounded in dkim_keyrec.h):
+ * - public-key operations: enough for dkim.max_signatures' default 5 and an
+ *   ARC chain of 13 hops (an AS and an AMS each; ARC_MAX_KEYS already fails a
+ *   chain of more than 16 sealers). Each also canonicalizes and hashes the
+ *   fields its h= names, so this bounds that work too. A signature checked
+ *   after the bound is permerror "over 32 public-key operations per message"
+ *   (for ARC the chain fails with it), counted in pk_refused for the log.
+ * - distinct body hashes (canonicalization, l=): each streams the whole body
+ *   through SHA-256; a signature asking for another is permerror "over 8 body
+ *   hashes per message", counted in body_refused. */
+#define DKIM_VERIFY_MAX_PK_OPS		32
+#define DKIM_VERIFY_MAX_BODY_HASHES	8
+
+/* Per message, shared by its dkim_verify and arc_verify (session.c), zeroed
+ * with the message. */
+struct dkim_verify_budget {
+	unsigned pk_ops;		/* public-key operations done */
+	unsigned pk_refused;		/* signatures refused for the bound */
+	unsigned n_body;
+	struct {
+		enum dkim_canon c;
+		int64_t	 limit;		/* l=, -1 when absent */
+	} body[DKIM_VERIFY_MAX_BODY_HASHES];
+	unsigned body_refused;		/* signatures refused for the bound */
+};
+
 struct dkim_verify_opts {
 	unsigned max_signatures;
 	unsigned min_key_bits;
 	time_t	 now;
 	bool	 allow_partial_body;	/* an l= shorter than the body may pass; when
 					 * false such a signature is "policy" */
+	struct dkim_verify_budget *budget;	/* the message's; NULL: dkim_verify_new
+					 * and arc_verify_new use one of their own,
+					 * dkim_verify_check counts nothing */
 };
 
 struct dkim_verify;
@@ -54,6 +85,12 @@ void	 dkim_verify_add(struct dkim_verify *v, const char *value, size_t value_len
 size_t	 dkim_verify_finish(struct dkim_verify *v, const struct header_list *h,
 	    const struct dkim_verdict **verdicts, size_t *ignored);
 void	 dkim_verify_free(struct dkim_verify *v);
+
+/* dkim_verify_body_hash - the body hash for (c, limit) from the shared body set,
+ * NULL (counted in b->body_refused) when it would be a new one beyond
+ * DKIM_VERIFY_MAX_BODY_HASHES; b NULL: no bound */
+struct dkim_body_hash *dkim_verify_body_hash(struct dkim_verify_budget *b,
+	    struct dkim_body_set *body, enum dkim_canon c, int64_t limit);
 
 /* dkim_verify_check - the pure step after the key is known: check one parsed
  * signature s against key record k, the message's headers (the signature is

@@ -20,8 +20,10 @@
  * nor SPF is applied, override_reason "trusted_forwarder") when the ARC chain
  * passes and an instance whose ARC-Authentication-Results recorded a pass for
  * the From domain was sealed by one of arc.trusted_sealers (RFC 9989 §7.4's
- * "other knowledge"; every seal of a passing chain verified, so that instance's
- * and every later one did).
+ * "other knowledge"), that instance and every newer one were sealed by trusted
+ * sealers, and its ARC-Message-Signature verifies over this message (instance at
+ * or above oldest-pass): a set copied from another message under an untrusted
+ * hop's seal vouches for nothing.
  * The action strength is reject > tempfail > quarantine > none, so a DMARC reject
  * outranks an SPF temperror, and a tempfail outranks a quarantine.
  */
@@ -135,8 +137,22 @@ policy_spf(const struct conf *c, const struct spf_verdict *v, struct decision *d
 	}
 }
 
+/* policy_sealer_trusted - is domain one of arc.trusted_sealers */
+static bool
+policy_sealer_trusted(const struct conf *c, const char *domain)
+{
+	for (size_t i = 0; i < c->arc.n_trusted_sealers; i++)
+		if (strcasecmp(domain, c->arc.trusted_sealers[i]) == 0)
+			return true;
+	return false;
+}
+
 /* policy_arc_sealer - the trusted sealer whose passing ARC chain vouches for the
- * From domain (newest instance first), or NULL */
+ * From domain, or NULL. Only the unbroken run of trusted sealers counted down
+ * from the newest set counts: an untrusted hop could have copied any older set
+ * onto a message of its own (its seal covers the copy, RFC 8617 §5.1.1), so
+ * nothing below it is trusted. And only instances at or above oldest-pass, whose
+ * own AMS still verifies over this message: a set below it signed another one. */
 static const char *
 policy_arc_sealer(const struct conf *c, const struct verdict *v)
 {
@@ -145,11 +161,12 @@ policy_arc_sealer(const struct conf *c, const struct verdict *v)
 	if (a == NULL || a->result != AUTH_PASS)
 		return NULL;
 	for (unsigned k = a->n_sets; k-- > 0;) {
-		if (a->info[k].vouch == NULL)
-			continue;
-		for (size_t i = 0; i < c->arc.n_trusted_sealers; i++)
-			if (strcasecmp(a->info[k].sealer, c->arc.trusted_sealers[i]) == 0)
-				return a->info[k].sealer;
+		if (!policy_sealer_trusted(c, a->info[k].sealer))
+			return NULL;
+		if (a->oldest_pass != 0 && k + 1 < a->oldest_pass)
+			return NULL;
+		if (a->info[k].vouch != NULL)
+			return a->info[k].sealer;
 	}
 	return NULL;
 }

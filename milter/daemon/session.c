@@ -66,6 +66,7 @@ struct message {
 	struct dkim_body_set *body;
 	struct dkim_verify *dkim;
 	struct arc_verify *arc;
+	struct dkim_verify_budget budget;	/* what dkim and arc may cost, together */
 	struct dmarc_lookup *dmarc;
 	struct dkim_body_hash **sign_hash;	/* outbound: one per key, shared */
 	const struct conf_key **sign_keys;
@@ -286,6 +287,7 @@ session_envfrom(struct session *s, const char *mailfrom, const char *auth_authen
 			.min_key_bits = c->dkim.min_key_bits,
 			.now = time(NULL),
 			.allow_partial_body = c->dkim.allow_partial_body,
+			.budget = &m->budget,
 		};
 		m->dkim = dkim_verify_new(s->gen->dns, &vo, m->body);
 	}
@@ -293,6 +295,7 @@ session_envfrom(struct session *s, const char *mailfrom, const char *auth_authen
 		struct dkim_verify_opts ao = {
 			.min_key_bits = c->dkim.min_key_bits,
 			.now = time(NULL),
+			.budget = &m->budget,
 		};
 		m->arc = arc_verify_new(s->gen->dns, &ao, m->body);
 	}
@@ -544,6 +547,23 @@ session_eom_outbound(struct session *s, struct buf *line)
 	}
 }
 
+/* session_log_budget - say when the message hit the bounds on what its
+ * signatures may cost (the verdicts say which signatures) */
+static void
+session_log_budget(const struct message *m)
+{
+	const struct dkim_verify_budget *b = &m->budget;
+
+	if (b->pk_refused > 0)
+		log_msg(LOG_NOTICE, "%s: %u DKIM/ARC signatures not checked: over %d "
+		    "public-key operations per message", m->queue_id[0] ? m->queue_id :
+		    "NOQUEUE", b->pk_refused, DKIM_VERIFY_MAX_PK_OPS);
+	if (b->body_refused > 0)
+		log_msg(LOG_NOTICE, "%s: %u DKIM/ARC signatures not checked: over %d "
+		    "body hashes per message", m->queue_id[0] ? m->queue_id : "NOQUEUE",
+		    b->body_refused, DKIM_VERIFY_MAX_BODY_HASHES);
+}
+
 /* session_collect - wait for every check of an inbound message and fill its
  * verdict record; dmv holds the DMARC verdict the record points at */
 static void
@@ -595,6 +615,7 @@ session_collect(struct session *s, struct verdict *v, struct dmarc_verdict *dmv)
 
 		v->arc = arc_verify_finish(m->arc, &m->headers, &author);
 	}
+	session_log_budget(m);
 }
 
 /* session_arc_seal - our ARC set (RFC 8617 §5.1) from the verdict and our A-R

@@ -18,6 +18,8 @@ duplicated, reordered, gapped, i=51, garbage tags, an oversized AAR, more than
 150 ARC fields, a missing key, a key lookup that fails, cv=fail, an AMS that
 signs ARC-Seal. Policy: with lists.example in arc.trusted_sealers the message is
 accepted (log "override=arc sealer=lists.example"), without it rejected with 550;
+under a newer hop that is not trusted too it is rejected (issue 24: that hop
+could have copied the trusted set from another message, as check_replay does);
 the list's ARC-Authentication-Results vouches with dmarc=pass for the From domain or
 an aligned dkim=pass / spf=pass (relaxed: under its organizational domain; strict
 when the record says adkim=s / aspf=s);
@@ -57,6 +59,10 @@ RECORDS = [
     txt("arc._domainkey.lists.example", RSA_PUB),
     txt("arc._domainkey.fwd.example", RSA_PUB),
     txt("arc._domainkey.relay.example", RSA_PUB),
+    txt("_dmarc.paypal.test", "v=DMARC1; p=reject"),
+    txt("paypal.test", "v=spf1 -all"),
+    txt("arc._domainkey.trusted.test", RSA_PUB),
+    txt("arc._domainkey.evil.test", RSA_PUB),
 ]
 EXTRA = [refuse_zone("_domainkey.slow.example")]
 
@@ -241,6 +247,27 @@ def ams_signs_seal(msg):
     return ams + m
 
 
+def ams_without_c():
+    """the list message sealed by dkimpy, its AMS made without c= over simple/simple
+    canonicalization (dkimpy always writes c=relaxed/relaxed)"""
+    from dkim.canonicalization import CanonicalizationPolicy
+    orig = dkim.DomainSigner.gen_header
+
+    def gen_header(self, fields, include, canon, name, pk, standardize=False):
+        if name == b"ARC-Message-Signature":
+            fields = [f for f in fields if f[0] != b"c"]
+            canon = CanonicalizationPolicy.from_c_value(b"simple/simple")
+        return orig(self, fields, include, canon, name, pk, standardize)
+    # dkimpy hashes the body relaxed before it signs: a body whose simple and
+    # relaxed forms agree (no list footer "-- ") keeps its bh= right
+    msg = original("no  c=  tag")
+    dkim.DomainSigner.gen_header = gen_header
+    try:
+        return seal_dkimpy(msg, "lists.example", LIST_AR)
+    finally:
+        dkim.DomainSigner.gen_header = orig
+
+
 def cases():
     """name, msg, ours (arc result), oldest (header.oldest-pass when pass), and the
     differences expected from each other verifier: {tool: (result, why)}"""
@@ -294,6 +321,9 @@ def cases():
     add("ARC-Seal i=0 and an AMS that signs ARC-Seal", ams_signs_seal(None), "fail",
         reason="ARC-")
     add("no ARC fields", through_list(original("none")), "none")
+    # issue 25 item 5: an AMS without c= is simple/simple (RFC 8617 §4.1.2 gives it
+    # DKIM's semantics); a Subject whose spaces relaxed would squeeze tells them apart
+    add("AMS without c=: simple/simple", ams_without_c(), "pass", 0)
     return T
 
 
@@ -317,7 +347,7 @@ def check_case(R, m, c, qid):
     r = send(m, c["msg"], qid)
     line = m.wait_log(r"%s: inbound " % qid, 5) or ""
     f = inbound_log_fields(line) if line else {}
-    # arc=none is neither logged nor written into the A-R
+    # arc=none is not logged; the A-R says it (issue 25 item 5: checked, nothing there)
     R.eq("%s: log arc" % name, f.get("arc"), None if c["ours"] == "none" else c["ours"])
     if c["ours"] == "pass":
         R.eq("%s: log arc.oldest-pass" % name, f.get("arc.oldest-pass"), str(c["oldest"]))
@@ -326,7 +356,8 @@ def check_case(R, m, c, qid):
         ar = re.sub(r"\s+", " ", ars[0])
         mm = re.search(r"\barc=(\w+)( \(([^)]*)\))?((?: [\w.-]+=\S+)*)", ar)
         if c["ours"] == "none":
-            R.ok("%s: no arc= in the A-R" % name, mm is None, ar)
+            R.ok("%s: A-R says a bare arc=none" % name, mm is not None and
+                 mm.group(1) == "none" and not mm.group(2) and not mm.group(4), ar)
             return "none"
         R.ok("%s: A-R arc=%s" % (name, c["ours"]), mm is not None and
              mm.group(1) == c["ours"], ar)
@@ -383,6 +414,9 @@ def mailauth_verdicts(dns, files):
 # Where a verifier is expected to differ from us: (tool, case name) -> (its
 # result, why, with the RFC section).
 DIFFS = {
+    ("dkimpy", "AMS without c=: simple/simple"): (
+        "fail", "dkimpy checks every AMS relaxed whatever c= says; RFC 8617 §4.1.2 gives "
+        "the AMS DKIM-Signature's semantics, whose c= defaults to simple/simple"),
     ("dkimpy", "reordered: sets at the bottom, oldest first"): (
         "fail", "dkimpy feeds the ARC-Seal the sets in header order; RFC 8617 §5.1.1 "
         "orders them by instance (i=), wherever they stand"),
@@ -452,12 +486,15 @@ def check_policy(R, dns):
         R.ok("trusted sealer: log override=arc sealer=lists.example",
              re.search(r"dmarc=fail .*arc=pass .*action=accept .*override=arc "
                        r"sealer=lists\.example", line) is not None, line)
+        # issue 24 finding 1: an untrusted newer hop could have copied the
+        # trusted set from another message; nothing below it is trusted
         r = send(m, two, "P3")
-        R.eq("trusted first hop under an untrusted second: accepted", r["action"],
-             "accept")
+        R.eq("trusted first hop under an untrusted second: rejected", r["action"],
+             "reject")
+        R.ok("trusted first hop under an untrusted second: 550",
+             (r["reply"] or "").startswith("550"), r["reply"])
         line = m.wait_log(r"P3: inbound ", 5) or ""
-        R.ok("P3 names the vouching sealer", "override=arc sealer=lists.example" in line,
-             line)
+        R.ok("P3: no override", "override=" not in line, line)
         r = send(m, msg + b"changed after the seal\r\n", "P4")
         R.eq("trusted sealer, chain broken after it: rejected", r["action"], "reject")
         # the AAR vouches for another domain: no override
@@ -490,12 +527,81 @@ def check_policy(R, dns):
         r = send(m, two, "P6")
         R.eq("only a sealer that vouched nothing trusted: rejected", r["action"],
              "reject")
+    with Milter(conf(dns, trusted=["lists.example", "fwd.example"],
+                     on_reject="reject")) as m:
+        r = send(m, two, "P15")
+        R.eq("trusted first hop under a trusted second: accepted", r["action"],
+             "accept")
+        line = m.wait_log(r"P15: inbound ", 5) or ""
+        R.ok("P15 names the vouching sealer", "override=arc sealer=lists.example" in line,
+             line)
     with Milter({"authserv_id": AUTHSERV, "dns": {"nameservers": [dns.address]},
                  "arc": {"verify": False, "trusted_sealers": ["lists.example"]}}) as m:
         r = send(m, msg, "P7")
         line = m.wait_log(r"P7: inbound ", 5) or ""
         R.eq("arc.verify = false: rejected", r["action"], "reject")
         R.ok("arc.verify = false: no arc= in the log", " arc=" not in line, line)
+    check_replay(R, dns)
+
+
+def paypal_sealed():
+    """a genuine paypal.test message as trusted.test sealed it (i=1), its AAR
+    saying dmarc=pass header.from=paypal.test"""
+    msg = message("service@paypal.test", subject="Your receipt",
+                  body="Thank you for your payment.\n").replace(b"\n", b"\r\n")
+    return seal_dkimpy(msg, "trusted.test", "dmarc=pass header.from=paypal.test")
+
+
+def replayed(evil_seal=True):
+    """issue 24 finding 1: the three i=1 fields of paypal_sealed() copied onto a
+    new message From paypal.test with another Subject and body, then (evil_seal)
+    the attacker's own valid i=2 set by evil.test with cv=pass"""
+    fields, _ = field_lines(paypal_sealed())
+    copied = [f for f in fields if is_arc(f)]
+    new = message("service@paypal.test", subject="Account locked: verify now",
+                  body="Log in at http://evil.test/ within 24 hours.\n")
+    msg = b"\r\n".join(copied) + b"\r\n" + new.replace(b"\n", b"\r\n")
+    if evil_seal:
+        msg = seal_dkimpy(msg, "evil.test", "arc=pass")
+    return msg
+
+
+def check_replay(R, dns):
+    """the replayed trusted set under an untrusted hop's valid seal: arc=pass
+    (RFC 8617 chain validation passes, oldest-pass=2) but no override: 550"""
+    attack = replayed()
+    seals = [f for f in field_lines(attack)[0] if is_arc(f, b"arc-seal")]
+    R.ok("replay: the attacker's seal is i=2 cv=pass d=evil.test",
+         len(seals) == 2 and re.search(rb"\bi=2;", seals[0]) is not None and
+         b"cv=pass" in seals[0] and b"d=evil.test" in seals[0], seals)
+    for trusted, qid in ((["trusted.test"], "R1"), ([], "R2")):
+        with Milter(conf(dns, trusted=trusted, on_reject="reject")) as m:
+            r = send(m, attack, qid)
+            line = m.wait_log(r"%s: inbound " % qid, 5) or ""
+            f = inbound_log_fields(line) if line else {}
+            what = "trusted.test trusted" if trusted else "no trusted sealer"
+            R.eq("replay (%s): chain passes" % what, f.get("arc"), "pass")
+            R.eq("replay (%s): arc.oldest-pass=2" % what, f.get("arc.oldest-pass"), "2")
+            R.eq("replay (%s): dmarc=fail" % what, f.get("dmarc"), "fail")
+            R.eq("replay (%s): rejected" % what, r["action"], "reject")
+            R.ok("replay (%s): 550" % what, (r["reply"] or "").startswith("550"),
+                 r["reply"])
+            R.ok("replay (%s): no override" % what, "override=" not in line, line)
+            if not trusted:
+                continue
+            r = send(m, replayed(evil_seal=False), "R3")
+            line = m.wait_log(r"R3: inbound ", 5) or ""
+            f = inbound_log_fields(line) if line else {}
+            R.eq("replayed set alone: arc=fail", f.get("arc"), "fail")
+            R.eq("replayed set alone: rejected", r["action"], "reject")
+            R.ok("replayed set alone: 550", (r["reply"] or "").startswith("550"),
+                 r["reply"])
+            # the genuine message with the trusted sealer as the newest hop
+            r = send(m, paypal_sealed(), "R4")
+            line = m.wait_log(r"R4: inbound ", 5) or ""
+            R.eq("genuine trusted newest hop: accepted", r["action"], "accept")
+            R.ok("genuine trusted newest hop: override=arc sealer=trusted.test",
+                 "override=arc sealer=trusted.test" in line, line)
 
 
 def check_postfix(R, dns):
@@ -508,7 +614,7 @@ def check_postfix(R, dns):
         return
     msg = chain("postfix", ["dkimpy", "mdkim"])
     xclient = "ADDR=%s NAME=lists.example HELO=lists.example" % IP
-    for trusted in (["lists.example"], []):
+    for trusted in (["lists.example", "fwd.example"], []):
         what = "trusted" if trusted else "untrusted"
         wd = mta.make_workdir("/tmp/authmilter-arc-")
         m = Milter(conf(dns, trusted=trusted, on_reject="reject"), inet=True)

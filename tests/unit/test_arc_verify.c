@@ -308,7 +308,9 @@ check_unstored(void)
 }
 
 /* check_policy - the override: DMARC fail (reject/quarantine), chain pass, a
- * vouching instance sealed by a trusted domain */
+ * vouching instance at or above oldest-pass, it and every newer one sealed by
+ * a trusted domain. The chain: lists.example (i=1, vouch as the case says)
+ * under fwd.example (i=2, vouching nothing). */
 static void
 check_policy(void)
 {
@@ -317,24 +319,38 @@ check_policy(void)
 		enum auth_result arc;
 		int dis;		/* disposition of the DMARC fail */
 		const char *vouch;	/* of instance 1 */
-		const char *trusted;	/* the one trusted sealer, or NULL */
+		const char *trusted[2];	/* the trusted sealers */
+		unsigned oldest;	/* oldest-pass */
 		enum action want;
 		const char *sealer;
 	} t[] = {
-		{ "reject, trusted vouching sealer", AUTH_PASS, DMARC_POLICY_REJECT, "dmarc",
-		  "lists.example", ACTION_NONE, "lists.example" },
-		{ "quarantine, trusted vouching sealer", AUTH_PASS, DMARC_POLICY_QUARANTINE,
-		  "dkim", "LISTS.example", ACTION_NONE, "lists.example" },
+		{ "reject, trusted vouching sealer under a trusted hop", AUTH_PASS,
+		  DMARC_POLICY_REJECT, "dmarc", { "lists.example", "fwd.example" }, 0,
+		  ACTION_NONE, "lists.example" },
+		{ "quarantine, trusted vouching sealer under a trusted hop", AUTH_PASS,
+		  DMARC_POLICY_QUARANTINE, "dkim", { "LISTS.example", "Fwd.Example" }, 0,
+		  ACTION_NONE, "lists.example" },
+		{ "reject, trusted vouching sealer under an untrusted hop (replay)",
+		  AUTH_PASS, DMARC_POLICY_REJECT, "dmarc", { "lists.example", NULL }, 0,
+		  ACTION_REJECT, NULL },
+		{ "reject, vouching set below oldest-pass", AUTH_PASS, DMARC_POLICY_REJECT,
+		  "dmarc", { "lists.example", "fwd.example" }, 2, ACTION_REJECT, NULL },
+		{ "reject, vouching set at oldest-pass", AUTH_PASS, DMARC_POLICY_REJECT,
+		  "dmarc", { "lists.example", "fwd.example" }, 1, ACTION_NONE,
+		  "lists.example" },
 		{ "reject, sealer not trusted", AUTH_PASS, DMARC_POLICY_REJECT, "dmarc",
-		  "other.example", ACTION_REJECT, NULL },
-		{ "reject, trusted sealer vouching nothing", AUTH_PASS, DMARC_POLICY_REJECT,
-		  NULL, "lists.example", ACTION_REJECT, NULL },
+		  { "other.example", NULL }, 0, ACTION_REJECT, NULL },
+		{ "reject, only the newest (vouching nothing) trusted", AUTH_PASS,
+		  DMARC_POLICY_REJECT, "dmarc", { "fwd.example", NULL }, 0, ACTION_REJECT,
+		  NULL },
+		{ "reject, trusted sealers vouching nothing", AUTH_PASS, DMARC_POLICY_REJECT,
+		  NULL, { "lists.example", "fwd.example" }, 0, ACTION_REJECT, NULL },
 		{ "reject, chain fails", AUTH_FAIL, DMARC_POLICY_REJECT, "dmarc",
-		  "lists.example", ACTION_REJECT, NULL },
+		  { "lists.example", "fwd.example" }, 0, ACTION_REJECT, NULL },
 		{ "reject, chain temperror", AUTH_TEMPERROR, DMARC_POLICY_REJECT, "dmarc",
-		  "lists.example", ACTION_REJECT, NULL },
+		  { "lists.example", "fwd.example" }, 0, ACTION_REJECT, NULL },
 		{ "p=none: nothing to override", AUTH_PASS, DMARC_POLICY_NONE, "dmarc",
-		  "lists.example", ACTION_NONE, NULL },
+		  { "lists.example", "fwd.example" }, 0, ACTION_NONE, NULL },
 	};
 	struct conf c;
 
@@ -349,7 +365,7 @@ check_policy(void)
 		struct spf_verdict spf;
 		struct verdict in;
 		struct decision d;
-		char *tr[1] = { (char *)t[i].trusted };
+		char *tr[2] = { (char *)t[i].trusted[0], (char *)t[i].trusted[1] };
 
 		memset(&av, 0, sizeof(av));
 		memset(&dm, 0, sizeof(dm));
@@ -357,6 +373,7 @@ check_policy(void)
 		memset(&in, 0, sizeof(in));
 		av.result = t[i].arc;
 		av.n_sets = 2;
+		av.oldest_pass = t[i].oldest;
 		snprintf(av.info[0].sealer, sizeof(av.info[0].sealer), "lists.example");
 		av.info[0].vouch = t[i].vouch;
 		snprintf(av.info[1].sealer, sizeof(av.info[1].sealer), "fwd.example");
@@ -370,8 +387,8 @@ check_policy(void)
 		in.spf_mailfrom = &spf;
 		in.from_headers = 1;
 		in.from_status = FROM_OK;
-		c.arc.trusted_sealers = t[i].trusted != NULL ? tr : NULL;
-		c.arc.n_trusted_sealers = t[i].trusted != NULL ? 1 : 0;
+		c.arc.trusted_sealers = tr;
+		c.arc.n_trusted_sealers = tr[1] != NULL ? 2 : 1;
 		policy_message(&c, &in, &d);
 		bool spf_only = t[i].dis == DMARC_POLICY_NONE;
 		enum action want = spf_only ? ACTION_REJECT : t[i].want;

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/x509.h>
 
 #include "buf.h"
@@ -104,6 +107,84 @@ check_generated(void)
 	EVP_PKEY_free(pk);
 }
 
+/* exponent_key - an RSA public key record with a random odd modulus of bits and
+ * the exponent e (hex), as SPKI; the caller frees rec */
+static void
+exponent_key(int bits, const char *e_hex, struct buf *rec)
+{
+	BIGNUM *n = BN_new(), *e = NULL;
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY *pk = NULL;
+	unsigned char *der = NULL;
+
+	BN_hex2bn(&e, e_hex);
+	BN_rand(n, bits, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ODD);
+	OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n);
+	OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+	params = OSSL_PARAM_BLD_to_param(bld);
+	if (EVP_PKEY_fromdata_init(ctx) == 1)
+		EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params);
+	int len = pk != NULL ? i2d_PUBKEY(pk, &der) : 0;
+	buf_puts(rec, "v=DKIM1; k=rsa; p=");
+	if (len > 0)
+		b64(der, len, rec);
+	OPENSSL_free(der);
+	EVP_PKEY_free(pk);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(e);
+}
+
+/* check_exponents - the public exponent and modulus bounds of dkim_keyrec.h:
+ * each key next to the error it must give (NULL: accepted) */
+static void
+check_exponents(void)
+{
+	char e3071[3071 / 4 + 2];
+
+	/* a 3,071-bit exponent, as in issue 24's attack: 7 then 767 f */
+	e3071[0] = '7';
+	memset(e3071 + 1, 'f', sizeof(e3071) - 2);
+	e3071[sizeof(e3071) - 1] = '\0';
+	static const struct { int bits; const char *e, *err; } t[] = {
+		{ 2048, "10001", NULL },		/* 65537 */
+		{ 2048, "3", NULL },
+		{ 2048, "11", NULL },			/* 17 */
+		{ 2048, "FFFFFFFF", NULL },		/* 32 bits: the largest */
+		{ 2048, "100000001", "rsa public exponent of 33 bits, over 32" },
+		{ 2048, "10000000000000001", "rsa public exponent of 65 bits, over 32" },
+		{ 2048, "1", "rsa public exponent even or 1" },
+		{ 2048, "10000", "rsa public exponent even or 1" },
+		{ 8192, "10001", NULL },
+		{ 8200, "10001", "rsa key over 8192 bits" },
+	};
+	for (size_t i = 0; i <= sizeof(t) / sizeof(t[0]); i++) {
+		bool big = i == sizeof(t) / sizeof(t[0]);
+		int bits = big ? 3072 : t[i].bits;
+		const char *e = big ? e3071 : t[i].e;
+		const char *want = big ? "rsa public exponent of 3071 bits, over 32" : t[i].err;
+		struct buf rec = BUF_INIT;
+		struct dkim_keyrec k;
+		char err[128] = "";
+
+		exponent_key(bits, e, &rec);
+		bool ok = dkim_keyrec_parse(rec.data, rec.len, &k, err, sizeof(err));
+		if (want == NULL)
+			CHECK(ok && k.bits == bits, "RSA-%d e=0x%.12s: accepted (%s)", bits, e,
+			    err);
+		else
+			CHECK(!ok && strcmp(err, want) == 0 && k.pkey == NULL,
+			    "RSA-%d e=0x%.12s: refused, %s (got %s)", bits, e, want,
+			    ok ? "accepted" : err);
+		dkim_keyrec_clear(&k);
+		buf_free(&rec);
+	}
+}
+
 int
 main(void)
 {
@@ -133,5 +214,6 @@ main(void)
 		dkim_keyrec_clear(&k);
 	}
 	check_generated();
+	check_exponents();
 	return tap_done();
 }

@@ -95,6 +95,9 @@ load(const char *text, struct msg *m)
 	}
 }
 
+/* the budget check_one's verification is charged to (NULL: none) */
+static struct dkim_verify_budget *test_budget;
+
 /* check_one - parse signature field idx of m and verify it against key_txt */
 static enum auth_result
 check_one(const struct msg *m, size_t idx, const char *key_txt, unsigned min_bits,
@@ -102,7 +105,8 @@ check_one(const struct msg *m, size_t idx, const char *key_txt, unsigned min_bit
 {
 	struct dkim_sig s;
 	struct dkim_keyrec k;
-	struct dkim_verify_opts o = { .max_signatures = 8, .min_key_bits = min_bits, .now = now };
+	struct dkim_verify_opts o = { .max_signatures = 8, .min_key_bits = min_bits, .now = now,
+	    .budget = test_budget };
 	char err[128] = "";
 	unsigned char digest[DKIM_HASH_LEN];
 	uint64_t blen;
@@ -369,6 +373,51 @@ check_truncated(void)
 	free_msg(&m);
 }
 
+/* check_budget - the per-message bounds (dkim_verify.h): the operation after
+ * DKIM_VERIFY_MAX_PK_OPS is permerror and counted, a body hash beyond
+ * DKIM_VERIFY_MAX_BODY_HASHES distinct ones is refused and counted */
+static void
+check_budget(void)
+{
+	struct dkim_verify_budget b;
+	struct dkim_verdict out;
+	struct msg m;
+
+	memset(&b, 0, sizeof(b));
+	load(rfc8463_msg, &m);
+	test_budget = &b;
+	b.pk_ops = DKIM_VERIFY_MAX_PK_OPS - 1;
+	CHECK(check_one(&m, 1, rsa_key, 1024, NOW, &out) == AUTH_PASS &&
+	    b.pk_ops == DKIM_VERIFY_MAX_PK_OPS && b.pk_refused == 0,
+	    "budget: the last operation allowed verifies and is counted");
+	CHECK(check_one(&m, 0, ed_key, 1024, NOW, &out) == AUTH_PERMERROR &&
+	    strcmp(out.reason, "over 32 public-key operations per message") == 0 &&
+	    b.pk_ops == DKIM_VERIFY_MAX_PK_OPS && b.pk_refused == 1,
+	    "budget: the next is permerror, over 32 public-key operations (%s)",
+	    out.reason);
+	free_msg(&m);
+	char *altered = replace(rfc8463_msg, "Joe.\n", "Joe.\nP.S.\n");
+	load(altered, &m);
+	CHECK(check_one(&m, 1, rsa_key, 1024, NOW, &out) == AUTH_FAIL &&
+	    b.pk_refused == 1 && strcmp(out.reason, "body hash mismatch") == 0,
+	    "budget: a body hash mismatch costs no operation");
+	test_budget = NULL;
+	free_msg(&m);
+	free(altered);
+
+	struct dkim_body_set *bs = dkim_body_set_new();
+	memset(&b, 0, sizeof(b));
+	bool all = true;
+	for (int i = 0; i < DKIM_VERIFY_MAX_BODY_HASHES; i++)
+		all = all && dkim_verify_body_hash(&b, bs, DKIM_CANON_RELAXED, 100 + i);
+	CHECK(all, "budget: %d distinct body hashes", DKIM_VERIFY_MAX_BODY_HASHES);
+	CHECK(dkim_verify_body_hash(&b, bs, DKIM_CANON_SIMPLE, -1) == NULL &&
+	    b.body_refused == 1, "budget: one more distinct body hash refused, counted");
+	CHECK(dkim_verify_body_hash(&b, bs, DKIM_CANON_RELAXED, 100) != NULL &&
+	    b.body_refused == 1, "budget: one already made is shared");
+	dkim_body_set_free(bs);
+}
+
 int
 main(void)
 {
@@ -376,5 +425,6 @@ main(void)
 	check_fields();
 	check_add_finish();
 	check_truncated();
+	check_budget();
 	return tap_done();
 }
