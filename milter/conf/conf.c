@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "conf_text.h"
 #include "dkim_key.h"
+#include "dkim_keyrec.h"
 #include "dns_name.h"
 #include "lock.h"
 #include "report_uri.h"
@@ -603,7 +604,8 @@ conf_dkim(cfg_t *cfg, struct conf *c)
 	c->dkim.verify = cfg_getbool(dkim, "verify");
 	c->dkim.allow_partial_body = cfg_getbool(dkim, "allow_partial_body");
 	c->dkim.max_signatures = conf_int(dkim, "dkim", "max_signatures", 1, CONF_MAX_SIGNATURES);
-	c->dkim.min_key_bits = conf_int(dkim, "dkim", "min_key_bits", 1024, 16384);
+	c->dkim.min_key_bits = conf_int(dkim, "dkim", "min_key_bits", 1024,
+	    DKIM_RSA_MAX_BITS);
 	if (!conf_canon(cfg_getstr(dkim, "canonicalization"), &c->dkim.header_canon,
 	    &c->dkim.body_canon))
 		conf_error(conf_line(dkim, "canonicalization"), "dkim.canonicalization",
