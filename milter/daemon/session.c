@@ -572,6 +572,9 @@ session_collect(struct session *s, struct verdict *v, struct dmarc_verdict *dmv)
 	if (m->dmarc != NULL) {
 		dmarc_evaluate(m->dmarc, v->spf_mailfrom, v->dkim, v->n_dkim, dmv);
 		v->dmarc = dmv;
+		if (dmv->ignored[0] != '\0')
+			log_msg(LOG_NOTICE, "%s: invalid DMARC record ignored: %s",
+			    m->queue_id[0] ? m->queue_id : "NOQUEUE", dmv->ignored);
 		if (dmarc_lookup_capped(m->dmarc))
 			log_msg(LOG_NOTICE, "%s: more than %d DMARC tree walks: the identifiers "
 			    "beyond them do not align", m->queue_id[0] ? m->queue_id : "NOQUEUE",
