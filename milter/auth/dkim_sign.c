@@ -249,8 +249,10 @@ dkim_sign_canon_fields(const struct dkim_sign_params *p, const struct header_lis
 			if (at < 0)
 				continue;
 			const struct header *f = &h->v[at];
-			dkim_canon_header(p->header_canon, f->name, f->value, f->value_len, 1,
-			    canon);
+			/* the raw name: "Subject :" is what the verifier's simple
+			 * canonicalization sees (relaxed drops the space itself) */
+			dkim_canon_header(p->header_canon, f->name_raw, f->value,
+			    f->value_len, 1, canon);
 		}
 	}
 }

@@ -215,7 +215,7 @@ dkim_verify_header_input(const struct dkim_sig *s, const struct header_list *h,
 			if (used[j] || strcasecmp(h->v[j].name, s->headers[i]) != 0)
 				continue;
 			used[j] = true;
-			dkim_canon_header(s->header_canon, h->v[j].name, h->v[j].value,
+			dkim_canon_header(s->header_canon, h->v[j].name_raw, h->v[j].value,
 			    h->v[j].value_len, 1, out);
 			break;
 		}
@@ -236,7 +236,7 @@ dkim_verify_header_input(const struct dkim_sig *s, const struct header_list *h,
 	struct buf stripped = BUF_INIT;
 	buf_append(&stripped, sh->value, pre);
 	buf_append(&stripped, sh->value + post, sh->value_len - post);
-	dkim_canon_header(s->header_canon, sh->name, buf_cstr(&stripped), stripped.len,
+	dkim_canon_header(s->header_canon, sh->name_raw, buf_cstr(&stripped), stripped.len,
 	    0, out);
 	buf_free(&stripped);
 	return true;

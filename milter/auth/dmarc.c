@@ -15,7 +15,8 @@
  *
  * Choices, documented:
  * - Non-existent (np): NXDOMAIN for the author domain itself (one A query; NODATA
- *   means it exists). A temporary failure there, when np decides, is temperror.
+ *   means it exists, and so does a CNAME to a name that does not: RFC 9989
+ *   App. A.4, the DNS layer answers it as NODATA). A temporary failure there, when np decides, is temperror.
  * - Any temporary failure the verdict depends on is temperror, never "no record".
  */
 #include "config.h"
@@ -340,7 +341,10 @@ dmarc_discover_psl(struct dmarc_lookup *l, struct dmarc_record *rec, const char 
 		for (i = found = 0; a->status == DNS_OK && i < a->count; i++) {
 			k = dmarc_record_read(a->rr[i].txt, a->rr[i].txt_len, &tmp, err,
 			    sizeof(err));
-			if (k == DMARC_REC_NOT_DMARC)
+			if (k == DMARC_REC_INVALID && out->ignored[0] == '\0')
+				snprintf(out->ignored, sizeof(out->ignored), "_dmarc.%s: %s",
+				    l->txt[t].name, err);
+			if (k == DMARC_REC_NOT_DMARC || k == DMARC_REC_INVALID)
 				continue;
 			if (found++ > 0)
 				dmarc_record_clear(rec);
@@ -371,6 +375,7 @@ dmarc_discover_walk(struct dmarc_lookup *l, struct dmarc_record *rec, const char
 	int k = dmarc_walk_policy(w);
 
 	*where = NULL;
+	dmarc_copy_str(out->ignored, sizeof(out->ignored), w->invalid);
 	if (w->org != NULL)
 		dmarc_copy_str(out->org_domain, sizeof(out->org_domain), w->org);
 	if (k == -2) {
@@ -398,6 +403,7 @@ dmarc_evaluate(struct dmarc_lookup *l, const struct spf_verdict *spf,
 	enum dmarc_record_kind kind;
 	const struct dns_answer *ex = NULL;
 	const char *where = NULL;
+	char ignored[sizeof(out->ignored)];
 
 	memset(out, 0, sizeof(*out));
 	dmarc_record_clear(&out->record);	/* nothing to free: the defaults */
@@ -436,9 +442,11 @@ dmarc_evaluate(struct dmarc_lookup *l, const struct spf_verdict *spf,
 		}
 	}
 	dmarc_identifiers_prestart(l, &rec, spf, dkim, n_dkim);
+	memcpy(ignored, out->ignored, sizeof(ignored));
 	dmarc_judge(&rec, l->from, where, ex != NULL && ex->status == DNS_NXDOMAIN, spf,
 	    dkim, n_dkim, dmarc_org_lookup, l, out);
 	out->discovery = l->mode;
+	memcpy(out->ignored, ignored, sizeof(ignored));
 	dmarc_record_clear(&rec);
 }
 

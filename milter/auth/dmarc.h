@@ -77,6 +77,9 @@ struct dmarc_verdict {
 	char	 failed[300];		/* temperror: the query that failed, e.g.
 					 * "_dmarc.example.com/TXT"; "" otherwise */
 	char	 reason[400];
+	char	 ignored[320];		/* "_dmarc.<name>: duplicate tag p=..." for an
+					 * invalid record discarded on the author's
+					 * way; "" if none (logged) */
 	struct dmarc_record record;	/* as published, for reporting later */
 };
 

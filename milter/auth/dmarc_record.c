@@ -7,8 +7,10 @@
  * dmarc_policy_name    a policy's spelling
  *
  * Choices, documented:
- * - Duplicate tags: the last one wins, as Mail::DMARC's parser does (it fills a
- *   hash); only the first tag can be v=, later v= tags are ignored.
+ * - A repeated tag name (compared without case, v= included) makes the record
+ *   invalid (RFC 9989 §4.7 takes RFC 6376 §3.2's tag-list, where "the entire
+ *   tag-list is invalid"): DMARC_REC_INVALID, discarded as if absent, as
+ *   mailauth's strict mode does; err names the tag.
  * - The v value is "DMARC1", case-sensitive (RFC 9989 §4.7); tag names and the
  *   p/sp/np/adkim/aspf/t/psd values are compared case-insensitively.
  * - Unknown tags (pct, rf and ri among them now) and tags without '=' are
@@ -182,56 +184,93 @@ dmarc_record_defaults(struct dmarc_record *r)
 	memcpy(r->fo, "0", 2);
 }
 
+/* the tags read from one record: a slot each, in the order of dmarc_tag_names */
+enum { T_P, T_SP, T_NP, T_T, T_PSD, T_ADKIM, T_ASPF, T_RUA, T_RUF, T_FO, T_KNOWN };
+static const char *const dmarc_tag_names[T_KNOWN] = {
+	"p", "sp", "np", "t", "psd", "adkim", "aspf", "rua", "ruf", "fo"
+};
+
+/* Unknown tag names remembered to find a repeated one; past this many distinct
+ * unknown names a repeat among the later ones goes unnoticed (they are ignored
+ * anyway), which keeps a 64 KB record of distinct names linear. */
+#define DMARC_MAX_UNKNOWN_TAGS	32
+
+/* dmarc_tag_seen - has a tag of this name (ignoring case) come before; remembers it.
+ * The known tags have their slot in raw; v= is known too (the first tag). */
+static bool
+dmarc_tag_seen(const struct taglist_tag *tag, struct raw raw[T_KNOWN],
+    struct raw unknown[DMARC_MAX_UNKNOWN_TAGS], size_t *n_unknown)
+{
+	size_t i;
+
+	if (dmarc_eq(tag->name, tag->name_len, "v"))
+		return true;
+	for (i = 0; i < T_KNOWN; i++)
+		if (dmarc_eq(tag->name, tag->name_len, dmarc_tag_names[i])) {
+			if (raw[i].v != NULL)
+				return true;
+			raw[i].v = tag->value;
+			raw[i].len = tag->value_len;
+			return false;
+		}
+	/* anything else, pct, rf and ri included: ignored (§4.7), but counted */
+	for (i = 0; i < *n_unknown; i++)
+		if (unknown[i].len == tag->name_len &&
+		    strncasecmp(unknown[i].v, tag->name, tag->name_len) == 0)
+			return true;
+	if (*n_unknown < DMARC_MAX_UNKNOWN_TAGS) {
+		unknown[*n_unknown].v = tag->name;
+		unknown[(*n_unknown)++].len = tag->name_len;
+	}
+	return false;
+}
+
+/* dmarc_record_tags - after v=DMARC1, each tag into its slot of raw; false with a
+ * reason in err for a repeated tag name (RFC 6376 §3.2: the whole list is invalid) */
+static bool
+dmarc_record_tags(struct taglist *tl, struct raw raw[T_KNOWN], char *err,
+    size_t errlen)
+{
+	struct raw unknown[DMARC_MAX_UNKNOWN_TAGS];
+	size_t n_unknown = 0;
+	struct taglist_tag tag;
+
+	while (taglist_next(tl, &tag, NULL, 0) > 0) {
+		if (tag.value == NULL)
+			continue;	/* ";;", or no '=': Mail::DMARC skips these too */
+		if (dmarc_tag_seen(&tag, raw, unknown, &n_unknown)) {
+			snprintf(err, errlen, "duplicate tag %.*s= (RFC 6376 section 3.2)",
+			    (int)(tag.name_len > 32 ? 32 : tag.name_len), tag.name);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* dmarc_record_read - classify and parse one TXT record */
 enum dmarc_record_kind
 dmarc_record_read(const char *txt, size_t len, struct dmarc_record *r, char *err,
     size_t errlen)
 {
-	struct raw p = { 0 }, sp = { 0 }, np = { 0 }, adkim = { 0 }, aspf = { 0 },
-	    rua = { 0 }, ruf = { 0 }, fo = { 0 }, t = { 0 }, psd = { 0 };
+	struct raw raw[T_KNOWN] = { { 0 } };
+	struct raw p, sp, np, adkim, aspf, rua, ruf, fo, t, psd;
 	struct taglist tl;
 	struct taglist_tag tag;
 	bool first = true, bad_p, bad_sp, bad_np;
 
 	dmarc_record_defaults(r);
 	taglist_init(&tl, txt, len, TAGLIST_LENIENT);
-	while (taglist_next(&tl, &tag, NULL, 0) > 0) {
-		const char *name = tag.name;
-		size_t nlen = tag.name_len;
-
-		if (first) {
-			/* the value is case-sensitive (§4.7): v=dmarc1 is not DMARC */
-			if (tag.value == NULL || !dmarc_eq(name, nlen, "v") ||
-			    tag.value_len != 6 || memcmp(tag.value, "DMARC1", 6) != 0)
-				break;
-			first = false;
-			continue;
-		}
-		if (tag.value == NULL)
-			continue;	/* ";;", or no '=': Mail::DMARC skips these too */
-		struct raw v = { tag.value, tag.value_len };
-		if (dmarc_eq(name, nlen, "p"))
-			p = v;
-		else if (dmarc_eq(name, nlen, "sp"))
-			sp = v;
-		else if (dmarc_eq(name, nlen, "np"))
-			np = v;
-		else if (dmarc_eq(name, nlen, "t"))
-			t = v;
-		else if (dmarc_eq(name, nlen, "psd"))
-			psd = v;
-		else if (dmarc_eq(name, nlen, "adkim"))
-			adkim = v;
-		else if (dmarc_eq(name, nlen, "aspf"))
-			aspf = v;
-		else if (dmarc_eq(name, nlen, "rua"))
-			rua = v;
-		else if (dmarc_eq(name, nlen, "ruf"))
-			ruf = v;
-		else if (dmarc_eq(name, nlen, "fo"))
-			fo = v;
-		/* anything else, pct, rf and ri included: ignored (§4.7) */
+	/* the value is case-sensitive (§4.7): v=dmarc1 is not DMARC */
+	if (taglist_next(&tl, &tag, NULL, 0) > 0 && tag.value != NULL &&
+	    dmarc_eq(tag.name, tag.name_len, "v") && tag.value_len == 6 &&
+	    memcmp(tag.value, "DMARC1", 6) == 0) {
+		first = false;
+		if (!dmarc_record_tags(&tl, raw, err, errlen))
+			return DMARC_REC_INVALID;
 	}
+	p = raw[T_P], sp = raw[T_SP], np = raw[T_NP], t = raw[T_T], psd = raw[T_PSD];
+	adkim = raw[T_ADKIM], aspf = raw[T_ASPF], rua = raw[T_RUA], ruf = raw[T_RUF];
+	fo = raw[T_FO];
 	if (first) {
 		snprintf(err, errlen, "not a DMARC record (no v=DMARC1 first)");
 		return DMARC_REC_NOT_DMARC;

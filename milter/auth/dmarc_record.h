@@ -24,6 +24,9 @@ enum dmarc_psd { DMARC_PSD_U = 0, DMARC_PSD_Y, DMARC_PSD_N };	/* default u */
 enum dmarc_record_kind {
 	DMARC_REC_OK,		/* a DMARC record with a policy (p=none by its rua) */
 	DMARC_REC_NOT_DMARC,	/* does not start with v=DMARC1: ignored */
+	DMARC_REC_INVALID,	/* v=DMARC1, but not a valid tag-list (a repeated
+				 * tag, RFC 6376 §3.2): discarded as if absent;
+				 * nothing to clear */
 	DMARC_REC_UNUSABLE	/* v=DMARC1, but no valid p/sp/np and no valid rua:
 				 * no DMARC when it is the policy record (§4.10.1) */
 };
@@ -41,7 +44,7 @@ struct dmarc_record {
 };
 
 /* dmarc_record_read - classify and parse one TXT record; r is filled (and must be
- * cleared) unless DMARC_REC_NOT_DMARC; err says why it is not DMARC_REC_OK. A
+ * cleared) unless DMARC_REC_NOT_DMARC or DMARC_REC_INVALID; err says why it is not DMARC_REC_OK. A
  * missing or invalid p, or an invalid sp or np, with a valid rua becomes p=none
  * (RFC 9989 §4.10.1). pct, rf and ri are ignored like unknown tags. */
 enum dmarc_record_kind dmarc_record_read(const char *txt, size_t len,

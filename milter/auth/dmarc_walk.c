@@ -13,6 +13,8 @@
  * - A v=DMARC1 record with neither a valid p nor a valid rua is still a record for
  *   the walk (its psd stops it, it can be the org domain's); when it is the policy
  *   record, DMARC does not apply (§4.10.1).
+ * - A v=DMARC1 record that is not a valid tag-list (a repeated tag) is discarded
+ *   as if absent; the walk keeps the first such reason in invalid, for the log.
  * - A temporary failure stops the walk there: what lies above cannot be known to
  *   be the answer, and treating it as "no record" would let a sender escape.
  */
@@ -59,7 +61,10 @@ dmarc_walk_read_name(struct dmarc_walk *w, size_t k, const struct dns_answer *a)
 		enum dmarc_record_kind kind = dmarc_record_read(a->rr[i].txt,
 		    a->rr[i].txt_len, &tmp, err, sizeof(err));
 
-		if (kind == DMARC_REC_NOT_DMARC)
+		if (kind == DMARC_REC_INVALID && w->invalid[0] == '\0')
+			snprintf(w->invalid, sizeof(w->invalid), "_dmarc.%s: %s",
+			    w->names[k], err);
+		if (kind == DMARC_REC_NOT_DMARC || kind == DMARC_REC_INVALID)
 			continue;
 		if (found++ > 0)
 			dmarc_record_clear(&w->rec[k]);

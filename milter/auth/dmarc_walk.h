@@ -27,6 +27,8 @@ struct dmarc_walk {
 	bool		 tempfail;	/* names[failed] failed temporarily: walk cut */
 	size_t		 failed;
 	char		 why[320];	/* "_dmarc.<name>: SERVFAIL" on tempfail */
+	char		 invalid[320];	/* "_dmarc.<name>: duplicate tag p=..." for the
+					 * first invalid record discarded; "" if none */
 	bool		 has[DMARC_WALK_MAX];	/* exactly one v=DMARC1 record there */
 	struct dmarc_record rec[DMARC_WALK_MAX];
 	bool		 usable[DMARC_WALK_MAX]; /* has a valid p, or p=none by its rua */

@@ -35,23 +35,35 @@ generation_free(struct generation *g)
 	free(g);
 }
 
-/* generation_report_email_ok - report mail must pass DMARC: report.email's
- * domain must be one we sign for (a key's own domain, or its subdomain when the
- * key says subdomains = true) */
-static bool
-generation_report_email_ok(const struct generation *g, FILE *err)
+/* Whether generation_load still owes the report.email warning: once a process,
+ * so that a daemon says it at start and not at every reload. */
+static atomic_bool generation_email_warn_due = true;
+
+/* generation_report_email_warn - report mail should pass DMARC (RFC 9990 §3.5):
+ * say so when report.email's domain is not one we sign for (a key's own domain,
+ * or its subdomain when the key says subdomains = true). A warning only: aligned
+ * SPF or a signature added on another hop can make it pass as well. */
+bool
+generation_report_email_warn(const struct generation *g, FILE *err)
 {
 	const struct conf *c = g->conf;
 	const struct conf_key *k[1];
 
 	if (c->report.email_domain[0] == '\0' ||
 	    dkim_keytable_match(g->keys, c->report.email_domain, k, 1) > 0)
-		return true;
-	fprintf(err, "%s:%d: report.email: we sign for no key of %s, so report mail "
-	    "from \"%s\" would fail DMARC; add a dkim key for it or use an address "
-	    "in a signed domain\n", c->path, c->report.email_line, c->report.email_domain,
-	    c->report.email);
-	return false;
+		return false;
+	fprintf(err, "%s:%d: report.email: warning: we sign for no key of %s, so report "
+	    "mail from \"%s\" passes DMARC only by aligned SPF or a signature added on "
+	    "another hop; add a dkim key for it or use an address in a signed domain\n",
+	    c->path, c->report.email_line, c->report.email_domain, c->report.email);
+	return true;
+}
+
+/* generation_report_email_quiet - the caller gives the warning itself */
+void
+generation_report_email_quiet(void)
+{
+	atomic_store(&generation_email_warn_due, false);
 }
 
 /* generation_load - config, keys, resolver and PSL, or NULL with reasons in err */
@@ -67,8 +79,8 @@ generation_load(const char *path, FILE *err)
 		goto fail;
 	if ((g->keys = dkim_keytable_new(g->conf, err)) == NULL)
 		goto fail;
-	if (!generation_report_email_ok(g, err))
-		goto fail;
+	if (g->conf->report.enable && atomic_exchange(&generation_email_warn_due, false))
+		(void)generation_report_email_warn(g, err);
 	opts.nameservers = g->conf->dns.nameservers;
 	opts.n_nameservers = g->conf->dns.n_nameservers;
 	opts.timeout_ms = g->conf->dns.timeout * 1000;

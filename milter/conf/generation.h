@@ -10,6 +10,7 @@
 #define AUTHMILTER_GENERATION_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <libpsl.h>
@@ -27,8 +28,18 @@ struct generation {
 	atomic_int		 refs;		/* sessions holding it, +1 while current */
 };
 
-/* generation_load - build from a config file; NULL after printing problems to err */
+/* generation_load - build from a config file; NULL after printing problems to err.
+ * The first load of a process with report.enable on also prints
+ * generation_report_email_warn's warning to err, unless
+ * generation_report_email_quiet was called. */
 struct generation *generation_load(const char *path, FILE *err);
+/* generation_report_email_warn - when report.email is in a domain no key signs
+ * for, say on err that report mail then passes DMARC only by aligned SPF or a
+ * signature made on another hop; true when it said so */
+bool	 generation_report_email_warn(const struct generation *g, FILE *err);
+/* generation_report_email_quiet - generation_load leaves that warning to the
+ * caller (authmilter-report gives it for --send only) */
+void	 generation_report_email_quiet(void);
 /* generation_install - make g current (taking over the caller's reference) */
 void	 generation_install(struct generation *g);
 /* generation_current - the current generation, with a reference for the caller */

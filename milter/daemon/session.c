@@ -327,11 +327,14 @@ session_header(struct session *s, const char *name, const char *value)
 {
 	const struct conf *c = s->gen->conf;
 	struct message *m = &s->msg;
+	char trimmed[64];
 	bool stored;
 
 	if (!m->active)
 		return;
 	stored = header_list_add(&m->headers, name, value);
+	/* "From :" is a From (RFC 5322 §4.5.8): names compare without that WSP */
+	name = header_name_trim(name, trimmed, sizeof(trimmed));
 	if (strcasecmp(name, "Authentication-Results") == 0)
 		session_note_authres(s, value);
 	if (strcasecmp(name, "From") == 0) {
@@ -477,6 +480,25 @@ session_refuse_forged(struct session *s, struct buf *line)
 	return true;
 }
 
+/* session_unsigned - an outbound message left unsigned: log and count the reason.
+ * Several From fields (RFC 5322 §3.6 allows one) can never be signed so that
+ * DMARC holds; under on_sign_error = tempfail (no unsigned mail out) it is
+ * refused for good, since a retry of the same message cannot help. */
+static void
+session_unsigned(struct session *s, struct buf *line)
+{
+	struct message *m = &s->msg;
+
+	buf_printf(line, " dkim-sign=none reason=%s", m->unsigned_reason);
+	metrics_unsigned(m->unsigned_reason);
+	if (strcmp(m->unsigned_reason, "several-from-headers") == 0 &&
+	    s->gen->conf->dkim.on_sign_error == ACTION_TEMPFAIL) {
+		m->result.step = STEP_REJECT;
+		reply_set(&m->result.reply, "550", "5.7.1", "several From header fields "
+		    "(RFC 5322 section 3.6): not signed, not sent");
+	}
+}
+
 /* session_eom_outbound - sign with every key of the From domain */
 static void
 session_eom_outbound(struct session *s, struct buf *line)
@@ -496,7 +518,7 @@ session_eom_outbound(struct session *s, struct buf *line)
 	if (m->unsigned_reason == NULL && m->headers.truncated)
 		m->unsigned_reason = "headers-over-limit";
 	if (m->unsigned_reason != NULL) {
-		buf_printf(line, " dkim-sign=none reason=%s", m->unsigned_reason);
+		session_unsigned(s, line);
 		return;
 	}
 	buf_puts(line, " dkim-sign=");
@@ -528,6 +550,7 @@ session_eom_outbound(struct session *s, struct buf *line)
 			for (size_t j = 0; j < n_sigs; j++)
 				free(sigs[j]);
 			buf_printf(line, "error reason=sign-error");
+			metrics_unsigned("sign-error");
 			if (c->dkim.on_sign_error == ACTION_TEMPFAIL) {
 				m->result.step = STEP_TEMPFAIL;
 				reply_set(&m->result.reply, "451", "4.3.0",
@@ -592,6 +615,9 @@ session_collect(struct session *s, struct verdict *v, struct dmarc_verdict *dmv)
 	if (m->dmarc != NULL) {
 		dmarc_evaluate(m->dmarc, v->spf_mailfrom, v->dkim, v->n_dkim, dmv);
 		v->dmarc = dmv;
+		if (dmv->ignored[0] != '\0')
+			log_msg(LOG_NOTICE, "%s: invalid DMARC record ignored: %s",
+			    m->queue_id[0] ? m->queue_id : "NOQUEUE", dmv->ignored);
 		if (dmarc_lookup_capped(m->dmarc))
 			log_msg(LOG_NOTICE, "%s: more than %d DMARC tree walks: the identifiers "
 			    "beyond them do not align", m->queue_id[0] ? m->queue_id : "NOQUEUE",
@@ -817,7 +843,7 @@ session_eom(struct session *s)
 	} else if (m->outbound) {
 		session_eom_outbound(s, &line);
 		buf_printf(&line, " action=%s", m->result.step == STEP_TEMPFAIL ?
-		    "tempfail" : "accept");
+		    "tempfail" : m->result.step == STEP_REJECT ? "reject" : "accept");
 	} else {
 		session_eom_inbound(s, &line);
 	}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <unbound.h>
@@ -211,6 +212,25 @@ dns_answer_tempfail(struct dns_answer *a, const char *why)
 	a->why = why;
 }
 
+/* dns_answer_aliased - the answer followed a CNAME from the asked name elsewhere */
+static bool
+dns_answer_aliased(const struct ub_result *res)
+{
+	size_t qn, cn;
+
+	if (res->canonname == NULL || res->canonname[0] == '\0')
+		return false;
+	if (res->qname == NULL)
+		return true;
+	qn = strlen(res->qname);
+	cn = strlen(res->canonname);
+	if (qn > 0 && res->qname[qn - 1] == '.')
+		qn--;
+	if (cn > 0 && res->canonname[cn - 1] == '.')
+		cn--;
+	return qn != cn || strncasecmp(res->qname, res->canonname, qn) != 0;
+}
+
 /* dns_answer_fill - turn libunbound's result into our answer */
 void
 dns_answer_fill(struct dns_answer *a, int err, const struct ub_result *res)
@@ -230,7 +250,10 @@ dns_answer_fill(struct dns_answer *a, int err, const struct ub_result *res)
 		return;
 	}
 	if (res->rcode == 3) {
-		a->status = DNS_NXDOMAIN;
+		/* RFC 6604 §3: the NXDOMAIN of a CNAME chain is its last name's; a
+		 * CNAME at the asked name (libunbound then names its target in
+		 * canonname) means that name exists (RFC 9989 App. A.4): no data */
+		a->status = dns_answer_aliased(res) ? DNS_NODATA : DNS_NXDOMAIN;
 		return;
 	}
 	if (res->rcode != 0) {

@@ -29,7 +29,8 @@
 enum dns_status {
 	DNS_OK = 0,		/* at least one record of the asked type */
 	DNS_NXDOMAIN,		/* the name does not exist */
-	DNS_NODATA,		/* the name exists, no record of this type */
+	DNS_NODATA,		/* the name exists, no record of this type; also a
+				 * CNAME whose chain ends in NXDOMAIN (RFC 6604) */
 	DNS_TEMPFAIL		/* timeout, SERVFAIL, REFUSED, network, bogus DNSSEC */
 };
 

@@ -200,7 +200,7 @@ report_gen_one(const struct report_gen *g, struct report_agg *a, const char *id,
 		snprintf(why, whylen, "no usable mailto: URI in rua");
 		return REPORT_GEN_SKIPPED;
 	}
-	if (g->out_dir == NULL) {
+	if (g->out_dir == NULL || g->out_mail) {
 		enum report_check rc = report_gen_check(g, domain, "rua", policy->discovery,
 		    dests, &n, err, sizeof(err));
 
@@ -219,7 +219,7 @@ report_gen_one(const struct report_gen *g, struct report_agg *a, const char *id,
 		goto out;
 	}
 	report_mail_filename(&name, g->receiver, domain, g->begin, g->end, id);
-	if (g->out_dir != NULL) {
+	if (g->out_dir != NULL && !g->out_mail) {
 		if (report_gen_write_file(g->out_dir, buf_cstr(&name), &gz, why, whylen))
 			res = REPORT_GEN_DONE;
 		goto out;
@@ -230,6 +230,12 @@ report_gen_one(const struct report_gen *g, struct report_agg *a, const char *id,
 
 	if (!report_mail_build(&msg, &m)) {
 		snprintf(why, whylen, "a header value is not safe to write");
+		goto out;
+	}
+	if (g->out_mail) {
+		buf_puts(&name, ".eml");
+		if (report_gen_write_file(g->out_dir, buf_cstr(&name), &msg, why, whylen))
+			res = REPORT_GEN_DONE;
 		goto out;
 	}
 	if (!report_mail_send(g->sendmail, msg.data, msg.len, err, sizeof(err))) {

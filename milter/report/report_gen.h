@@ -25,6 +25,9 @@ struct report_gen {
 	const char	*generator;	/* "authmilter VERSION" */
 	time_t		 begin, end;	/* the period */
 	const char	*out_dir;	/* write files here; NULL: send */
+	bool		 out_mail;	/* with out_dir: write each whole mail (headers
+					 * and MIME, as --send would pipe it, after the
+					 * same destination check) as NAME.eml */
 	const char	*sendmail;	/* the command for mail */
 };
 

@@ -1,7 +1,8 @@
 /* report_main - authmilter-report: the DMARC aggregate reports (RFC 9990) of one
  * period, from the rows the daemon recorded.
  *
- *   authmilter-report -c FILE [--begin EPOCH --end EPOCH] (--out DIR | --send)
+ *   authmilter-report -c FILE [--begin EPOCH --end EPOCH]
+ *                     (--out DIR | --out-mail DIR | --send)
  *   authmilter-report -c FILE --failure (--out DIR | --send)
  *
  * --failure makes the RFC 9991 failure reports of the samples the daemon
@@ -13,7 +14,9 @@
  * hosts send it once and a re-run sends nothing twice; the claim also keeps
  * the Report-ID, so a re-run writes the same file names. --out writes the
  * gzipped files into DIR (a sent report is written again, under its name; the
- * claim is given back, never marked sent); --send mails them through
+ * claim is given back, never marked sent; DIR is made if missing); --out-mail
+ * writes each whole mail instead, as --send would pipe it after the same
+ * destination check, as NAME.eml (claims given back too); --send mails them through
  * report.sendmail and marks them sent. Rows older than report.keep_days are
  * deleted first.
  *
@@ -24,9 +27,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,14 +62,62 @@ struct report_domains {
 	size_t	  n, cap;
 };
 
-/* report_usage - the synopsis to stderr; the exit status for bad usage */
-static int
-report_usage(void)
+/* report_usage - the synopsis to f */
+static void
+report_usage(FILE *f)
 {
-	fprintf(stderr, "usage: %s [-c FILE] [--begin EPOCH --end EPOCH] "
-	    "(--out DIR | --send)\n       %s [-c FILE] --failure (--out DIR | --send)\n",
-	    report_prog, report_prog);
-	return REPORT_EXIT_ERROR;
+	fprintf(f, "usage: %s [-c FILE] [--begin EPOCH --end EPOCH] "
+	    "(--out DIR | --out-mail DIR | --send)\n"
+	    "       %s [-c FILE] --failure (--out DIR | --send)\n"
+	    "       %s --help\n"
+	    "  --out DIR       write each aggregate report's .xml.gz into DIR (made if "
+	    "missing)\n"
+	    "  --out-mail DIR  write each report mail, headers and MIME as --send would "
+	    "send it, as DIR/NAME.eml\n"
+	    "  --send          mail the reports through report.sendmail\n"
+	    "  --begin, --end  the period, in seconds since 1970 (UTC); default: the "
+	    "previous UTC day\n", report_prog, report_prog, report_prog);
+}
+
+/* report_bad - a wrong command line: what is wrong (fmt NULL: getopt said it),
+ * then the usage; false */
+static bool report_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static bool
+report_bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt != NULL) {
+		fprintf(stderr, "%s: ", report_prog);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	report_usage(stderr);
+	return false;
+}
+
+/* report_mkdirs - dir and its missing parents (mode 0750); false with errno */
+static bool
+report_mkdirs(const char *dir)
+{
+	char path[4096];
+	struct stat sb;
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(path))
+		return false;
+	memcpy(path, dir, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (stat(path, &sb) != 0 && mkdir(path, 0750) != 0 && errno != EEXIST)
+			return false;
+		path[i] = dir[i];
+	}
+	return stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) ? true : (errno = ENOTDIR, false);
 }
 
 /* report_epoch - a non-negative decimal epoch; false when it is not one */
@@ -113,8 +166,8 @@ report_cmp(const void *a, const void *b)
 }
 
 /* report_sender - the From of report mail: report.email with its domain as
- * conf.c normalised it (generation_load checked that we sign for it, RFC 9990
- * §3.5: report mail must pass DMARC); false when report.email is not set */
+ * conf.c normalised it (--send warns when no key signs for it: RFC 9990 §3.5
+ * wants report mail to pass DMARC); false when report.email is not set */
 static bool
 report_sender(const struct conf *c, struct buf *from)
 {
@@ -270,11 +323,43 @@ report_failures(struct report_store *st, const struct report_gen *rg, const char
 /* what the command line asks for */
 struct report_opts {
 	const char *conf_path, *out_dir;
-	bool	    send, failure;
+	bool	    send, failure, out_mail, help;
+	bool	    has_begin, has_end;
 	time_t	    begin, end;
 };
 
-/* report_options - the command line into o; false on bad usage (said on stderr) */
+/* report_option - one option into o; false (said on stderr) when it is wrong */
+static bool
+report_option(int ch, const char *arg, struct report_opts *o)
+{
+	switch (ch) {
+	case 'c': o->conf_path = arg; return true;
+	case 'b':
+	case 'e':
+		if (!report_epoch(arg, ch == 'b' ? &o->begin : &o->end))
+			return report_bad(ch == 'b' ? "--begin %s: not a number of seconds "
+			    "since 1970 (UTC)" : "--end %s: not a number of seconds since "
+			    "1970 (UTC)", arg);
+		*(ch == 'b' ? &o->has_begin : &o->has_end) = true;
+		return true;
+	case 'o':
+	case 'm':
+		if (o->out_dir != NULL)
+			return report_bad("%s: give one of --out and --out-mail, once",
+			    ch == 'o' ? "--out" : "--out-mail");
+		o->out_dir = arg;
+		o->out_mail = ch == 'm';
+		return true;
+	case 's': o->send = true; return true;
+	case 'f': o->failure = true; return true;
+	case 'h': o->help = true; return true;
+	default:	/* getopt named the option already */
+		return report_bad(NULL);
+	}
+}
+
+/* report_options - the command line into o; false on bad usage (said on stderr,
+ * naming the argument that is wrong) */
 static bool
 report_options(int argc, char **argv, struct report_opts *o)
 {
@@ -283,43 +368,33 @@ report_options(int argc, char **argv, struct report_opts *o)
 		{ "begin", required_argument, NULL, 'b' },
 		{ "end", required_argument, NULL, 'e' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "out-mail", required_argument, NULL, 'm' },
 		{ "send", no_argument, NULL, 's' },
 		{ "failure", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	bool has_begin = false, has_end = false;
 	time_t now = time(NULL);
-	struct stat sb;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': o->conf_path = optarg; break;
-		case 'b':
-		case 'e':
-			if (!report_epoch(optarg, ch == 'b' ? &o->begin : &o->end)) {
-				fprintf(stderr, "%s: --%s %s: not a number of seconds since "
-				    "1970 (UTC)\n", report_prog, ch == 'b' ? "begin" : "end",
-				    optarg);
-				return false;
-			}
-			*(ch == 'b' ? &has_begin : &has_end) = true;
-			break;
-		case 'o': o->out_dir = optarg; break;
-		case 's': o->send = true; break;
-		case 'f': o->failure = true; break;
-		default:
-			(void)report_usage();
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1)
+		if (!report_option(ch, optarg, o))
 			return false;
-		}
-	}
-	if (optind != argc || o->send == (o->out_dir != NULL) || has_begin != has_end ||
-	    (o->failure && has_begin)) {
-		(void)report_usage();
-		return false;
-	}
-	if (!has_begin) {
+	if (o->help)
+		return true;
+	if (optind != argc)
+		return report_bad("%s: unexpected argument", argv[optind]);
+	if (o->send && o->out_dir != NULL)
+		return report_bad("--send and %s exclude each other", o->out_mail ?
+		    "--out-mail" : "--out");
+	if (!o->send && o->out_dir == NULL)
+		return report_bad("%s", "give --out DIR, --out-mail DIR or --send");
+	if (o->has_begin != o->has_end)
+		return report_bad(o->has_begin ? "%s without --end" : "%s without --begin",
+		    o->has_begin ? "--begin" : "--end");
+	if (o->failure && o->has_begin)
+		return report_bad("%s: failure reports take no period", "--begin");
+	if (!o->has_begin) {
 		o->end = now - now % REPORT_DAY;
 		o->begin = o->end - REPORT_DAY;
 	}
@@ -327,8 +402,9 @@ report_options(int argc, char **argv, struct report_opts *o)
 		fprintf(stderr, "%s: --end must come after --begin\n", report_prog);
 		return false;
 	}
-	if (o->out_dir != NULL && (stat(o->out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-		fprintf(stderr, "%s: --out %s: not a directory\n", report_prog, o->out_dir);
+	if (o->out_dir != NULL && !report_mkdirs(o->out_dir)) {
+		fprintf(stderr, "%s: %s %s: %s\n", report_prog, o->out_mail ? "--out-mail" :
+		    "--out", o->out_dir, strerror(errno));
 		return false;
 	}
 	return true;
@@ -349,6 +425,12 @@ main(int argc, char **argv)
 
 	if (!report_options(argc, argv, &o))
 		return REPORT_EXIT_ERROR;
+	if (o.help) {
+		report_usage(stdout);
+		return 0;
+	}
+	/* report.email unsigned: a warning for --send only, where the mail goes out */
+	generation_report_email_quiet();
 	/* a sendmail that exits early must be an error, not a signal that kills us */
 	signal(SIGPIPE, SIG_IGN);
 	log_open();
@@ -358,6 +440,8 @@ main(int argc, char **argv)
 	log_configure(g->conf->log.facility, g->conf->log.level, true);
 	if (!report_sender(g->conf, &from))
 		goto out;
+	if (o.send)
+		(void)generation_report_email_warn(g, stderr);
 	if ((st = report_store_open(g->conf->report.database, err, sizeof(err))) == NULL) {
 		log_msg(LOG_ERR, "%s: report.database: %s", g->conf->path, err);
 		goto out;
@@ -378,7 +462,8 @@ main(int argc, char **argv)
 		    g->conf->authserv_id,
 		.receiver = g->conf->report.email_domain, .generator = generator,
 		.begin = o.begin, .end = o.end,
-		.out_dir = o.out_dir, .sendmail = g->conf->report.sendmail,
+		.out_dir = o.out_dir, .out_mail = o.out_mail,
+		.sendmail = g->conf->report.sendmail,
 	};
 
 	rc = o.failure ? report_failures(st, &rg, genid, g->conf) :

@@ -41,6 +41,30 @@ header_value_normalise(const char *value, size_t *len_out)
 	return buf_steal(&b);
 }
 
+/* header_name_wsp - the length of name without its trailing SP and HTAB */
+static size_t
+header_name_wsp(const char *name, size_t len)
+{
+	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+		len--;
+	return len;
+}
+
+/* header_name_trim - name without trailing white space, in buf when it had some */
+const char *
+header_name_trim(const char *name, char *buf, size_t buflen)
+{
+	size_t len = strlen(name), n = header_name_wsp(name, len);
+
+	if (n == len || buflen == 0)
+		return name;
+	if (n >= buflen)
+		n = buflen - 1;
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 /* header_list_add - store one field unless a cap forbids it */
 bool
 header_list_add(struct header_list *l, const char *name, const char *value)
@@ -57,7 +81,16 @@ header_list_add(struct header_list *l, const char *name, const char *value)
 		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
 	}
 	struct header *h = &l->v[l->n++];
-	h->name = xstrdup(name);
+	/* one allocation: the raw name, NUL, then (when it ends in WSP) the trimmed */
+	size_t tlen = header_name_wsp(name, nlen);
+	h->name_raw = xmalloc(nlen + 1 + (tlen < nlen ? tlen + 1 : 0));
+	memcpy(h->name_raw, name, nlen + 1);
+	h->name = h->name_raw;
+	if (tlen < nlen) {
+		h->name = h->name_raw + nlen + 1;
+		memcpy(h->name, name, tlen);
+		h->name[tlen] = '\0';
+	}
 	h->value = header_value_normalise(value, &h->value_len);
 	l->bytes += nlen + vlen;
 	return true;
@@ -68,7 +101,7 @@ void
 header_list_reset(struct header_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].name);
+		free(l->v[i].name_raw);
 		free(l->v[i].value);
 	}
 	free(l->v);
@@ -82,7 +115,7 @@ header_list_remove(struct header_list *l, size_t i)
 {
 	if (i >= l->n)
 		return;
-	free(l->v[i].name);
+	free(l->v[i].name_raw);
 	free(l->v[i].value);
 	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
 	l->n--;

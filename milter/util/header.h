@@ -16,7 +16,12 @@
 #define HEADER_MAX_BYTES	(1024 * 1024)	/* all names and values together */
 
 struct header {
-	char	*name;		/* as written, case preserved */
+	char	*name;		/* as written, case preserved, without the white space
+				 * an obsolete "Subject : x" has before the colon
+				 * (RFC 5322 §4.5.8): what every comparison uses */
+	char	*name_raw;	/* as the MTA passed it, WSP kept: what the DKIM
+				 * canonicalizations see; the one allocation, which
+				 * name points into */
 	char	*value;		/* raw value, CRLF inside folds, no final CRLF */
 	size_t	 value_len;
 };
@@ -29,6 +34,10 @@ struct header_list {
 	bool		 truncated;	/* a cap was hit: later fields were dropped */
 };
 
+/* header_name_trim - name without the white space (SP, HTAB) at its end: name
+ * itself when there is none, else a copy in buf (cut to buflen - 1 bytes, which
+ * no name ever compared is near) */
+const char *header_name_trim(const char *name, char *buf, size_t buflen);
 /* header_list_add - store one field; false (and truncated set) when a cap is hit */
 bool	 header_list_add(struct header_list *l, const char *name, const char *value);
 void	 header_list_reset(struct header_list *l);

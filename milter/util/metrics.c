@@ -1,8 +1,8 @@
 /* metrics - the daemon's counters and their Prometheus text page.
  *
  * metrics_message, metrics_result, metrics_signature, metrics_dns_*,
- * metrics_session, metrics_reload count; metrics_clock and metrics_seconds_since
- * time a message; metrics_sign_domain registers a label
+ * metrics_unsigned, metrics_session, metrics_reload count; metrics_clock and
+ * metrics_seconds_since time a message; metrics_sign_domain registers a label
  * value for a signing domain; metrics_render writes the page (text format 0.0.4)
  * into a buf the caller owns. Counters are process-wide atomics bumped with
  * relaxed ordering; the page is a snapshot that may be a few events apart between
@@ -54,6 +54,14 @@ static atomic_ulong metrics_reloads[2];	/* ok, failed */
 static atomic_ulong metrics_config_errors;
 static atomic_int metrics_last_reload_ok = 1;
 static atomic_ulong metrics_report[2];	/* rows written, dropped */
+/* why outbound messages went unsigned: the log line's reason= words, then "other" */
+static const char *const metrics_unsigned_reasons[] = {
+	"no-from", "several-from-headers", "several-from-addresses", "from-unusable",
+	"no-key-for-domain", "headers-over-limit", "sign-error", "other"
+};
+#define METRICS_N_UNSIGNED \
+	(sizeof(metrics_unsigned_reasons) / sizeof(metrics_unsigned_reasons[0]))
+static atomic_ulong metrics_unsigned_count[METRICS_N_UNSIGNED];
 
 /* Signing domains with a label value of their own, and "other" after them. Slots
  * are filled by one writer under metrics_lock and published by n_domains; a
@@ -148,6 +156,18 @@ metrics_sign_domain(const char *domain)
 		atomic_store_explicit(&metrics_n_domains, n + 1, memory_order_release);
 	}
 	lock_release(&metrics_lock);
+}
+
+/* metrics_unsigned - count one unsigned outbound message under its reason */
+void
+metrics_unsigned(const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < METRICS_N_UNSIGNED; i++)
+		if (strcmp(reason, metrics_unsigned_reasons[i]) == 0)
+			break;
+	metrics_add(&metrics_unsigned_count[i], 1);
 }
 
 /* metrics_signature - count one signature under its domain's slot */
@@ -288,6 +308,11 @@ metrics_render_signatures(struct buf *out)
 			    "algorithm=\"%s\"} %lu\n", d, metrics_algs[a],
 			    metrics_get(&metrics_domains[slot].count[a]));
 	}
+	metrics_head(out, "authmilter_unsigned_total", "counter",
+	    "Outbound messages left unsigned, by the reason the log line gives.");
+	for (size_t r = 0; r < METRICS_N_UNSIGNED; r++)
+		buf_printf(out, "authmilter_unsigned_total{reason=\"%s\"} %lu\n",
+		    metrics_unsigned_reasons[r], metrics_get(&metrics_unsigned_count[r]));
 }
 
 /* metrics_report_rows - report rows written or dropped */

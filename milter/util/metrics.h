@@ -32,6 +32,9 @@ void	 metrics_result(enum metrics_check c, enum auth_result r);
 /* metrics_signature - one DKIM signature made by domain with the algorithm
  * named alg ("rsa-sha256" or "ed25519-sha256"; any other counts as the first) */
 void	 metrics_signature(const char *domain, const char *alg);
+/* metrics_unsigned - an outbound message left unsigned, by the reason the log
+ * line gives (no-from, several-from-headers, ..., sign-error; others: "other") */
+void	 metrics_unsigned(const char *reason);
 /* metrics_sign_domain - give domain a label value of its own while there is room
  * (called when a configuration is installed; values are never taken back) */
 void	 metrics_sign_domain(const char *domain);

@@ -2,8 +2,8 @@
 // independent implementation, for test_dmarc9989.py to diff against.
 //
 // argv[2]: the loopback DNS server's port. stdin: one JSON object a line,
-// {"from": "a@x.example", "spf": "domain" or null, "dkim": ["d", ...]} (the
-// identifiers that passed); stdout: {"result", "policy", "policyDomain", "error"}
+// {"from": "a@x.example", "spf": "domain" or null, "dkim": ["d", ...], "strict":
+// bool} (the identifiers that passed; strict: RFC 6376 tag-list parsing); stdout: {"result", "policy", "policyDomain", "error"}
 // a line, in order. Every lookup goes to 127.0.0.1:PORT, nowhere else.
 'use strict';
 
@@ -45,7 +45,8 @@ const main = async () => {
                 headerFrom: c.from,
                 spfDomains: c.spf ? [{ domain: c.spf, result: 'pass' }] : [],
                 dkimDomains: (c.dkim || []).map(d => ({ domain: d, result: 'pass' })),
-                resolver: lookup
+                resolver: lookup,
+                strict: !!c.strict
             });
             out = {
                 result: r.status.result,

@@ -7,7 +7,8 @@ ignored, organizational domains by tree walk (a record below the org domain,
 psd=n, psd=y, several records at one name, the 13-label name and its exact 8
 queries from unbound's query log), tag parsing (v=dmarc1, no p and no rua, p
 missing with a rua, any order, !size), sp for existing and np for non-existent
-subdomains (NXDOMAIN vs NODATA, SERVFAIL on the existence query), SERVFAIL in the
+subdomains (NXDOMAIN vs NODATA, a dangling CNAME, SERVFAIL on the existence
+query), a repeated tag making a record invalid, SERVFAIL in the
 middle of a walk, relaxed alignment by a walk per identifier (RFC 9989 App. B.4.3)
 and the cap on walks per message. Each case checks the action, the log line
 (dmarc, discovery, policy.domain, policy.dmarc, dns-failed) and the A-R header
@@ -28,7 +29,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (AUTHMILTER, Milter, Results, inbound_log_fields,  # noqa: E402
                      run_miltc)
-from dnsserver import DNSServer, a, mx, refuse_zone, txt  # noqa: E402
+from dnsserver import DNSServer, a, cname, mx, refuse_zone, txt  # noqa: E402
 from test_inbound import RSA_KEY, RSA_PUB, message, sign  # noqa: E402
 
 import authres  # noqa: E402
@@ -74,6 +75,14 @@ RECORDS = [
     # sp and np
     txt("_dmarc.np.example", "v=DMARC1; p=none; sp=quarantine; np=reject"),
     a("a.np.example", "192.0.2.1"), mx("mxonly.np.example", 10, "mail.example.org"),
+    # a dangling CNAME: alias.c49.test exists (RFC 9989 App. A.4, RFC 6604)
+    txt("_dmarc.c49.test", "v=DMARC1; p=none; sp=none; np=reject"),
+    cname("alias.c49.test", "gone.c49.test"),
+    # a repeated tag: the record is invalid (RFC 9989 §4.7, RFC 6376 §3.2)
+    a("dup.example", "192.0.2.1"), txt("_dmarc.dup.example", "v=DMARC1; p=none; p=reject"),
+    a("x.dup2.example", "192.0.2.1"),
+    txt("_dmarc.x.dup2.example", "v=DMARC1; p=reject; p=none"),
+    txt("_dmarc.dup2.example", "v=DMARC1; p=quarantine"),
     # 13 labels; the 11-label record is never queried
     a(LONG, "192.0.2.1"),
     txt("_dmarc.thirteen.example", "v=DMARC1; p=reject; sp=quarantine"),
@@ -98,6 +107,9 @@ EXTRA = ["log-queries: yes",
          refuse_zone("_dmarc.mid.example")]
 
 NOSPF = "x@nospf.example"       # SPF none: only DKIM can align
+DUP_WHY = ("difference - mailauth's default parsing lets the last of a repeated tag "
+           "win; RFC 9989 §4.7 takes RFC 6376 §3.2's tag-list, where a repeated tag "
+           "makes the whole record invalid (mailauth's strict mode agrees)")
 
 
 def cases():
@@ -141,6 +153,17 @@ def cases():
         "fail", "reject", "np.example")
     add("NODATA means it exists: sp", "mxonly.np.example", "quarantine", "fail",
         "quarantine", "np.example")
+    add("dangling CNAME: the name exists, sp (not np) applies", "alias.c49.test",
+        "accept", "fail", "none", "c49.test")
+    add("np for a non-existent name beside the dangling CNAME", "gone.c49.test",
+        "reject", "fail", "reject", "c49.test")
+    add("duplicated tag (p=none; p=reject): invalid record, no DMARC", "dup.example",
+        "accept", "none", ignored="_dmarc.dup.example: duplicate tag p=",
+        ma_diff=("fail", "reject", DUP_WHY), ma_strict=True)
+    add("duplicated tag at the author: discarded, the org's record applies",
+        "x.dup2.example", "quarantine", "fail", "quarantine", "dup2.example",
+        ignored="_dmarc.x.dup2.example: duplicate tag p=",
+        ma_diff=("fail", "none", DUP_WHY), ma_strict=True)
     add("SERVFAIL on the existence query: temperror", "sf.np.example", "tempfail",
         "temperror", None, "np.example", failed="sf.np.example/A")
     add("SERVFAIL mid-walk: temperror naming the query", "deep.mid.example",
@@ -204,6 +227,10 @@ def check_treewalk(R, m, c, qid):
     if c.get("pdom"):
         R.eq("%s: log policy.domain" % name, f.get("policy.domain"), c["pdom"])
     R.eq("%s: log dns-failed" % name, f.get("dns-failed"), c.get("failed"))
+    if c.get("ignored"):
+        R.ok("%s: the invalid record logged" % name, m.wait_log(
+            r"%s: invalid DMARC record ignored: %s" % (qid, re.escape(c["ignored"])),
+            3) is not None, m.log_tail(3))
     if c.get("capped"):
         R.ok("%s: cap logged" % name, m.wait_log(
             r"%s: more than 8 DMARC tree walks" % qid, 3) is not None, m.log_tail(3))
@@ -268,29 +295,39 @@ def check_psl(R, dns, table):
             R.eq("discovery=psl: log says so: %s" % c["name"], f.get("discovery"), "psl")
 
 
-def check_mailauth(R, dns, table, ours):
-    if not os.path.isdir(os.path.join(MAILAUTH_PREFIX, "node_modules", "mailauth")):
-        R.fail("mailauth installed", "npm install --prefix %s mailauth@7" %
-               MAILAUTH_PREFIX)
-        return
+def run_mailauth(dns, table, strict=False):
+    """mailauth's verdict for each case of table (strict: its RFC 6376 tag-list
+    parsing), or the error text when it did not answer every case"""
     lines = ""
     for c in table:
         lines += json.dumps({"from": "a@" + c["frm"], "dkim": c["dkim"],
                              "spf": c["mailfrom"].split("@")[1]
-                             if c["mailfrom"] != NOSPF else None}) + "\n"
+                             if c["mailfrom"] != NOSPF else None,
+                             "strict": strict}) + "\n"
     env = dict(os.environ, NODE_PATH=os.path.join(MAILAUTH_PREFIX, "node_modules"),
                NODE_NO_WARNINGS="1")
     p = subprocess.run(["node", os.path.join(HERE, "mailauth_dmarc.js"), str(dns.port)],
                        input=lines.encode(), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=120, env=env)
     got = [json.loads(x) for x in p.stdout.decode().splitlines() if x.strip()]
-    if not R.eq("mailauth answered every case", len(got), len(table)):
-        print("# " + p.stderr.decode()[-800:])
+    return got if len(got) == len(table) else p.stderr.decode()[-800:]
+
+
+def mailauth_verdict(g):
+    return (g["result"], g.get("policy") if g["result"] in ("pass", "fail") else None)
+
+
+def check_mailauth(R, dns, table, ours):
+    if not os.path.isdir(os.path.join(MAILAUTH_PREFIX, "node_modules", "mailauth")):
+        R.fail("mailauth installed", "npm install --prefix %s mailauth@7" %
+               MAILAUTH_PREFIX)
+        return
+    got = run_mailauth(dns, table)
+    if not R.ok("mailauth answered every case", isinstance(got, list), got):
         return
     expected_diffs = 0
     for c, o, g in zip(table, ours, got):
-        theirs = (g["result"], g.get("policy") if g["result"] in ("pass", "fail")
-                  else None)
+        theirs = mailauth_verdict(g)
         mine = (o["dmarc"], o["applied"]) if o else None
         if "ma_diff" in c:
             expected_diffs += 1
@@ -299,6 +336,13 @@ def check_mailauth(R, dns, table, ours):
         else:
             R.eq("mailauth (RFC 9989) agrees: %s" % c["name"], theirs, mine)
     print("# mailauth: %d cases, %d expected differences" % (len(table), expected_diffs))
+    # the differences strict parsing removes: mailauth's strict mode must agree
+    strict = [(c, o) for c, o in zip(table, ours) if c.get("ma_strict")]
+    got = run_mailauth(dns, [c for c, _ in strict], strict=True)
+    if R.ok("mailauth (strict) answered", isinstance(got, list), got):
+        for (c, o), g in zip(strict, got):
+            R.eq("mailauth's strict mode (RFC 6376 §3.2) agrees: %s" % c["name"],
+                 mailauth_verdict(g), (o["dmarc"], o["applied"]) if o else None)
 
 
 def check_config(R):

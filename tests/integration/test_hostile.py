@@ -74,6 +74,7 @@ def zone():
          # over 16 KB, on TCP: parsed like any other record, 32 rua URIs kept
          txt("_dmarc.huge.example", "v=DMARC1; p=reject; rua=" + ",".join(
              "mailto:a%d@r.example" % i for i in range(1000))),
+         # a repeated tag makes the record invalid (RFC 6376 §3.2): no DMARC
          txt("_dmarc.dup.example", "v=DMARC1; p=none; p=reject; p=reject"),
          txt("_dmarc.nonascii.example",
              "v=DMARC1; p=reject; rua=mailto:\u00fcber@\u00e9xample.example".encode()),

@@ -42,6 +42,7 @@ import pgcluster  # noqa: E402
 
 REPORT = os.path.join(BUILDDIR, "milter", "authmilter-report")
 KEYGEN = os.path.join(BUILDDIR, "milter", "authmilter-keygen")
+CHECK = os.path.join(BUILDDIR, "milter", "authmilter-check")
 ROWS = os.path.join(BUILDDIR, "tests", "lib", "report_rows")
 XSD = os.path.join(SRCDIR, "tests", "data", "report", "dmarc-2.0.xsd")
 NS = {"d": "urn:ietf:params:xml:ns:dmarc-2.0"}
@@ -406,14 +407,80 @@ def test_db_errors(d, dns):
     ok("database locked: exit 2 after the busy wait, 'locked' named",
        p.returncode == 2 and "locked" in p.stderr, "%s (%.1f s)" % (p.stderr,
                                                                  time.time() - t0))
-    conf = write_conf(d, dns, "sqlite:" + path, key_domain="other.example",
-                      name="e4.conf")
-    p = run(conf, "--send")
-    ok("report.email outside the signed domains: exit 2, named",
-       p.returncode == 2 and "we sign for no key of " + RECEIVER in p.stderr, p.stderr)
     p = subprocess.run([REPORT, "-c", conf], capture_output=True, text=True)
-    ok("neither --out nor --send: usage, exit 2",
-       p.returncode == 2 and "usage" in p.stderr, p.stderr)
+    ok("neither --out nor --send: says so, usage, exit 2",
+       p.returncode == 2 and "give --out DIR, --out-mail DIR or --send" in p.stderr
+       and "usage" in p.stderr, p.stderr)
+
+
+UNSIGNED_WARNING = "report.email: warning: we sign for no key of " + RECEIVER
+
+
+def test_unsigned_email(d, dns):
+    """report.email in a domain no key signs for (a new user's first try): --out
+    and --out-mail work without a word about it, --send warns once and sends"""
+    db = "sqlite:%s/u.db" % d
+    put_rows(db, [row("example.com", "192.0.2.9", BEGIN + 5)])
+    cmd, box = make_sendmail(d)
+    conf = write_conf(d, dns, db, sendmail=cmd, key_domain="other.example",
+                      name="u.conf")
+    out = os.path.join(d, "new", "reports")
+    p = run(conf, "--out", out)
+    files = sorted(os.listdir(out)) if os.path.isdir(out) else []
+    ok("unsigned report.email, --out into a missing DIR: made, one file, exit 0",
+       p.returncode == 0 and len(files) == 1 and files[0].endswith(".xml.gz"),
+       "%s %s" % (files, p.stderr))
+    ok("--out: no warning about report.email (nothing is sent)",
+       "warning" not in p.stderr, p.stderr)
+    box2 = os.path.join(d, "mails")
+    p = run(conf, "--out-mail", box2)
+    emls = sorted(os.listdir(box2)) if os.path.isdir(box2) else []
+    ok("--out-mail: one NAME.eml, the --out file's name + .eml, exit 0",
+       p.returncode == 0 and emls == [f + ".eml" for f in files],
+       "%s %s" % (emls, p.stderr))
+    if emls:
+        with open(os.path.join(box2, emls[0]), "rb") as f:
+            msg = email.message_from_bytes(f.read(), policy=email.policy.compat32)
+        parts = [x for x in msg.walk() if x.get_content_type() == "application/gzip"]
+        R.eq("--out-mail: From, To and the RFC 9990 Subject",
+             (msg["From"], msg["To"], "Report Domain: example.com" in
+              re.sub(r"\s+", " ", msg["Subject"] or "")),
+             ("dmarc-reports@" + RECEIVER, "dmarc@example.com", True))
+        R.eq("--out-mail: the attachment is the --out file, byte for byte",
+             parts[0].get_payload(decode=True) if parts else None,
+             open(os.path.join(out, files[0]), "rb").read())
+    ok("--out-mail: nothing handed to sendmail", mails(box) == [], "")
+    p = run(conf, "--send")
+    ok("unsigned report.email, --send: sent, exit 0", p.returncode == 0 and
+       len(mails(box)) == 1, p.stderr)
+    R.eq("--send: the warning, once", p.stderr.count(UNSIGNED_WARNING), 1)
+
+
+def test_usage(d):
+    """every wrong command line names what is wrong; --help answers on stdout"""
+    conf = os.path.join(d, "none.conf")
+    for args, want in ((["--begin", str(BEGIN), "--out", d], "--begin without --end"),
+                       (["--end", str(END), "--send"], "--end without --begin"),
+                       (["--begin", "yesterday", "--end", "1", "--send"],
+                        "--begin yesterday: not a number"),
+                       (["--out", d, "--send"], "--send and --out exclude each other"),
+                       (["--out", d, "--out-mail", d], "--out-mail: give one of"),
+                       (["--send", "extra"], "extra: unexpected argument"),
+                       (["--failure", "--begin", "1", "--end", "2", "--send"],
+                        "--begin: failure reports take no period"),
+                       (["--bogus"], "unrecognized option '--bogus'")):
+        p = subprocess.run([REPORT, "-c", conf] + args, capture_output=True, text=True)
+        ok("usage: %s -> exit 2, '%s', usage" % (" ".join(args), want),
+           p.returncode == 2 and want in p.stderr and "usage:" in p.stderr, p.stderr)
+    for prog in (REPORT, KEYGEN, CHECK):
+        name = os.path.basename(prog)
+        p = subprocess.run([prog, "--help"], capture_output=True, text=True)
+        ok("%s --help: exit 0, usage on stdout, nothing on stderr" % name,
+           p.returncode == 0 and p.stdout.startswith("usage: " + name) and
+           p.stderr == "", "%d %r %r" % (p.returncode, p.stdout[:80], p.stderr))
+        p = subprocess.run([prog, "--no-such-option"], capture_output=True, text=True)
+        ok("%s --no-such-option: exit 2, the option named" % name,
+           p.returncode == 2 and "--no-such-option" in p.stderr, p.stderr)
 
 
 def test_pg_race(dns):
@@ -468,6 +535,8 @@ def main():
             R.run("send", test_send, d, conf, box, files)
         R.run("sendmail fails", test_sendmail_fails, tmpdir(), dns)
         R.run("database errors", test_db_errors, tmpdir(), dns)
+        R.run("unsigned report.email", test_unsigned_email, tmpdir(), dns)
+        R.run("usage", test_usage, tmpdir())
         R.run("postgres", test_pg_race, dns)
     R.exit()
 

@@ -3,7 +3,10 @@
  * miltc -s SOCKET [-a CLIENT_IP] [-n CLIENT_NAME] [-P CLIENT_PORT] [-H HELO]
  *       [-f MAILFROM] [-r RCPT]... [-A AUTH_USER] [-q QUEUEID] [-j MTA_NAME]
  *       [-d DAEMON_NAME] [-t TIMEOUT_S] [-o OUTFILE] [--fold-crlf|--fold-lf]
- *       [--count N] MESSAGEFILE|-
+ *       [--count N] [--raw-names] MESSAGEFILE|-
+ *
+ * --raw-names sends each header name as written before the colon, white space
+ * kept ("Subject " for "Subject : x"), as an MTA that does not strip it would.
  *
  * Prints "protocol: 0x..." and "actions: 0x..." (what the milter negotiated), then for
  * each message "message: N", "action: ...", "reply: ...", "step: ...",
@@ -37,7 +40,7 @@ miltc_usage(void)
 		"usage: miltc -s SOCKET [-a CLIENT_IP] [-n CLIENT_NAME] "
 		"[-P CLIENT_PORT] [-H HELO] [-f MAILFROM] [-r RCPT]... [-A AUTH_USER] "
 		"[-q QUEUEID] [-j MTA_NAME] [-d DAEMON_NAME] [-t TIMEOUT_S] [-o OUTFILE] "
-		"[--fold-crlf|--fold-lf] [--count N] MESSAGEFILE|-\n");
+		"[--fold-crlf|--fold-lf] [--count N] [--raw-names] MESSAGEFILE|-\n");
 	exit(1);
 }
 
@@ -175,6 +178,7 @@ main(int argc, char **argv)
 	    {"fold-crlf", no_argument, NULL, 'C'},
 	    {"fold-lf", no_argument, NULL, 'L'},
 	    {"count", required_argument, NULL, 'N'},
+	    {"raw-names", no_argument, NULL, 'W'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct mc_envelope env;
@@ -185,7 +189,7 @@ main(int argc, char **argv)
 	struct buf msg = BUF_INIT;
 	struct mc_conn *c;
 	char err[300];
-	int ch, status = 0;
+	int ch, status = 0, raw_names = 0;
 
 	memset(&env, 0, sizeof(env));
 	env.client_addr = "192.0.2.1";
@@ -249,6 +253,9 @@ main(int argc, char **argv)
 		case 'N':
 			count = miltc_number(optarg, 1, 1000000, "--count");
 			break;
+		case 'W':
+			raw_names = 1;
+			break;
 		default:
 			miltc_usage();
 		}
@@ -268,6 +275,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	mc_set_fold(c, fold);
+	mc_set_raw_names(c, raw_names);
 	printf("protocol: 0x%08x\n", mc_protocol(c));
 	printf("actions: 0x%08x\n", mc_actions(c));
 	for (i = 1; i <= count; i++) {

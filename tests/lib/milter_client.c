@@ -99,6 +99,7 @@ struct mc_conn {
 	int fd;
 	int timeout_ms;
 	enum mc_fold fold;
+	int raw_names;	  /* send each name with its WSP before the colon */
 	uint32_t version; /* negotiated */
 	uint32_t actions; /* SMFIF_* the milter asked for */
 	uint32_t proto;	  /* SMFIP_* the milter asked for */
@@ -488,6 +489,13 @@ void
 mc_set_fold(struct mc_conn *c, enum mc_fold fold)
 {
 	c->fold = fold;
+}
+
+/* mc_set_raw_names - send names with their WSP before the colon */
+void
+mc_set_raw_names(struct mc_conn *c, int raw)
+{
+	c->raw_names = raw;
 }
 
 /* mc_protocol - negotiated SMFIP_* flags */
@@ -893,7 +901,7 @@ mc_send_header(struct mc_conn *c, struct mc_result *res, const struct mc_hdr *h,
 	const char *v = h->raw;
 
 	buf_reset(&c->out);
-	mc_putstr(&c->out, h->name);
+	mc_putstr(&c->out, c->raw_names ? h->label : h->name);
 	if ((c->proto & SMFIP_HDR_LEADSPC) == 0 && *v == ' ')
 		v++;
 	for (; *v != '\0'; v++) {

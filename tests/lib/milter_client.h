@@ -99,6 +99,9 @@ struct mc_conn;
 struct mc_conn *mc_connect(const char *spec, int timeout_ms, char *err, size_t errlen);
 /* mc_set_fold - choose how folded header values are sent (default MC_FOLD_LF) */
 void mc_set_fold(struct mc_conn *c, enum mc_fold fold);
+/* mc_set_raw_names - send header names as written before the colon, with any
+ * white space there ("Subject " for "Subject : x"), as Postfix does not (default 0) */
+void mc_set_raw_names(struct mc_conn *c, int raw);
 /* mc_protocol - the SMFIP_* flags the milter asked for */
 uint32_t mc_protocol(const struct mc_conn *c);
 /* mc_actions - the SMFIF_* flags the milter asked for */

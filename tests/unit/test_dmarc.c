@@ -82,10 +82,17 @@ static const struct rec_case rec_cases[] = {
 	    true, R, U, U, NT, RL, RL, 0, 0, "0", PU },
 	{ "bad t, bad psd: defaults", "v=DMARC1; p=reject; t=maybe; psd=x", 0, true, R, U,
 	    U, NT, RL, RL, 0, 0, "0", PU },
-	{ "duplicate p: last wins", "v=DMARC1; p=none; p=reject", 0, true, R, U, U, NT, RL,
+	/* RFC 9989 §4.7 -> RFC 6376 §3.2: a repeated tag makes the whole list invalid */
+	{ "duplicate p: invalid", "v=DMARC1; p=none; p=reject", 0, false, U, U, U, NT, RL,
 	    RL, 0, 0, "0", PU },
-	{ "later v ignored", "v=DMARC1; p=none; v=DMARC2", 0, true, N, U, U, NT, RL, RL,
+	{ "duplicate p, other case: invalid", "v=DMARC1; p=reject; P=none", 0, false, U,
+	    U, U, NT, RL, RL, 0, 0, "0", PU },
+	{ "later v: invalid", "v=DMARC1; p=none; v=DMARC2", 0, false, U, U, U, NT, RL, RL,
 	    0, 0, "0", PU },
+	{ "duplicate unknown tag: invalid", "v=DMARC1; foo=1; p=none; foo=2", 0, false, U,
+	    U, U, NT, RL, RL, 0, 0, "0", PU },
+	{ "duplicate rua: invalid", "v=DMARC1; p=none; rua=mailto:a@x.example; "
+	    "rua=mailto:b@x.example", 0, false, U, U, U, NT, RL, RL, 0, 0, "0", PU },
 	{ "bad adkim/aspf/fo", "v=DMARC1; p=none; adkim=x; aspf=; fo=2", 0, true, N, U, U,
 	    NT, RL, RL, 0, 0, "0", PU },
 	{ "rua trimmed, bad dropped", "v=DMARC1; p=none; rua= mailto:a@x.example , bogus ,"

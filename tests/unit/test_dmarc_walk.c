@@ -157,6 +157,12 @@ static const struct walk_case walk_cases[] = {
 	{ "record without p or rua", "x.example.net",
 	  { { "example.net", OK, { "v=DMARC1; sp=reject" } } },
 	  "x.example.net example.net net", "example.net", "example.net", NULL },
+	/* a repeated tag (RFC 6376 §3.2): the author's record is discarded, the
+	 * org domain's applies (the walk's invalid says why, checked below) */
+	{ "duplicate tag at the start", "x.dup.example",
+	  { { "x.dup.example", OK, { "v=DMARC1; p=none; p=reject" } },
+	    { "dup.example", OK, { "v=DMARC1; p=quarantine" } } },
+	  "x.dup.example dup.example example", "dup.example", "dup.example", NULL },
 	/* eight labels: the start, then its rightmost seven (its parent) */
 	{ "eight labels", "a.b.c.d.e.f.example.com",
 	  { { NULL, OK, { NULL } } },
@@ -235,6 +241,11 @@ walk_table(void)
 		if (c->failed != NULL)
 			CHECK(strstr(w.why, c->failed) != NULL && strstr(w.why, "SERVFAIL"),
 			    "%s: why names the query: %s", c->name, w.why);
+		if (strncmp(c->name, "duplicate tag", 13) == 0)
+			CHECK_STR(w.invalid, "_dmarc.x.dup.example: duplicate tag p= (RFC 6376 "
+			    "section 3.2)", "%s: the reason kept", c->name);
+		else
+			CHECK_STR(w.invalid, "", "%s: no invalid record", c->name);
 		dmarc_walk_clear(&w);
 		buf_free(&f.asked);
 	}
