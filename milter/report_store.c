@@ -18,11 +18,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -332,12 +334,34 @@ report_store_uri_check(const char *uri, char *err, size_t errlen)
 	return true;
 }
 
-/* report_store_open_sqlite - open PATH in WAL mode with a busy timeout */
+/* report_store_create_sqlite - create PATH 0640 (whatever the umask; SQLite gives
+ * its -wal and -shm files the database's mode) when it does not exist; never
+ * through a symlink. An existing file is left as it is. */
+static bool
+report_store_create_sqlite(struct report_store *st, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+
+	if (fd < 0 && errno != EEXIST) {
+		report_store_seterr(st, path, strerror(errno));
+		return false;
+	}
+	if (fd >= 0 && close(fd) != 0) {
+		report_store_seterr(st, path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* report_store_open_sqlite - open PATH in WAL mode with a busy timeout; a symlink
+ * at PATH is refused (SQLITE_OPEN_NOFOLLOW) */
 static bool
 report_store_open_sqlite(struct report_store *st, const char *path)
 {
+	if (!report_store_create_sqlite(st, path))
+		return false;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		report_store_seterr(st, path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		return false;
 	}
