@@ -586,6 +586,10 @@ report_failure_sample(const struct verdict *v, const struct report_failure_input
 	s->received = in->received;
 	s->source_ip = xstrdup(in->source_ip);
 	s->policy_domain = xstrdup(dm->record_domain);
+	/* one limit per organization: a wildcard record makes every x1, x2, ...
+	 * under it a policy domain of its own */
+	s->rate_domain = xstrdup(dm->org_domain[0] != '\0' ? dm->org_domain :
+	    dm->record_domain);
 	s->header_from = xstrdup(dm->from_domain);
 	at = strrchr(in->mailfrom, '@');
 	s->envelope_from = report_failure_strdup_safe(at ? at + 1 : in->mailfrom, 255,

@@ -681,7 +681,7 @@ session_failure_sample(const struct session *s, const struct verdict *v, enum ac
 	in.n_keep = c->report.n_failure_keep;
 	x = report_failure_sample(v, &in);
 	free(ar);
-	if (x != NULL && !report_writer_failure_admit(x->policy_domain, c->report.failure_rate)) {
+	if (x != NULL && !report_writer_failure_admit(x->rate_domain, c->report.failure_rate)) {
 		report_sample_free(x);
 		x = NULL;
 	}

@@ -486,6 +486,34 @@ test_store(void)
 	CHECK(report_store_failure_claim(st2, "00000000000000a2", "gen2", 2, &s) ==
 	    REPORT_CLAIM_OK, "a released claim no longer counts: another takes it");
 	report_sample_free(s);
+	{
+		/* issue 24 finding 4: twelve policy domains of one organization share
+		 * one limit (before: each had its own, 12 claims of 12) */
+		int org_ok = 0;
+
+		for (int i = 0; i < 12; i++) {
+			struct report_row r = { 0 };
+			char id[17], dom[32];
+
+			snprintf(id, sizeof(id), "00000000000000e%x", i);
+			snprintf(dom, sizeof(dom), "x%d.evil.test", i);
+			r.received = now;
+			r.source_ip = xstrdup("192.0.2.1");
+			r.header_from = xstrdup(dom);
+			r.policy_domain = xstrdup(dom);
+			r.rua = xstrdup("");
+			r.ruf = xstrdup("mailto:ruf@evil.test");
+			r.sample = sample(id, dom);
+			r.sample->rate_domain = xstrdup("evil.test");
+			CHECK(report_store_insert(st, &r, 1) == 0, "sample of %s stored", dom);
+			report_row_free(&r);
+			if (report_store_failure_claim(st, id, "gen1", 2, &s) == REPORT_CLAIM_OK)
+				org_ok++;
+			report_sample_free(s);
+			s = NULL;
+		}
+		CHECK(org_ok == 2, "rate 2: 2 claims of 12 from x0...x11.evil.test (%d)", org_ok);
+	}
 	CHECK(report_store_expire(st, now + 10) >= 0, "expire runs");
 	buf_reset(&ids);
 	CHECK(report_store_failures_pending(st, 100, id_cb, &ids) == 0,
