@@ -339,7 +339,7 @@ enum report_fail_kind {
 };
 
 /* the fields a sample always carries. What a Domain Owner needs to diagnose an
- * authentication failure (RFC 9991 §3) is who the message claimed to be from
+ * authentication failure (RFC 9991 §2) is who the message claimed to be from
  * and to, when, and the authentication fields; everything else (Subject, Received,
  * Message-ID, Content-*, X-*) is message content or trace data about people and
  * their machines, left out unless report.failure_keep_fields names it */
