@@ -346,21 +346,16 @@ report_store_uri_check(const char *uri, char *err, size_t errlen)
 
 /* report_store_create_sqlite - create PATH 0640 (whatever the umask; SQLite gives
  * its -wal and -shm files the database's mode) when it does not exist; never
- * through a symlink. An existing file is left as it is. */
-static bool
-report_store_create_sqlite(struct report_store *st, const char *path)
+ * through a symlink (O_EXCL fails on any). An existing file is left as it is. A
+ * failure is left to sqlite3_open_v2, which fails the same way with its own
+ * words (the log line operators know) */
+static void
+report_store_create_sqlite(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 
-	if (fd < 0 && errno != EEXIST) {
-		report_store_seterr(st, path, strerror(errno));
-		return false;
-	}
-	if (fd >= 0 && close(fd) != 0) {
-		report_store_seterr(st, path, strerror(errno));
-		return false;
-	}
-	return true;
+	if (fd >= 0)
+		(void)close(fd);	/* nothing written: nothing to lose */
 }
 
 /* report_store_open_sqlite - open PATH in WAL mode with a busy timeout; a symlink
@@ -368,8 +363,7 @@ report_store_create_sqlite(struct report_store *st, const char *path)
 static bool
 report_store_open_sqlite(struct report_store *st, const char *path)
 {
-	if (!report_store_create_sqlite(st, path))
-		return false;
+	report_store_create_sqlite(path);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		report_store_seterr(st, path, st->db ? sqlite3_errmsg(st->db) : "out of memory");

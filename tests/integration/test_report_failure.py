@@ -138,11 +138,19 @@ def reports(out):
     return got
 
 
-def test_reports(dns):
+def start(dns, **report):
+    """A daemon on a new directory with config(); report keys override; the
+    directory, its empty out/ and the daemon."""
     d = tmpdir()
     out = os.path.join(d, "out")
     os.mkdir(out)
-    m = Milter(config(dns, d))
+    conf = config(dns, d)
+    conf["report"].update(report)
+    return d, out, Milter(conf)
+
+
+def test_reports(dns):
+    d, out, m = start(dns)
     try:
         n = 0
         for frm, ip, count in [("fo0.example", IP_BAD, 1), ("fo0.example", IP_GOOD, 1),
@@ -223,10 +231,7 @@ def private_message():
 
 
 def test_redaction(dns):
-    d = tmpdir()
-    out = os.path.join(d, "out")
-    os.mkdir(out)
-    m = Milter(config(dns, d))
+    _, out, m = start(dns)
     try:
         run_miltc(m.socket, private_message(), client_addr=IP_BAD, helo="mail.example.org",
                   mail_from="b@bounce.alpha.test", rcpts=["rcpt@mx.test.example"])
@@ -279,12 +284,7 @@ def test_org_rate(dns):
     """Issue 24 finding 4: rate 2, twelve messages from x0...x11.evil.test (twelve
     policy domains, one organization): at most two reports (before: 12 samples,
     12 reports)."""
-    d = tmpdir()
-    out = os.path.join(d, "out")
-    os.mkdir(out)
-    conf = config(dns, d)
-    conf["report"]["failure_rate"] = 2
-    m = Milter(conf)
+    d, out, m = start(dns, failure_rate=2)
     try:
         for i in range(12):
             send(m, "x%d.evil.test" % i, IP_BAD, i)

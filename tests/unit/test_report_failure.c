@@ -401,9 +401,11 @@ id_cb(const char *id, void *arg)
 	return 0;
 }
 
-/* insert_sample - a row carrying sample id of domain */
+/* insert_sample_org - a row carrying sample id of domain, counted under org (NULL:
+ * under domain) */
 static bool
-insert_sample(struct report_store *st, const char *id, const char *domain, time_t t)
+insert_sample_org(struct report_store *st, const char *id, const char *domain,
+    const char *org, time_t t)
 {
 	struct report_row r = { 0 };
 	bool ok;
@@ -417,9 +419,17 @@ insert_sample(struct report_store *st, const char *id, const char *domain, time_
 	r.dkim = NULL;
 	r.sample = sample(id, domain);
 	r.sample->received = t;
+	r.sample->rate_domain = org != NULL ? xstrdup(org) : NULL;
 	ok = report_store_insert(st, &r, 1) == 0;
 	report_row_free(&r);
 	return ok;
+}
+
+/* insert_sample - a row carrying sample id of domain */
+static bool
+insert_sample(struct report_store *st, const char *id, const char *domain, time_t t)
+{
+	return insert_sample_org(st, id, domain, NULL, t);
 }
 
 /* test_store - migration from version 1, samples in, claims, the rate limit */
@@ -492,21 +502,12 @@ test_store(void)
 		int org_ok = 0;
 
 		for (int i = 0; i < 12; i++) {
-			struct report_row r = { 0 };
 			char id[17], dom[32];
 
 			snprintf(id, sizeof(id), "00000000000000e%x", i);
 			snprintf(dom, sizeof(dom), "x%d.evil.test", i);
-			r.received = now;
-			r.source_ip = xstrdup("192.0.2.1");
-			r.header_from = xstrdup(dom);
-			r.policy_domain = xstrdup(dom);
-			r.rua = xstrdup("");
-			r.ruf = xstrdup("mailto:ruf@evil.test");
-			r.sample = sample(id, dom);
-			r.sample->rate_domain = xstrdup("evil.test");
-			CHECK(report_store_insert(st, &r, 1) == 0, "sample of %s stored", dom);
-			report_row_free(&r);
+			CHECK(insert_sample_org(st, id, dom, "evil.test", now), "sample of %s "
+			    "stored", dom);
 			if (report_store_failure_claim(st, id, "gen1", 2, &s) == REPORT_CLAIM_OK)
 				org_ok++;
 			report_sample_free(s);
