@@ -278,6 +278,19 @@ def test_redaction(dns):
          sorted(t.get(b"i") for t in tags), [b"@alpha.test", b"redacted@alpha.test"])
     R.eq("DKIM-Identity of the failed aligned signature", str(fb["DKIM-Identity"]),
          "redacted@alpha.test")
+    # the operator's opt-in reaches the daemon: Subject and Message-ID copied
+    _, out, m = start(dns, failure_keep_fields=["subject", "Message-ID"])
+    try:
+        run_miltc(m.socket, private_message(), client_addr=IP_BAD, helo="mail.example.org",
+                  mail_from="b@bounce.alpha.test", rcpts=["rcpt@mx.test.example"])
+    finally:
+        m.stop()
+    run(m.config_path, "--failure", "--out", out)
+    raw = b"".join(x[3] for x in reports(out).get("alpha.test", []))
+    R.ok("report.failure_keep_fields: Subject and Message-ID kept, Received not",
+         b"Subject: Biopsy results for Jane Roe" in raw and
+         b"Message-ID: <jane.roe.private@example.net>" in raw and
+         b"janes-laptop" not in raw, raw.decode(errors="replace")[-1500:])
 
 
 def test_org_rate(dns):
