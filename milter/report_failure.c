@@ -1,8 +1,10 @@
 /* report_failure - the RFC 9991 failure sample of one message.
  *
  * report_failure_fo        does the record's fo= select this message?
- * report_failure_redact    a header value, local parts redacted, made safe
- * report_failure_headers   the redacted copy of the whole header
+ * report_failure_redact    free text kept by the operator, encoded words holding
+ *                          an address and local parts redacted, made safe
+ * report_failure_headers   the redacted copy of the whole header, field by field
+ *                          through the parser of its structure
  * report_failure_sample    the sample the report store keeps (caller frees it
  *                          with report_sample_free)
  *
@@ -10,8 +12,11 @@
  * identifier aligned with the From domain (RFC 9991 §4): "dkim" when a
  * signature with an aligned d= did not pass, "spf" when the SPF domain is
  * aligned and SPF did not pass, "none" when neither identifier was aligned.
- * Redaction follows RFC 6590: every local part becomes "redacted"; the body is
- * never kept. Every string that leaves here is printable ASCII without a line
+ * Redaction follows RFC 6590 and RFC 9991 §7: display names and local parts
+ * become "redacted", read by the parser of each field's structure (RFC 5322
+ * addresses, RFC 8601 A-R, RFC 6376 tag-lists) so the field keeps its syntax;
+ * free text, trace and id fields are left out unless the operator keeps them;
+ * the body is never kept. Every string that leaves here is printable ASCII without a line
  * break other than a fold, so the report can carry it in a header.
  */
 #include "config.h"
