@@ -4,7 +4,8 @@
  * authres_render builds our whole value from a message's verdict record (caller
  * frees); authres_begin/method/prop/none append to a caller's struct buf (the
  * caller owns and frees it); authres_is_ours reads an incoming value as (pointer, length);
- * authres_comment_safe copies text into a caller's buffer.
+ * authres_comment_safe copies text into a caller's buffer; authres_redact appends
+ * an incoming value with its local parts redacted to a caller's struct buf.
  *
  * What goes out: method and property names are our own constants (a bad one is
  * our bug and aborts); values are RFC 2045 tokens or [local-part "@"] domain-name
@@ -412,4 +413,88 @@ authres_is_ours(const char *value, size_t len, const char *authserv_id)
 	}
 	id[n] = '\0';
 	return authres_same_id(id, n, authserv_id);
+}
+
+/* authres_redact_item - one item of an A-R value (words and quoted strings with no
+ * white space between them): the local part of an address in its value (what
+ * follows the first '=' outside quotes, else the whole item) becomes word, and
+ * so does a whole smtp.auth value, which names a user (RFC 8601 §2.7.4) */
+static void
+authres_redact_item(struct buf *out, const char *v, size_t len, const char *word)
+{
+	size_t eq = len, at = len;
+	bool quoted = false, q_at = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] == '\\' && quoted && i + 1 < len)
+			i++;
+		else if (v[i] == '"')
+			quoted = !quoted;
+		else if (v[i] == '=' && !quoted && eq == len)
+			eq = i;
+		else if (v[i] == '@' && (eq == len || i > eq)) {
+			at = i;
+			q_at = quoted;
+		}
+	}
+	if (eq < len && at == len && eq == 9 && strncasecmp(v, "smtp.auth", 9) == 0 &&
+	    eq + 1 < len) {
+		buf_append(out, v, eq + 1);
+		buf_puts(out, word);
+		return;
+	}
+	{
+		size_t from = eq < len ? eq + 1 : 0;
+
+		if (at == len || at == from || (q_at && at == from + 1)) {
+			buf_append(out, v, len);	/* no local part: "@domain" stays */
+			return;
+		}
+		buf_append(out, v, from);
+		buf_puts(out, q_at ? "\"" : "");
+		buf_puts(out, word);
+		buf_append(out, v + at, len - at);
+	}
+}
+
+/* authres_redact - see authres.h. One pass: comments, quoted strings and items
+ * are each read once, so the cost is linear in len. */
+void
+authres_redact(struct buf *out, const char *v, size_t len, const char *word)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t j = i;
+
+		if (v[i] == '(') {
+			j = authres_skip_cfws(v, len, i);
+			if (memchr(v + i, '@', j - i) != NULL) {
+				const char *close = memrchr(v + i, ')', j - i);
+				size_t after = close ? (size_t)(close + 1 - v) : j;
+
+				/* free text naming someone; the blanks after it stay */
+				buf_printf(out, "(%s)", word);
+				buf_append(out, v + after, j - after);
+			} else {
+				buf_append(out, v + i, j - i);
+			}
+		} else if (strchr(" \t\r\n;", v[i]) != NULL) {
+			buf_putc(out, v[i]);
+			j = i + 1;
+		} else {
+			bool quoted = false;
+
+			for (; j < len; j++) {
+				if (quoted && v[j] == '\\' && j + 1 < len)
+					j++;
+				else if (v[j] == '"')
+					quoted = !quoted;
+				else if (!quoted && strchr(" \t\r\n;(", v[j]) != NULL)
+					break;
+			}
+			authres_redact_item(out, v + i, j - i, word);
+		}
+		i = j > i ? j : i + 1;
+	}
 }

@@ -33,5 +33,11 @@ bool	 authres_is_ours(const char *value, size_t len, const char *authserv_id);
 /* authres_comment_safe - copy text into out as safe comment text: no CR/LF/()/\ ,
  * control bytes replaced by '?' */
 void	 authres_comment_safe(const char *text, char *out, size_t outlen);
+/* authres_redact - append an incoming A-R value v[0..len) (or the part of an
+ * ARC-Authentication-Results after "i=N;") to out with the local part of every
+ * address in it replaced by word (RFC 6590): "smtp.mailfrom=b@x" becomes
+ * "smtp.mailfrom=word@x", "header.i=@x" stays, an smtp.auth user becomes word,
+ * a comment holding an '@' becomes "(word)"; names, results and domains stay */
+void	 authres_redact(struct buf *out, const char *v, size_t len, const char *word);
 
 #endif

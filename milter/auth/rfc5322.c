@@ -4,8 +4,10 @@
  * length, no NUL needed - and reports how many addresses it holds and, when they
  * all share one domain, that domain (lower case, A-label, no final dot).
  * rfc5322_domain_normalise turns one domain into that form or refuses it.
- * rfc5322_from_status_name names a status. Nothing here allocates memory that
- * outlives a call; results live in the caller's struct.
+ * rfc5322_from_status_name names a status. rfc5322_redact_addresses rewrites an
+ * address list (any address field) with every display name and local part
+ * replaced, appending to a caller's struct buf. Nothing else here allocates
+ * memory that outlives a call; results live in the caller's struct.
  *
  * Decisions the RFC leaves to us, for DMARC's sake (RFC 7489 §6.6.1):
  * - Comments are CFWS and CFWS may stand around the atoms of an obs-domain, so
@@ -24,6 +26,7 @@
 
 #include <idn2.h>
 
+#include "buf.h"
 #include "dns_name.h"
 #include "rfc5322.h"
 
@@ -242,7 +245,35 @@ struct parse {
 	bool	 no_domain;		/* some address had no @domain */
 	bool	 multiple;		/* domains differ */
 	bool	 have_domain;		/* out->domain holds the first domain */
+	struct buf *red;		/* rfc5322_redact_addresses: the rewrite, else NULL */
+	const char *word;		/* what a display name or local part becomes */
+	bool	 named;			/* the mailbox being read has a display name */
+	bool	 need_sep;		/* the rewrite needs ", " before the next element */
 };
+
+/* rfc5322_red_mailbox - the rewrite of one mailbox: its display name and local part
+ * replaced by st->word, the domain kept (as an A-label when it is a valid name) */
+static void
+rfc5322_red_mailbox(struct parse *st, const struct text *domain, bool has_at)
+{
+	char norm[256];
+
+	if (st->need_sep)
+		buf_puts(st->red, ", ");
+	st->need_sep = true;
+	if (st->named)
+		buf_printf(st->red, "%s <", st->word);
+	buf_puts(st->red, st->word);
+	if (has_at) {
+		buf_putc(st->red, '@');
+		if (!domain->overflow && rfc5322_domain_normalise(domain->s, norm, sizeof(norm)))
+			buf_puts(st->red, norm);
+		else
+			buf_append(st->red, domain->s, domain->len);
+	}
+	if (st->named)
+		buf_putc(st->red, '>');
+}
 
 /* rfc5322_add_address - record one address: local part and (raw) domain text */
 static enum from_status
@@ -251,6 +282,10 @@ rfc5322_add_address(struct parse *st, const struct text *local, const struct tex
 {
 	char norm[256];
 
+	if (st->red != NULL) {
+		rfc5322_red_mailbox(st, domain, has_at);
+		return FROM_OK;
+	}
 	if (st->out->n_addrs >= RFC5322_MAX_ADDRS)
 		return FROM_SYNTAX;
 	if (st->out->n_addrs == 0 && local->len < sizeof(st->out->local) &&
@@ -295,6 +330,10 @@ rfc5322_read_angle(struct cursor *c, struct parse *st)
 	}
 	if (c->p < c->end && *c->p == '>') {
 		c->p++;		/* "<>": the null address, nothing to count */
+		if (st->red != NULL) {
+			buf_puts(st->red, st->need_sep ? ", <>" : "<>");
+			st->need_sep = true;
+		}
 		return FROM_OK;
 	}
 	local.s[0] = domain.s[0] = '\0';
@@ -328,14 +367,20 @@ rfc5322_read_mailbox(struct cursor *c, struct parse *st, bool *group_start)
 	n = rfc5322_read_words(c, &words, &phrase);
 	if (n < 0)
 		return FROM_SYNTAX;
+	st->named = n > 0;
 	if (c->p < c->end && *c->p == '<')
 		/* the words were a display name */
 		return rfc5322_read_angle(c, st);
+	st->named = false;
 	if (c->p < c->end && *c->p == ':') {
 		if (n == 0)
 			return FROM_SYNTAX;
 		c->p++;
 		*group_start = true;
+		if (st->red != NULL) {
+			buf_printf(st->red, "%s%s: ", st->need_sep ? ", " : "", st->word);
+			st->need_sep = false;
+		}
 		return FROM_OK;
 	}
 	if (n == 0 || phrase)
@@ -349,78 +394,98 @@ rfc5322_read_mailbox(struct cursor *c, struct parse *st, bool *group_start)
 	return rfc5322_add_address(st, &words, &domain, false, false);
 }
 
+/* rfc5322_walk - every element of the address list at c into st: FROM_OK, or
+ * FROM_SYNTAX (or the cap's FROM_SYNTAX) at the first error */
+static enum from_status
+rfc5322_walk(struct cursor *c, struct parse *st)
+{
+	bool in_group = false, group_start;
+	enum from_status s;
+
+	for (;;) {
+		if (!rfc5322_cfws(c))
+			return FROM_SYNTAX;
+		if (c->p >= c->end)
+			break;
+		/* empty list elements (obs-mbox-list, obs-group-list) */
+		if (*c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (*c->p == ';') {
+			if (!in_group)
+				return FROM_SYNTAX;
+			c->p++;
+			in_group = false;
+			if (st->red != NULL) {
+				buf_putc(st->red, ';');
+				st->need_sep = true;
+			}
+			continue;
+		}
+		s = rfc5322_read_mailbox(c, st, &group_start);
+		if (s != FROM_OK)
+			return s;
+		if (group_start) {
+			if (in_group)		/* groups do not nest */
+				return FROM_SYNTAX;
+			in_group = true;
+			continue;
+		}
+		if (!rfc5322_cfws(c))
+			return FROM_SYNTAX;
+		/* after a mailbox: end, ',' or the group's ';' */
+		if (c->p < c->end && *c->p != ',' && !(in_group && *c->p == ';'))
+			return FROM_SYNTAX;
+	}
+	return in_group ? FROM_SYNTAX : FROM_OK;	/* a group without its ';' */
+}
+
 /* rfc5322_parse_from - parse one From value (raw, CRLF inside folds allowed) */
 enum from_status
 rfc5322_parse_from(const char *value, size_t len, struct from_address *out)
 {
 	struct cursor c = { (const unsigned char *)value, (const unsigned char *)value };
 	struct parse st = { .out = out };
-	bool in_group = false, group_start;
 	enum from_status s;
 
 	memset(out, 0, sizeof(*out));
 	if (value == NULL)
 		len = 0;
 	c.end = c.p + len;
-	for (;;) {
-		if (!rfc5322_cfws(&c)) {
-			s = FROM_SYNTAX;
-			goto done;
-		}
-		if (c.p >= c.end)
-			break;
-		/* empty list elements (obs-mbox-list, obs-group-list) */
-		if (*c.p == ',') {
-			c.p++;
-			continue;
-		}
-		if (*c.p == ';') {
-			if (!in_group) {
-				s = FROM_SYNTAX;
-				goto done;
-			}
-			c.p++;
-			in_group = false;
-			continue;
-		}
-		s = rfc5322_read_mailbox(&c, &st, &group_start);
-		if (s != FROM_OK)
-			goto done;
-		if (group_start) {
-			if (in_group) {		/* groups do not nest */
-				s = FROM_SYNTAX;
-				goto done;
-			}
-			in_group = true;
-			continue;
-		}
-		if (!rfc5322_cfws(&c)) {
-			s = FROM_SYNTAX;
-			goto done;
-		}
-		/* after a mailbox: end, ',' or the group's ';' */
-		if (c.p < c.end && *c.p != ',' && !(in_group && *c.p == ';')) {
-			s = FROM_SYNTAX;
-			goto done;
-		}
-	}
-	if (in_group) {
-		s = FROM_SYNTAX;	/* a group without its ';' */
-		goto done;
-	}
-	if (out->n_addrs == 0)
+	s = rfc5322_walk(&c, &st);
+	if (s == FROM_OK && out->n_addrs == 0)
 		s = FROM_NO_ADDRESS;
-	else if (st.no_domain)
+	else if (s == FROM_OK && st.no_domain)
 		s = FROM_NO_DOMAIN;
-	else if (st.multiple)
+	else if (s == FROM_OK && st.multiple)
 		s = FROM_MULTIPLE_DOMAINS;
-	else
-		s = FROM_OK;
-done:
 	if (s != FROM_OK)
 		out->domain[0] = '\0';
 	out->status = s;
 	return s;
+}
+
+/* rfc5322_redact_addresses - see rfc5322.h. The same walk as rfc5322_parse_from,
+ * so what is redacted is exactly what RFC 5322 calls a display name or a local
+ * part: comments, quoted pairs and obsolete forms cannot hide one from it. */
+bool
+rfc5322_redact_addresses(const char *value, size_t len, const char *word, struct buf *out)
+{
+	struct cursor c = { (const unsigned char *)value, (const unsigned char *)value };
+	struct from_address scratch;
+	struct parse st = { .out = &scratch, .red = out, .word = word };
+	size_t start = out->len;
+
+	memset(&scratch, 0, sizeof(scratch));
+	c.end = c.p + (value == NULL ? 0 : len);
+	if (rfc5322_walk(&c, &st) == FROM_OK)
+		return true;
+	if (out->data != NULL) {
+		out->len = start;	/* nothing half-written stays */
+		out->data[start] = '\0';
+	}
+	return false;
 }
 
 /* rfc5322_from_status_name - "ok", "multiple-domains", ... */

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
+
 #define RFC5322_MAX_ADDRS	64	/* addresses we look at in one From */
 
 enum from_status {
@@ -29,6 +31,13 @@ struct from_address {
 
 /* rfc5322_parse_from - parse one From value (raw, CRLF inside folds allowed) */
 enum from_status rfc5322_parse_from(const char *value, size_t len, struct from_address *out);
+/* rfc5322_redact_addresses - append to out the address list value[0..len) (any
+ * address field: From, To, Cc, Reply-To, ...) with every display name, group name
+ * and local part replaced by word: "word <word@domain>", "word@domain",
+ * "word: ...;", "<>" kept, comments dropped, domains as A-labels when valid;
+ * false (out as it was) when the value is not an address list */
+bool	 rfc5322_redact_addresses(const char *value, size_t len, const char *word,
+	    struct buf *out);
 /* rfc5322_from_status_name - "ok", "multiple-domains", ... */
 const char *rfc5322_from_status_name(enum from_status s);
 /* rfc5322_domain_normalise - lower case, A-label, no final dot; false when invalid */

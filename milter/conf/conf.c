@@ -227,6 +227,7 @@ static cfg_opt_t conf_report_opts[] = {
 	CFG_STR("sendmail", "/usr/sbin/sendmail -t -oi", CFGF_NONE),
 	CFG_BOOL("failure", cfg_false, CFGF_NONE),
 	CFG_INT("failure_rate", 10, CFGF_NONE),
+	CFG_STR_LIST("failure_keep_fields", "{}", CFGF_NONE),
 	CFG_END()
 };
 static cfg_opt_t conf_opts[] = {
@@ -791,6 +792,21 @@ conf_report_email(struct conf *c)
 	c->report.email_domain = xstrdup(domain);
 }
 
+/* conf_report_keep - report.failure_keep_fields: header field names a failure
+ * sample may copy beyond the ones it always carries redacted */
+static void
+conf_report_keep(cfg_t *r, struct conf *c)
+{
+	const char *bad;
+
+	c->report.failure_keep = conf_strlist(r, "failure_keep_fields",
+	    &c->report.n_failure_keep);
+	if (!conf_header_names_ok(c->report.failure_keep, c->report.n_failure_keep, &bad))
+		conf_error(conf_line(r, "failure_keep_fields"), "report.failure_keep_fields",
+		    "\"%s\" is not a header field name, e.g. { \"Subject\", \"Message-ID\" }",
+		    bad);
+}
+
 /* conf_report - the report section: a database URI that parses, an address,
  * sane limits; whether we sign for email's domain is checked with the keys
  * (generation_load) */
@@ -834,6 +850,7 @@ conf_report(cfg_t *cfg, struct conf *c)
 		    c->report.sendmail);
 	c->report.failure = cfg_getbool(r, "failure");
 	c->report.failure_rate = conf_int(r, "report", "failure_rate", 0, 100000);
+	conf_report_keep(r, c);
 }
 
 /* conf_register_lines - ask libconfuse to tell us where each plain option was set */
@@ -990,5 +1007,6 @@ conf_free(struct conf *c)
 	free(c->report.email);
 	free(c->report.email_domain);
 	free(c->report.sendmail);
+	conf_strv_free(c->report.failure_keep);
 	free(c);
 }

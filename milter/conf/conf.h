@@ -133,7 +133,10 @@ struct conf {
 		unsigned queue;		/* rows waiting for the writer; more are dropped */
 		char	*sendmail;	/* command that sends report mail (authmilter-report) */
 		bool	 failure;	/* RFC 9991 failure reports (authmilter-report) */
-		unsigned failure_rate;	/* failure reports per policy domain per hour */
+		unsigned failure_rate;	/* failure reports per organizational domain
+					 * per hour */
+		char	**failure_keep;	/* more fields a failure sample copies */
+		size_t	 n_failure_keep;
 	} report;
 };
 

@@ -724,9 +724,11 @@ session_failure_sample(const struct session *s, const struct verdict *v, enum ac
 	in.action = action;
 	in.auth_results = ar;
 	in.headers = &s->msg.headers;
+	in.keep = (const char *const *)c->report.failure_keep;
+	in.n_keep = c->report.n_failure_keep;
 	x = report_failure_sample(v, &in);
 	free(ar);
-	if (x != NULL && !report_writer_failure_admit(x->policy_domain, c->report.failure_rate)) {
+	if (x != NULL && !report_writer_failure_admit(x->rate_domain, c->report.failure_rate)) {
 		report_sample_free(x);
 		x = NULL;
 	}

@@ -23,7 +23,10 @@
 					 * it is folded (RFC 5322: 998 at most) */
 #define REPORT_FAIL_MAX_QUOTED	256	/* bytes a quoted local part may span (RFC 5321
 					 * allows 64); longer, only its end is redacted */
-#define REPORT_FAIL_REDACTED	"redacted"	/* what a local part becomes (RFC 6590) */
+#define REPORT_FAIL_MAX_EW	256	/* bytes an RFC 2047 encoded word may span (the
+					 * RFC says 75; senders exceed it) */
+#define REPORT_FAIL_REDACTED	"redacted"	/* what a local part or display name
+						 * becomes (RFC 6590) */
 
 /* what the verdicts say, for the fo= test */
 struct report_fo_facts {
@@ -39,18 +42,26 @@ struct report_fo_facts {
  * not. An unknown value selects nothing by itself. */
 bool	 report_failure_fo(const char *fo, const struct report_fo_facts *f);
 
-/* report_failure_redact - header value v[0..len) into out (appended) with every
- * address local part (before an '@') replaced by REPORT_FAIL_REDACTED, line
- * breaks made "\n\t" folds (a break followed by nothing or by another break is
- * dropped, so no empty line and no new field can start), bytes outside
- * printable ASCII and tab as '?' */
+/* report_failure_redact - free text v[0..len) (a field the operator keeps with
+ * report.failure_keep_fields) into out (appended): every RFC 2047 encoded word
+ * whose decoded text holds an '@' replaced by REPORT_FAIL_REDACTED, every run that
+ * looks like a local part before an '@' too, line breaks made "\n\t" folds (a
+ * break followed by nothing or by another break is dropped, so no empty line and
+ * no new field can start), bytes outside printable ASCII and tab as '?' */
 void	 report_failure_redact(struct buf *out, const char *v, size_t len);
 
-/* report_failure_headers - the redacted header copy: "Name: value\n" per field in
- * order, names that are not printable ASCII without ':' dropped, Message-ID,
- * In-Reply-To and References kept as written (still made safe), at most
- * REPORT_FAIL_MAX_HEADER bytes of whole fields; the number of fields left out */
-size_t	 report_failure_headers(const struct header_list *h, struct buf *out);
+/* report_failure_headers - the redacted header copy, "Name: value\n" per field in
+ * order, at most REPORT_FAIL_MAX_HEADER bytes of whole fields; returns the number
+ * of fields left out. Address fields (From, To, Cc, Reply-To, Sender, Resent-*,
+ * Return-Path, ...) go through the RFC 5322 parser, every display name and local
+ * part redacted; (ARC-)Authentication-Results through authres_redact; DKIM-Signature,
+ * ARC-Seal and ARC-Message-Signature through the tag-list parser (i='s local part
+ * redacted, z= reduced to names); Date and MIME-Version copied. Any other field only
+ * when keep[0..n_keep) names it (ignoring case): message ids copied, free text
+ * through report_failure_redact. A field that does not parse is left out, and so
+ * is one whose name is not printable ASCII without ':'. */
+size_t	 report_failure_headers(const struct header_list *h, const char *const *keep,
+	    size_t n_keep, struct buf *out);
 
 /* what the verdict record does not hold */
 struct report_failure_input {
@@ -61,6 +72,8 @@ struct report_failure_input {
 	enum action	 action;	/* what the MTA was told */
 	const char	*auth_results;	/* our A-R value, unredacted */
 	const struct header_list *headers;
+	const char *const *keep;	/* report.failure_keep_fields */
+	size_t		 n_keep;
 };
 
 /* report_failure_sample - a new sample (report_sample_free) when the message

@@ -86,6 +86,20 @@ gen_org_walk(void *ctx, const char *domain, char *org, size_t orglen, char *why,
 	return st;
 }
 
+/* report_gen_create - a new file at path, 0640 at most whatever the umask (reports
+ * name people's mail servers and domains), never through a symlink: a file or
+ * link left at path (a crashed run, or planted) is removed first, and O_EXCL
+ * with O_NOFOLLOW refuses one that appears meanwhile */
+static int
+report_gen_create(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+
+	if (fd < 0 && errno == EEXIST && unlink(path) == 0)
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	return fd;
+}
+
 /* report_gen_write_file - data to dir/name through a temporary file and rename */
 bool
 report_gen_write_file(const char *dir, const char *name, const struct buf *data, char *why,
@@ -97,7 +111,7 @@ report_gen_write_file(const char *dir, const char *name, const struct buf *data,
 
 	buf_printf(&path, "%s/%s", dir, name);
 	buf_printf(&tmp, "%s/.%s.%ld.tmp", dir, name, (long)getpid());
-	fd = open(buf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = report_gen_create(buf_cstr(&tmp));
 	if (fd < 0) {
 		snprintf(why, whylen, "%s: %s", buf_cstr(&tmp), strerror(errno));
 		goto out;

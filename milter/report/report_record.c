@@ -7,7 +7,8 @@
  * told to try again. The disposition is what happened to the message: the
  * action the MTA got; when that differs from what the DMARC policy asked, the
  * override reason says why (the verdict's override_reason, else local_policy:
- * our configuration or dry_run). A t=y policy adds policy_test_mode. The row's
+ * our configuration or dry_run). A t=y policy adds policy_test_mode to a message
+ * that failed DMARC (one that passed was exempted from nothing). The row's
  * strings are new copies the caller frees with report_row_free.
  */
 #include "config.h"
@@ -122,7 +123,9 @@ report_record_disposition(const struct verdict *v, enum action action, struct re
 		done = dm->result == AUTH_PASS ? asked : "none";
 	r->disposition = xstrdup(done);
 	buf_puts(&reasons, "");
-	if (dm->testing)
+	/* RFC 9990 §3.1: "exempted from application of policy by the testing
+	 * mode": a message that passed was exempted from nothing */
+	if (dm->testing && dm->result != AUTH_PASS)
 		buf_puts(&reasons, "policy_test_mode");
 	if (strcmp(asked, done) != 0 || v->override_reason != NULL) {
 		if (reasons.len > 0)

@@ -28,6 +28,9 @@ struct report_sample {
 	char	*dkim_selector;		/* its s= */
 	char	*spf_domain;		/* an aligned SPF failure's domain, "" when none */
 	char	*headers;		/* the redacted header, LF line ends */
+	char	*rate_domain;		/* what report.failure_rate counts under: the
+					 * organizational domain (the policy domain
+					 * when its walk failed) */
 };
 
 struct report_row {

@@ -19,12 +19,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -79,8 +81,18 @@ static const char *const store_schema_v2[] = {
 	" (policy_domain, claimed_at)",
 	NULL
 };
+/* v3: report.failure_rate counts per organizational domain (issue 24: a wildcard
+ * record made every x1, x2, ... its own policy domain); older samples count under
+ * their policy domain */
+static const char *const store_schema_v3[] = {
+	"ALTER TABLE report_failures ADD COLUMN rate_domain TEXT NOT NULL DEFAULT ''",
+	"UPDATE report_failures SET rate_domain = policy_domain",
+	"CREATE INDEX IF NOT EXISTS report_failures_rate ON report_failures"
+	" (rate_domain, claimed_at)",
+	NULL
+};
 static const char *const *const store_schema[REPORT_STORE_SCHEMA] = { store_schema_v1,
-    store_schema_v2 };
+    store_schema_v2, store_schema_v3 };
 
 #define ROW_COLUMNS	24
 #define ROW_COLUMN_LIST \
@@ -345,12 +357,28 @@ report_store_uri_check(const char *uri, char *err, size_t errlen)
 	return true;
 }
 
-/* report_store_open_sqlite - open PATH in WAL mode with a busy timeout */
+/* report_store_create_sqlite - create PATH 0640 (whatever the umask; SQLite gives
+ * its -wal and -shm files the database's mode) when it does not exist; never
+ * through a symlink (O_EXCL fails on any). An existing file is left as it is. A
+ * failure is left to sqlite3_open_v2, which fails the same way with its own
+ * words (the log line operators know) */
+static void
+report_store_create_sqlite(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+
+	if (fd >= 0)
+		(void)close(fd);	/* nothing written: nothing to lose */
+}
+
+/* report_store_open_sqlite - open PATH in WAL mode with a busy timeout; a symlink
+ * at PATH is refused (SQLITE_OPEN_NOFOLLOW) */
 static bool
 report_store_open_sqlite(struct report_store *st, const char *path)
 {
+	report_store_create_sqlite(path);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		report_store_seterr(st, path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		return false;
 	}
@@ -577,11 +605,11 @@ report_store_insert_pg(struct report_store *st, const struct report_row *rows, s
 	return ok;
 }
 
-#define SAMPLE_COLUMNS	16
+#define SAMPLE_COLUMNS	17
 #define SAMPLE_COLUMN_LIST \
 	"sample_id, received, policy_domain, source_ip, header_from, envelope_from, ruf," \
 	" discovery, alignment, delivery, auth_results, dkim_domain, dkim_identity," \
-	" dkim_selector, spf_domain, headers"
+	" dkim_selector, spf_domain, headers, rate_domain"
 
 /* report_store_insert_sample - one failure sample (inside the rows' transaction); a
  * sample id seen before is kept as it was */
@@ -592,11 +620,14 @@ report_store_insert_sample(struct report_store *st, const struct report_sample *
 	const char *p[SAMPLE_COLUMNS] = { x->id, num, x->policy_domain, x->source_ip,
 	    x->header_from, x->envelope_from, x->ruf, x->discovery, x->alignment,
 	    x->delivery, x->auth_results, x->dkim_domain, x->dkim_identity,
-	    x->dkim_selector, x->spf_domain, x->headers };
+	    x->dkim_selector, x->spf_domain, x->headers,
+	    x->rate_domain != NULL && x->rate_domain[0] != '\0' ? x->rate_domain :
+	    x->policy_domain };
 
 	snprintf(num, sizeof(num), "%lld", (long long)x->received);
 	return report_store_run(st, "INSERT INTO report_failures (" SAMPLE_COLUMN_LIST ")"
-	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+	    " $17)"
 	    " ON CONFLICT DO NOTHING", SAMPLE_COLUMNS, p, NULL, NULL) >= 0;
 }
 
@@ -960,18 +991,20 @@ report_store_sample_cb(char *const *v, int ncols, void *arg)
 	f[7] = &x->discovery, f[8] = &x->alignment, f[9] = &x->delivery;
 	f[10] = &x->auth_results, f[11] = &x->dkim_domain, f[12] = &x->dkim_identity;
 	f[13] = &x->dkim_selector, f[14] = &x->spf_domain, f[15] = &x->headers;
+	f[16] = &x->rate_domain;
 	for (int i = 0; i < SAMPLE_COLUMNS; i++)
 		if (f[i] != NULL)
 			*f[i] = xstrdup(v[i] ? v[i] : "");
 	x->received = (time_t)strtoll(v[1] ? v[1] : "0", NULL, 10);
-	snprintf(c->generator, sizeof(c->generator), "%s", v[16] ? v[16] : "");
-	c->claimed_at = strtoll(v[17] ? v[17] : "0", NULL, 10);
-	c->done = v[18] != NULL;
+	snprintf(c->generator, sizeof(c->generator), "%s", v[17] ? v[17] : "");
+	c->claimed_at = strtoll(v[18] ? v[18] : "0", NULL, 10);
+	c->done = v[19] != NULL;
 	return 1;
 }
 
-/* report_store_failure_take - inside the claim's transaction: the rate test and
- * the claim of the sample c holds */
+/* report_store_failure_take - inside the claim's transaction: the rate test (per
+ * organizational domain: the sample's rate_domain) and the claim of the sample c
+ * holds */
 static enum report_claim
 report_store_failure_take(struct report_store *st, const struct store_sample *c,
     const char *generator, unsigned rate)
@@ -984,7 +1017,7 @@ report_store_failure_take(struct report_store *st, const struct store_sample *c,
 	snprintf(since, sizeof(since), "%lld", (long long)t - REPORT_RATE_WINDOW);
 	snprintf(old, sizeof(old), "%lld", c->claimed_at);
 	{
-		const char *p[2] = { c->x->policy_domain, since };
+		const char *p[2] = { c->x->rate_domain, since };
 
 		/* one domain's claims one at a time, across hosts; SQLite's BEGIN
 		 * IMMEDIATE already holds the database's write lock */
@@ -992,7 +1025,7 @@ report_store_failure_take(struct report_store *st, const struct store_sample *c,
 		    "9991016, hashtext($1)) WHERE $2 <> ''", 2, p, NULL, NULL) < 0)
 			return REPORT_CLAIM_ERROR;
 		if (report_store_run(st, "SELECT count(*) FROM report_failures"
-		    " WHERE policy_domain = $1 AND claimed_at > $2"
+		    " WHERE rate_domain = $1 AND claimed_at > $2"
 		    " AND (outcome IS NULL OR outcome IN ('sent', 'written'))", 2, p,
 		    report_store_int_cb, &used) < 0)
 			return REPORT_CLAIM_ERROR;
@@ -1266,5 +1299,6 @@ report_sample_free(struct report_sample *x)
 	free(x->dkim_selector);
 	free(x->spf_domain);
 	free(x->headers);
+	free(x->rate_domain);
 	free(x);
 }

@@ -19,8 +19,9 @@
 
 #include "report_row.h"
 
-#define REPORT_STORE_SCHEMA	2	/* the schema version this program writes:
-					 * 1 rows and claims, 2 failure samples */
+#define REPORT_STORE_SCHEMA	3	/* the schema version this program writes:
+					 * 1 rows and claims, 2 failure samples,
+					 * 3 their rate_domain */
 #define REPORT_STORE_BUSY_MS	5000	/* SQLite: wait this long for another writer's lock */
 #define REPORT_STORE_CONNECT_TIMEOUT "10"	/* PostgreSQL: seconds to connect, unless
 					 * the URI says connect_timeout=N */

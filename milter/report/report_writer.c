@@ -102,7 +102,7 @@ report_writer_item_free(struct writer_item *it)
 	free(it);
 }
 
-/* The daemon's own share of report.failure_rate: a small table of policy
+/* The daemon's own share of report.failure_rate: a small table of organizational
  * domains, each with the samples it queued in the current hour. A collision
  * replaces the older domain (its count starts again): the store's limit at
  * sending time is the one that holds; this one only keeps a flood of failing
@@ -117,15 +117,15 @@ static struct {
 static atomic_ullong f_capped;
 
 bool
-report_writer_failure_admit(const char *policy_domain, unsigned rate)
+report_writer_failure_admit(const char *org_domain, unsigned rate)
 {
-	size_t h = bytes_fnv1a(policy_domain, strlen(policy_domain)) % WRITER_FAIL_SLOTS;
+	size_t h = bytes_fnv1a(org_domain, strlen(org_domain)) % WRITER_FAIL_SLOTS;
 	long long hour = (long long)time(NULL) / 3600;
 	bool ok;
 
 	lock_take(&f_lock);
-	if (f_slots[h].hour != hour || strcmp(f_slots[h].domain, policy_domain) != 0) {
-		snprintf(f_slots[h].domain, sizeof(f_slots[h].domain), "%s", policy_domain);
+	if (f_slots[h].hour != hour || strcmp(f_slots[h].domain, org_domain) != 0) {
+		snprintf(f_slots[h].domain, sizeof(f_slots[h].domain), "%s", org_domain);
 		f_slots[h].hour = hour;
 		f_slots[h].count = 0;
 	}

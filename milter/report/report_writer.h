@@ -30,9 +30,9 @@ bool	 report_writer_enabled(void);
  * cleared) or drop it; never blocks on the database */
 void	 report_writer_submit(struct report_row *row);
 /* report_writer_failure_admit - may this daemon queue one more failure sample of
- * policy_domain this hour (at most rate; the store applies the real limit when
- * sending)? Counts the samples refused. */
-bool	 report_writer_failure_admit(const char *policy_domain, unsigned rate);
+ * org_domain (the sample's rate_domain) this hour (at most rate; the store applies
+ * the real limit when sending)? Counts the samples refused. */
+bool	 report_writer_failure_admit(const char *org_domain, unsigned rate);
 /* report_writer_stop - stop taking rows, write what is queued within ms
  * milliseconds, end the thread; logs what was written and dropped */
 void	 report_writer_stop(unsigned ms);

@@ -24,6 +24,10 @@ import sqlite3
 import subprocess
 import sys
 
+import authres
+import dkim
+import dkim.util
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Milter, Results, run_miltc, tmpdir  # noqa: E402
 from dnsserver import DNSServer, a, txt  # noqa: E402
@@ -57,7 +61,33 @@ RECORDS = [
         "mailto:ok@hostile.example," + HOSTILE[:1500]),
     txt("rate.example", "v=spf1 -all"),
     txt("_dmarc.rate.example", "v=DMARC1; p=quarantine; ruf=mailto:ruf@rate.example"),
-]
+    txt("alpha.test", "v=spf1 -all"),
+    txt("_dmarc.alpha.test", "v=DMARC1; p=reject; ruf=mailto:ruf@alpha.test; fo=1"),
+    txt("s._domainkey.alpha.test", open(os.path.join(
+        DKIMPY_DATA, "2048_testkey_wo_markers.pub.txt")).read().strip()),
+    # issue 24 finding 4: one organization, twelve policy domains (as a wildcard
+    # record gives); report.failure_rate counts per organizational domain
+    txt("_dmarc.evil.test", "v=DMARC1; p=reject; ruf=mailto:ruf@evil.test"),
+] + [txt("_dmarc.x%d.evil.test" % i, "v=DMARC1; p=reject; ruf=mailto:ruf@evil.test")
+     for i in range(12)]
+
+# issue 24 finding 3: each of these leaked into the sample before; issue 25 item 1:
+# the A-R and DKIM-Signature below lost their syntax (smtp.mailfrom= and i=@)
+PRIVATE = ("Received: from janes-laptop.home.example (janes-laptop.home.example "
+           "[203.0.113.77])\n\tby relay.example with ESMTP\n"
+           "Authentication-Results: relay.example; spf=pass "
+           "smtp.mailfrom=b@bounce.alpha.test;\n\tdkim=pass header.i=@alpha.test "
+           "header.d=alpha.test\n"
+           "From: =?UTF-8?Q?jane.roe=40example.net?= <jane.roe@alpha.test>\n"
+           "To: \"Roe, Jane\" <jane.roe@example.net>\n"
+           "Cc: jane.roe (home) @example.net, jane\\\"@example.net\n"
+           "Subject: Biopsy results for Jane Roe\n"
+           "Date: Mon, 30 Nov 2026 22:00:00 +0000\n"
+           "Message-ID: <jane.roe.private@example.net>\n"
+           "DKIM-Signature: v=1; a=rsa-sha256; d=alpha.test; s=gone; "
+           "i=jane.roe@alpha.test; h=from; bh=AAAA; b=BBBB\n\nprivate body\n")
+LEAKS = [b"jane", b"Jane", b"Roe", b"Biopsy", b"janes-laptop", b"203.0.113.77",
+         b"private", b"=40example"]
 
 R = Results()
 
@@ -108,11 +138,19 @@ def reports(out):
     return got
 
 
-def test_reports(dns):
+def start(dns, **report):
+    """A daemon on a new directory with config(); report keys override; the
+    directory, its empty out/ and the daemon."""
     d = tmpdir()
     out = os.path.join(d, "out")
     os.mkdir(out)
-    m = Milter(config(dns, d))
+    conf = config(dns, d)
+    conf["report"].update(report)
+    return d, out, Milter(conf)
+
+
+def test_reports(dns):
+    d, out, m = start(dns)
     try:
         n = 0
         for frm, ip, count in [("fo0.example", IP_BAD, 1), ("fo0.example", IP_GOOD, 1),
@@ -163,9 +201,9 @@ def test_reports(dns):
     R.eq("From of the report", str(msg["From"]), "dmarc@reports.test.example")
     hdrs = parts[2].get_payload() if isinstance(parts[2].get_payload(), str) else \
         parts[2].get_payload(decode=True).decode()
-    R.ok("header copy: Subject and redacted addresses",
-         "Subject: failure" in hdrs and "<redacted@fo0.example>" in hdrs and
-         "redacted@elsewhere.example" in hdrs, hdrs)
+    R.ok("header copy: redacted addresses, no Subject (report.failure_keep_fields)",
+         "Subject: failure" not in hdrs and "From: redacted <redacted@fo0.example>" in hdrs
+         and "redacted@elsewhere.example" in hdrs, hdrs)
     R.ok("no local part and no body anywhere in the report",
          all(s not in raw for s in [b"some.one", b"secret.rcpt", b"bounce.person",
                                     b"Quoted Name", b"private body"]), raw.decode()[:2000])
@@ -180,6 +218,98 @@ def test_reports(dns):
     p2 = run(m.config_path, "--failure", "--out", out)
     R.ok("second run: nothing again", p2.returncode == 0 and
          "failure reports: 0 written" in p2.stderr, p2.stderr)
+
+
+def private_message():
+    """PRIVATE signed by alpha.test with i=@alpha.test (dkimpy), so that our own
+    A-R carries header.i=@alpha.test and DMARC passes by DKIM (fo=1 reports it:
+    SPF did not align)."""
+    msg = PRIVATE.replace("\n", "\r\n").encode()
+    sig = dkim.sign(msg, b"s", b"alpha.test", RSA_KEY, identity=b"@alpha.test",
+                    include_headers=[b"from", b"to", b"subject"])
+    return sig + msg
+
+
+def test_redaction(dns):
+    _, out, m = start(dns)
+    try:
+        run_miltc(m.socket, private_message(), client_addr=IP_BAD, helo="mail.example.org",
+                  mail_from="b@bounce.alpha.test", rcpts=["rcpt@mx.test.example"])
+    finally:
+        m.stop()
+    p = run(m.config_path, "--failure", "--out", out)
+    got = reports(out).get("alpha.test", [])
+    R.ok("private message: one report", len(got) == 1, p.stderr)
+    if not got:
+        return
+    msg, parts, fb, raw = got[0]
+    R.ok("none of the private samples in the report (issue 24 finding 3)",
+         not any(s in raw for s in LEAKS),
+         [s for s in LEAKS if s in raw])
+    hdrs = parts[2].get_payload() if isinstance(parts[2].get_payload(), str) else \
+        parts[2].get_payload(decode=True).decode()
+    R.ok("address fields redacted by structure",
+         "To: redacted <redacted@example.net>" in hdrs and
+         "From: redacted <redacted@alpha.test>" in hdrs and
+         "Cc: " not in hdrs, hdrs)
+    R.ok("Subject, Received and Message-ID left out by default",
+         all(("\n%s:" % f) not in "\n" + hdrs for f in ("Subject", "Received",
+                                                        "Message-ID")), hdrs)
+    # the feedback report's A-R (ours) and the copied one (relay.example), each read
+    # by python3-authres: property names kept, only local parts redacted
+    for where, value in (("report", str(fb["Authentication-Results"])),
+                         ("copy", [ln for ln in hdrs.replace("\n\t", " ").split("\n")
+                                   if ln.startswith("Authentication-Results:")][0]
+                          .split(":", 1)[1])):
+        ar = authres.AuthenticationResultsHeader.parse(
+            "Authentication-Results: " + value.replace("\n", " "))
+        props = {(r.method, pr.type + "." + pr.name, pr.value)
+                 for r in ar.results for pr in r.properties}
+        R.ok("%s A-R parses: smtp.mailfrom redacted@bounce.alpha.test" % where,
+             ("spf", "smtp.mailfrom", "redacted@bounce.alpha.test") in props and
+             not any(x[1] == "smtp.mailfrom" and x[2] != "redacted@bounce.alpha.test"
+                     for x in props), value)
+        R.ok("%s A-R parses: header.i=@alpha.test kept" % where,
+             ("dkim", "header.i", "@alpha.test") in props, value)
+    sigs = [ln.split(":", 1)[1] for ln in hdrs.replace("\n\t", " ").split("\n")
+            if ln.startswith("DKIM-Signature:")]
+    tags = [dkim.util.parse_tag_value(x.strip().encode()) for x in sigs]
+    R.eq("DKIM-Signatures parse as tag-lists: i= local part only redacted",
+         sorted(t.get(b"i") for t in tags), [b"@alpha.test", b"redacted@alpha.test"])
+    R.eq("DKIM-Identity of the failed aligned signature", str(fb["DKIM-Identity"]),
+         "redacted@alpha.test")
+    # the operator's opt-in reaches the daemon: Subject and Message-ID copied
+    _, out, m = start(dns, failure_keep_fields=["subject", "Message-ID"])
+    try:
+        run_miltc(m.socket, private_message(), client_addr=IP_BAD, helo="mail.example.org",
+                  mail_from="b@bounce.alpha.test", rcpts=["rcpt@mx.test.example"])
+    finally:
+        m.stop()
+    run(m.config_path, "--failure", "--out", out)
+    raw = b"".join(x[3] for x in reports(out).get("alpha.test", []))
+    R.ok("report.failure_keep_fields: Subject and Message-ID kept, Received not",
+         b"Subject: Biopsy results for Jane Roe" in raw and
+         b"Message-ID: <jane.roe.private@example.net>" in raw and
+         b"janes-laptop" not in raw, raw.decode(errors="replace")[-1500:])
+
+
+def test_org_rate(dns):
+    """Issue 24 finding 4: rate 2, twelve messages from x0...x11.evil.test (twelve
+    policy domains, one organization): at most two reports (before: 12 samples,
+    12 reports)."""
+    d, out, m = start(dns, failure_rate=2)
+    try:
+        for i in range(12):
+            send(m, "x%d.evil.test" % i, IP_BAD, i)
+    finally:
+        m.stop()
+    db = sqlite3.connect(os.path.join(d, "r.db"))
+    n = db.execute("SELECT count(*) FROM report_failures").fetchone()[0]
+    db.close()
+    R.eq("evil.test: the daemon queued 2 samples of 12", n, 2)
+    p = run(m.config_path, "--failure", "--out", out)
+    got = sum(len(v) for k, v in reports(out).items() if k.endswith("evil.test"))
+    R.ok("evil.test: at most 2 reports (%d)" % got, got <= 2 and got > 0, p.stderr)
 
 
 def test_off(dns):
@@ -265,6 +395,8 @@ def test_pg_race(dns):
 def main():
     with DNSServer(RECORDS) as dns:
         R.run("reports", test_reports, dns)
+        R.run("redaction", test_redaction, dns)
+        R.run("rate per organization", test_org_rate, dns)
         R.run("off", test_off, dns)
         R.run("postgres", test_pg_race, dns)
     R.exit()

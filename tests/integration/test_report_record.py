@@ -397,7 +397,7 @@ def test_postgres(dns):
             " FROM report_rows GROUP BY policy_domain, disposition ORDER BY 1"),
             "example.net quarantine 150\nexample.org pass 150")
         R.eq("postgresql: schema version", pg.psql(
-            "reports", "SELECT version FROM schema_version"), "2")
+            "reports", "SELECT version FROM schema_version"), "3")
         R.ok("postgresql: log names the database without credentials",
              m1.wait_log(r"report: writing report rows to postgresql:///reports", 1)
              is not None, m1.log_tail(5))

@@ -304,6 +304,35 @@ is_ours(void)
 	    "is_ours: our id with a final dot");
 }
 
+/* redact - authres_redact: local parts only, names and structure kept */
+static void
+redact(void)
+{
+	static const struct { const char *in, *want; } t[] = {
+		{ "mx; spf=pass smtp.mailfrom=b@bounce.alpha.test", "mx; spf=pass "
+		    "smtp.mailfrom=x@bounce.alpha.test" },
+		{ "mx; dkim=fail header.i=@alpha.test header.d=alpha.test", "mx; dkim=fail "
+		    "header.i=@alpha.test header.d=alpha.test" },
+		{ "mx; auth=pass smtp.auth=jane", "mx; auth=pass smtp.auth=x" },
+		{ "mx; spf=pass (jane@a.test is ok) smtp.mailfrom = jane@a.test",
+		    "mx; spf=pass (x) smtp.mailfrom = x@a.test" },
+		{ "mx; dkim=pass (good) header.i=\"j d\"@a.test header.b=\"x;y\"",
+		    "mx; dkim=pass (good) header.i=x@a.test header.b=\"x;y\"" },
+		{ "i=1; mx; dmarc=pass header.from=\"jane@a.test\"", "i=1; mx; dmarc=pass "
+		    "header.from=\"x@a.test\"" },
+		{ "mx; none", "mx; none" },
+	};
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		buf_reset(&b);
+		buf_puts(&b, "");
+		authres_redact(&b, t[i].in, strlen(t[i].in), "x");
+		CHECK_STR(buf_cstr(&b), t[i].want, "redact case %zu", i);
+	}
+	buf_free(&b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -322,6 +351,7 @@ main(int argc, char **argv)
 	values();
 	comments();
 	is_ours();
+	redact();
 	CHECK(rc == 0, "dump written");
 	return tap_done();
 }

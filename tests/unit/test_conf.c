@@ -80,6 +80,9 @@ static const struct {
 	  "(RFC 6376 §5.4)\n" },
 	{ "dkim {\n oversign = { \"Bad:Name\" }\n}\n", "2: dkim.oversign: \"Bad:Name\" is not a "
 	  "header field name\n" },
+	{ "report {\n failure_keep_fields = { \"Subject\", \"Bad Name\" }\n}\n",
+	  "2: report.failure_keep_fields: \"Bad Name\" is not a header field name, e.g. "
+	  "{ \"Subject\", \"Message-ID\" }\n" },
 	{ "dkim {\n max_signatures = 0\n}\n", "2: dkim.max_signatures: 0 is out of range "
 	  "1..50\n" },
 	{ "dkim {\n key \"k1\" {\n  domain = \"example.com\"\n  selector = \"s1\"\n }\n}\n",

@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
 #include "buf.h"
 #include "report_agg.h"
 #include "report_dest.h"
+#include "report_gen.h"
 #include "report_mail.h"
 #include "report_xml.h"
 #include "tap.h"
@@ -335,6 +338,50 @@ fake_txt(void *ctx, const char *name)
 	return &fake_answer;
 }
 
+/* test_write_file - report files (.xml.gz, .eml) are 0640 under umask 022 and never
+ * written through a symlink, at the temporary name or the final one (issue 24
+ * finding 7) */
+static void
+test_write_file(void)
+{
+	char dir[] = "/tmp/test_reportXXXXXX", why[512], p[600], victim[600], cmd[700];
+	struct buf data = BUF_INIT;
+	struct stat sb;
+	mode_t old = umask(022);
+	FILE *f;
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(false, "mkdtemp");
+		return;
+	}
+	buf_puts(&data, "report data\n");
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	f = fopen(victim, "w");
+	if (f != NULL) {
+		fputs("precious\n", f);
+		fclose(f);
+	}
+	snprintf(p, sizeof(p), "%s/.a.eml.%ld.tmp", dir, (long)getpid());
+	CHECK(symlink(victim, p) == 0, "a symlink planted at the temporary name");
+	snprintf(p, sizeof(p), "%s/b.xml.gz", dir);
+	CHECK(symlink(victim, p) == 0, "a symlink planted at a final name");
+	CHECK(report_gen_write_file(dir, "a.eml", &data, why, sizeof(why)), "a.eml: %s", why);
+	CHECK(report_gen_write_file(dir, "b.xml.gz", &data, why, sizeof(why)), "b: %s", why);
+	snprintf(p, sizeof(p), "%s/a.eml", dir);
+	CHECK(lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 0777) == 0640,
+	    "a.eml is a regular file 0640 under umask 022 (%o)", (unsigned)(sb.st_mode & 0777));
+	snprintf(p, sizeof(p), "%s/b.xml.gz", dir);
+	CHECK(lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 0777) == 0640,
+	    "the final name's symlink replaced by a 0640 file (%o)", (unsigned)(sb.st_mode & 0777));
+	CHECK(stat(victim, &sb) == 0 && sb.st_size == 9, "the symlinks' target untouched "
+	    "(%lld bytes)", (long long)sb.st_size);
+	umask(old);
+	buf_free(&data);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
 /* fake_org - the last two labels */
 static enum dmarc_org_status
 fake_org(void *ctx, const char *domain, char *org, size_t orglen, char *why, size_t whylen)
@@ -465,5 +512,6 @@ main(void)
 	test_rua();
 	test_dest_check();
 	test_mail();
+	test_write_file();
 	return tap_done();
 }

@@ -82,8 +82,17 @@ test_redact(void)
 		{ "@only", "@only" },
 		/* a closing quote without an opening one: the quote and the atext */
 		{ "john.doe\"@example.com", "redacted@example.com" },
-		{ "x \\\"@example.com", "x \\redacted@example.com" },
+		{ "x \\\"@example.com", "x redacted@example.com" },
+		/* a backslash pair is local part too: "jane" went before */
+		{ "jane\\\"@example.net", "redacted@example.net" },
+		{ "a\\@b\\@c@example.net", "redacted@example.net" },	/* "\\@" escaped */
+		{ "jane\\\\@example.net", "redacted@example.net" },
+		/* an encoded word that holds an address, Q or B, goes whole */
+		{ "Re: =?UTF-8?Q?jane.roe=40example.net?= hi", "Re: redacted hi" },
+		{ "=?utf-8?b?amFuZS5yb2VAZXhhbXBsZS5uZXQ=?=", "redacted" },
+		{ "=?UTF-8?Q?caf=C3=A9?=", "=?UTF-8?Q?caf=C3=A9?=" },
 	};
+	static const char *const keep[] = { "Message-ID", "subject", "Received" };
 	struct header_list h = { 0 };
 	struct buf out = BUF_INIT;
 	char big[2000];
@@ -129,11 +138,12 @@ test_redact(void)
 	header_list_add(&h, "Message-ID", "<id.123@mx.example>");
 	header_list_add(&h, "Bad Name", "x");
 	header_list_add(&h, "Subject", big);
-	CHECK(report_failure_headers(&h, &out) == 1, "a field name with a blank is left out");
-	CHECK(strstr(buf_cstr(&out), "From: Mallory <redacted@evil.example>\n") != NULL,
+	CHECK(report_failure_headers(&h, keep, 2, &out) == 1,
+	    "a field name with a blank is left out");
+	CHECK(strstr(buf_cstr(&out), "From: redacted <redacted@evil.example>\n") != NULL,
 	    "From redacted in the copy");
 	CHECK(strstr(buf_cstr(&out), "Message-ID: <id.123@mx.example>\n") != NULL,
-	    "Message-ID kept as written");
+	    "Message-ID kept as written when kept");
 	CHECK(strstr(buf_cstr(&out), "mallory") == NULL, "no local part left");
 	{
 		const char *p = buf_cstr(&out);
@@ -151,10 +161,101 @@ test_redact(void)
 	buf_free(&out);
 	for (int i = 0; i < 100; i++)
 		header_list_add(&h, "Received", big);
-	CHECK(report_failure_headers(&h, &out) > 0 && out.len <= REPORT_FAIL_MAX_HEADER,
+	CHECK(report_failure_headers(&h, keep + 2, 1, &out) > 0 &&
+	    out.len <= REPORT_FAIL_MAX_HEADER,
 	    "the copy stops at %d bytes of whole fields (%zu)", REPORT_FAIL_MAX_HEADER, out.len);
 	header_list_reset(&h);
 	buf_free(&out);
+}
+
+/* copy - the header copy of one field name: value, with keep, as a new string */
+static char *
+copy(const char *name, const char *value, const char *const *keep, size_t n_keep)
+{
+	struct header_list h = { 0 };
+	struct buf b = BUF_INIT;
+
+	header_list_add(&h, name, value);
+	(void)report_failure_headers(&h, keep, n_keep, &b);
+	header_list_reset(&h);
+	return buf_steal(&b);
+}
+
+/* test_redact_fields - each field by its structure: the samples issue 24 found
+ * leaking (display names, encoded words, comments, backslashes, Subject, Received,
+ * Message-ID) and issue 25 found broken (A-R property names, i=@domain) */
+static void
+test_redact_fields(void)
+{
+	static const char *const keep[] = { "Subject", "Message-ID", "Received" };
+	static const struct {
+		const char *name, *value;
+		size_t n_keep;		/* how many of keep[] apply */
+		const char *want;	/* the whole copy */
+	} t[] = {
+		{ "To", "\"Roe, Jane\" <jane.roe@example.net>", 0,
+		    "To: redacted <redacted@example.net>\n" },
+		{ "From", "=?UTF-8?Q?jane.roe=40example.net?= <jane.roe@example.net>", 0,
+		    "From: redacted <redacted@example.net>\n" },
+		{ "Cc", "jane.roe (home) @example.net", 0, "Cc: redacted@example.net\n" },
+		{ "To", "\"jane\\\"@example.net\" <jane@example.net>, bob@example.org", 0,
+		    "To: redacted <redacted@example.net>, redacted@example.org\n" },
+		{ "Cc", "jane\\\"@example.net", 0, "" },	/* not an address list: out */
+		{ "To", "Friends: jane@example.net, <bob@example.org>;, <>", 0,
+		    "To: redacted: redacted@example.net, redacted@example.org;, <>\n" },
+		{ "Reply-To", "Jane <jane@EXAMPLE.net> (private)", 0,
+		    "Reply-To: redacted <redacted@example.net>\n" },
+		{ "Return-Path", "<jane@example.net>", 0, "Return-Path: redacted@example.net\n" },
+		{ "Subject", "Biopsy results for Jane Roe", 0, "" },
+		{ "Subject", "Biopsy results for Jane Roe", 1,
+		    "Subject: Biopsy results for Jane Roe\n" },
+		{ "Subject", "=?UTF-8?Q?jane.roe=40example.net?= wrote", 1,
+		    "Subject: redacted wrote\n" },
+		{ "Received", "from janes-laptop.home.example (janes-laptop.home.example "
+		    "[203.0.113.77]) by mx.example", 0, "" },
+		{ "Received", "from h.example by mx.example for <jane@example.net>", 3,
+		    "Received: from h.example by mx.example for <redacted@example.net>\n" },
+		{ "Message-ID", "<jane.roe.private@example.net>", 0, "" },
+		{ "Message-ID", "<jane.roe.private@example.net>", 2,
+		    "Message-ID: <jane.roe.private@example.net>\n" },
+		{ "Date", "Tue, 14 Nov 2023 22:13:20 +0000", 0,
+		    "Date: Tue, 14 Nov 2023 22:13:20 +0000\n" },
+		{ "X-Mailer", "Jane's mailer", 3, "" },
+		{ "Authentication-Results", "mx.example; spf=pass smtp.mailfrom=b@bounce.alpha.test;"
+		    " dkim=fail header.i=@alpha.test header.d=alpha.test", 0,
+		    "Authentication-Results: mx.example; spf=pass "
+		    "smtp.mailfrom=redacted@bounce.alpha.test; dkim=fail header.i=@alpha.test "
+		    "header.d=alpha.test\n" },
+		{ "Authentication-Results", "mx.example; auth=pass smtp.auth=jane; spf=pass "
+		    "(domain of jane@x.test designates 192.0.2.1) smtp.mailfrom=\"jane roe\"@x.test "
+		    "header.from=\"jane@x.test\"", 0,
+		    "Authentication-Results: mx.example; auth=pass smtp.auth=redacted; spf=pass "
+		    "(redacted) smtp.mailfrom=redacted@x.test header.from=\"redacted@x.test\"\n" },
+		{ "ARC-Authentication-Results", "i=1; mx.example; dkim=pass header.i=jane@alpha.test",
+		    0, "ARC-Authentication-Results: i=1; mx.example; dkim=pass "
+		    "header.i=redacted@alpha.test\n" },
+		{ "DKIM-Signature", "v=1; a=rsa-sha256; d=alpha.test; i=@alpha.test; s=s1;\r\n"
+		    "\th=from:to; bh=AAAA; b=BBBB", 0,
+		    "DKIM-Signature: v=1; a=rsa-sha256; d=alpha.test; i=@alpha.test; s=s1;\n"
+		    "\th=from:to; bh=AAAA; b=BBBB\n" },
+		{ "DKIM-Signature", "v=1; d=alpha.test; i=jane.roe@alpha.test; "
+		    "z=From:jane@alpha.test|Subject:Biopsy=20results; b=x", 0,
+		    "DKIM-Signature: v=1; d=alpha.test; i=redacted@alpha.test; "
+		    "z=From:|Subject:; b=x\n" },
+		{ "DKIM-Signature", "v=1; i=jane; d=", 0, "DKIM-Signature: v=1; i=redacted; d=\n" },
+		{ "DKIM-Signature", "v=1; ;; i=jane@x", 0, "" },	/* not a tag-list: out */
+		{ "ARC-Seal", "i=2; a=rsa-sha256; cv=pass; d=alpha.test; s=s1; b=CCCC", 0,
+		    "ARC-Seal: i=2; a=rsa-sha256; cv=pass; d=alpha.test; s=s1; b=CCCC\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *got = copy(t[i].name, t[i].value, keep, t[i].n_keep);
+
+		CHECK(strcmp(got, t[i].want) == 0, "field case %zu (%s)", i, t[i].name);
+		if (strcmp(got, t[i].want) != 0)
+			printf("# got  [%s]\n# want [%s]\n", got, t[i].want);
+		free(got);
+	}
 }
 
 /* sample - a sample with every field set */
@@ -300,9 +401,11 @@ id_cb(const char *id, void *arg)
 	return 0;
 }
 
-/* insert_sample - a row carrying sample id of domain */
+/* insert_sample_org - a row carrying sample id of domain, counted under org (NULL:
+ * under domain) */
 static bool
-insert_sample(struct report_store *st, const char *id, const char *domain, time_t t)
+insert_sample_org(struct report_store *st, const char *id, const char *domain,
+    const char *org, time_t t)
 {
 	struct report_row r = { 0 };
 	bool ok;
@@ -316,9 +419,17 @@ insert_sample(struct report_store *st, const char *id, const char *domain, time_
 	r.dkim = NULL;
 	r.sample = sample(id, domain);
 	r.sample->received = t;
+	r.sample->rate_domain = org != NULL ? xstrdup(org) : NULL;
 	ok = report_store_insert(st, &r, 1) == 0;
 	report_row_free(&r);
 	return ok;
+}
+
+/* insert_sample - a row carrying sample id of domain */
+static bool
+insert_sample(struct report_store *st, const char *id, const char *domain, time_t t)
+{
+	return insert_sample_org(st, id, domain, NULL, t);
 }
 
 /* test_store - migration from version 1, samples in, claims, the rate limit */
@@ -385,6 +496,25 @@ test_store(void)
 	CHECK(report_store_failure_claim(st2, "00000000000000a2", "gen2", 2, &s) ==
 	    REPORT_CLAIM_OK, "a released claim no longer counts: another takes it");
 	report_sample_free(s);
+	{
+		/* issue 24 finding 4: twelve policy domains of one organization share
+		 * one limit (before: each had its own, 12 claims of 12) */
+		int org_ok = 0;
+
+		for (int i = 0; i < 12; i++) {
+			char id[17], dom[32];
+
+			snprintf(id, sizeof(id), "00000000000000e%x", i);
+			snprintf(dom, sizeof(dom), "x%d.evil.test", i);
+			CHECK(insert_sample_org(st, id, dom, "evil.test", now), "sample of %s "
+			    "stored", dom);
+			if (report_store_failure_claim(st, id, "gen1", 2, &s) == REPORT_CLAIM_OK)
+				org_ok++;
+			report_sample_free(s);
+			s = NULL;
+		}
+		CHECK(org_ok == 2, "rate 2: 2 claims of 12 from x0...x11.evil.test (%d)", org_ok);
+	}
 	CHECK(report_store_expire(st, now + 10) >= 0, "expire runs");
 	buf_reset(&ids);
 	CHECK(report_store_failures_pending(st, 100, id_cb, &ids) == 0,
@@ -405,6 +535,7 @@ main(void)
 {
 	test_fo();
 	test_redact();
+	test_redact_fields();
 	test_arf();
 	test_store();
 	return tap_done();

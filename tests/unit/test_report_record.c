@@ -130,6 +130,14 @@ main(void)
 	CHECK(row(ACTION_NONE, "x@example.com", &r) && strcmp(r.disposition, "none") == 0,
 	    "pass under p=none: disposition none");
 	report_row_free(&r);
+	/* RFC 9990 §3.1: a pass under t=y was exempted from nothing */
+	dm.testing = true;
+	dm.record.testing = true;
+	CHECK(row(ACTION_NONE, "x@example.com", &r) && strcmp(r.reasons, "") == 0 &&
+	    strcmp(r.testing, "y") == 0, "pass under t=y: no policy_test_mode (%s)", r.reasons);
+	report_row_free(&r);
+	dm.testing = false;
+	dm.record.testing = false;
 
 	static const enum auth_result unreported[] = { AUTH_NONE, AUTH_TEMPERROR,
 	    AUTH_PERMERROR };

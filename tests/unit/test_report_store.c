@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -315,6 +316,45 @@ test_bad_files(void)
 	    strstr(err, "not a database") != NULL, "corrupt file: %s", err);
 }
 
+/* test_file_modes - under umask 022 the database and its -wal and -shm files are
+ * not world-readable (issue 24 finding 7); a symlink at the path is refused and
+ * its target left alone */
+static void
+test_file_modes(void)
+{
+	char err[512], u[600], p[400], w[420], victim[400];
+	struct report_row r = { 0 };
+	struct report_store *st;
+	struct stat sb;
+	mode_t old = umask(022);
+
+	snprintf(p, sizeof(p), "%s/modes.db", dir);
+	snprintf(u, sizeof(u), "sqlite:%s", p);
+	st = report_store_open(u, err, sizeof(err));
+	CHECK(st != NULL, "a new database opens: %s", st ? "" : err);
+	if (st != NULL) {
+		make_row(&r, "modes.example", 1000, 1);
+		CHECK(report_store_insert(st, &r, 1) == 0, "a row is written");
+		report_row_free(&r);
+		CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0640, "reports.db is 0640 "
+		    "under umask 022 (%o)", (unsigned)(sb.st_mode & 0777));
+		snprintf(w, sizeof(w), "%s-wal", p);
+		CHECK(stat(w, &sb) == 0 && (sb.st_mode & 0007) == 0, "-wal not world-readable "
+		    "(%o)", (unsigned)(sb.st_mode & 0777));
+		snprintf(w, sizeof(w), "%s-shm", p);
+		CHECK(stat(w, &sb) == 0 && (sb.st_mode & 0007) == 0, "-shm not world-readable "
+		    "(%o)", (unsigned)(sb.st_mode & 0777));
+		report_store_close(st);
+	}
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(p, sizeof(p), "%s/link.db", dir);
+	snprintf(u, sizeof(u), "sqlite:%s", p);
+	CHECK(symlink(victim, p) == 0, "a symlink planted");
+	CHECK(report_store_open(u, err, sizeof(err)) == NULL, "a symlink is refused: %s", err);
+	CHECK(stat(victim, &sb) != 0, "its target was not created");
+	umask(old);
+}
+
 /* test_schema_newer - a database from a newer program is refused, not changed */
 static void
 test_schema_newer(void)
@@ -394,6 +434,7 @@ main(void)
 	test_uri_mask();
 	test_bad_files();
 	test_schema_newer();
+	test_file_modes();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "rfc5322.h"
 #include "tap.h"
 
@@ -202,6 +203,41 @@ normalise(void)
 	    "normalise: too small an output buffer refused");
 }
 
+/* redact - rfc5322_redact_addresses: display names, group names and local parts
+ * replaced; a value that is not an address list leaves out as it was */
+static void
+redact(void)
+{
+	static const struct { const char *in, *want; } t[] = {
+		{ "\"Roe, Jane\" <jane.roe@example.net>", "x <x@example.net>" },
+		{ "jane.roe (home) @example.net", "x@example.net" },
+		{ "=?UTF-8?Q?jane.roe=40example.net?= <a@B.example>", "x <x@b.example>" },
+		{ "a@x.example,, <b@y.example>, <>", "x@x.example, x@y.example, <>" },
+		{ "G: a@x.example;, b@[192.0.2.1]", "x: x@x.example;, x@[192.0.2.1]" },
+		{ "<@route.example:a@x.example>", "x@x.example" },
+		{ "undisclosed-recipients:;", "x: ;" },
+		{ "nobody", "x" },
+	};
+	static const char *const bad[] = { "jane\\\"@example.net", "a@", "G: a@x.example",
+	    "(open", "\"open@x.example" };
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		buf_reset(&b);
+		buf_puts(&b, "");
+		CHECK(rfc5322_redact_addresses(t[i].in, strlen(t[i].in), "x", &b) &&
+		    strcmp(buf_cstr(&b), t[i].want) == 0, "redact case %zu: %s", i, buf_cstr(&b));
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		buf_reset(&b);
+		buf_puts(&b, "kept");
+		CHECK(!rfc5322_redact_addresses(bad[i], strlen(bad[i]), "x", &b) &&
+		    strcmp(buf_cstr(&b), "kept") == 0, "redact bad case %zu refused, out as it "
+		    "was", i);
+	}
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -213,5 +249,6 @@ main(void)
 	big_values();
 	local_and_bounds();
 	normalise();
+	redact();
 	return tap_done();
 }
