@@ -229,6 +229,7 @@ dns_answer_fill(struct dns_answer *a, int err, const struct ub_result *res)
 		dns_answer_tempfail(a, "DNSSEC bogus");
 		return;
 	}
+	a->ttl = res->ttl;
 	if (res->rcode == 3) {
 		a->status = DNS_NXDOMAIN;
 		return;
