@@ -127,6 +127,41 @@ def check_steps(R, outs):
          any(re.match(r'TXT _dmarc\.example\.org: ok ttl=\d+ .*"v=DMARC1; p=reject"', t)
              for t in steps("SPF pass, DMARC pass via SPF", "dns")),
          "\n".join(steps("SPF pass, DMARC pass via SPF", "dns")))
+    want = {
+        "SPF fail without DMARC": [
+            ("spf", r"^mailfrom x@example\.org: fail .*; \d+ DNS-querying terms of 10, "
+                    r"\d+ void lookups of 2$"),
+            ("spf", r"^the record of example\.org: v=spf1 ip4:192\.0\.2\.10 -all"),
+            ("iprev", r"^192\.0\.2\.50: pass \(forward-confirmed\) name=fwd\.example\.net$"),
+            ("policy", r"^spf asks reject: SPF fail")],
+        "DKIM fail: body altered": [
+            ("dkim", r"^signature 1 d=example\.org s=rsa a=rsa-sha256: fail "
+                     r"\(body hash mismatch\); l=-1 t=\d+ x=-1")],
+        "np= for a non-existent subdomain": [
+            ("dmarc", r"^walk from nx\.sptest\.com: _dmarc\.nx\.sptest\.com: no record$"),
+            ("dmarc", r"^walk from nx\.sptest\.com: _dmarc\.sptest\.com: a record$"),
+            ("dmarc", r"^walk from nx\.sptest\.com: organizational domain sptest\.com$"),
+            ("dmarc", r"^SPF domain example\.org against From nx\.sptest\.com \(relaxed\): "
+                      r"not aligned$"),
+            ("dmarc", r"^From nx\.sptest\.com: fail \(no aligned pass; np=reject\); "
+                      r"policy domain sptest\.com, organizational domain sptest\.com")],
+        "tree walk to the org domain under co.uk": [
+            ("dmarc", r"^walk from a\.b\.example\.co\.uk: organizational domain "
+                      r"example\.co\.uk$"),
+            ("dmarc", r"^SPF domain example\.co\.uk against From a\.b\.example\.co\.uk "
+                      r"\(relaxed\): aligned$")],
+        "ARC chain sealed by a trusted sealer": [
+            ("arc", r"^set i=1 \(cv=none\) sealed by lists\.example: "
+                    r"ARC-Message-Signature pass; .* vouches for the author: dkim$"),
+            ("arc", r"^ARC-Seal i=1 by lists\.example: pass$"),
+            ("arc", r"^chain of 1 sets: pass; oldest-pass=0, newest sealer lists\.example$"),
+            ("policy", r"^DMARC fail overridden: .*trusted sealer lists\.example")],
+    }
+    for name, pats in want.items():
+        for kind, pat in pats:
+            R.ok("%s: a %s step matches %s" % (name, kind, pat),
+                 any(re.search(pat, t) for t in steps(name, kind)),
+                 "\n".join(steps(name, kind)))
     R.ok("a DNS temporary failure is shown as one",
          any("spftemp.com: tempfail" in t for t in steps("SPF temperror", "dns")),
          "\n".join(steps("SPF temperror", "dns")))
