@@ -160,11 +160,8 @@ check_vline(const char *prefix, const char *fmt, va_list ap)
 	buf_free(&line);
 }
 
-/* check_line - one line of output: prefix and formatted text */
-static void
-check_line(const char *prefix, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void
+/* check_line - one line of output: prefix and formatted text, masked */
+void
 check_line(const char *prefix, const char *fmt, ...)
 {
 	va_list ap;

@@ -37,6 +37,9 @@ void	 check_safe_append(struct buf *out, const char *text, size_t len, bool json
 /* check_vline - print prefix and the formatted text, masked, as one line */
 void	 check_vline(const char *prefix, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 2, 0)));
+/* check_line - the same with a format's arguments */
+void	 check_line(const char *prefix, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 /* check_message_run - replay the message; the exit status (CHECK_EXIT_*) */
 int	 check_message_run(const struct check_message_opts *o);
 

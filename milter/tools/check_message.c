@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,19 +284,6 @@ cm_field(const struct header_edit *e, struct buf *out)
 			buf_putc(out, *p);
 }
 
-/* cm_text_line - one masked output line */
-static void
-cm_text_line(const char *prefix, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void
-cm_text_line(const char *prefix, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	check_vline(prefix, fmt, ap);
-	va_end(ap);
-}
-
 /* cm_print_field - an inserted field, its folded lines indented */
 static void
 cm_print_field(const struct header_edit *e)
@@ -309,7 +295,7 @@ cm_print_field(const struct header_edit *e)
 	cm_field(e, &f);
 	for (line = strtok_r(f.data, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		cm_text_line(first ? "header  " : "          ", "%s",
+		check_line(first ? "header  " : "          ", "%s",
 		    first ? line : line + strspn(line, " \t"));
 		first = false;
 	}
@@ -325,22 +311,22 @@ cm_print_text(const struct cm_run *run)
 
 	for (size_t i = 0; i < run->n_steps; i++) {
 		snprintf(prefix, sizeof(prefix), "%-7s ", run->steps[i].step);
-		cm_text_line(prefix, "%s", run->steps[i].text);
+		check_line(prefix, "%s", run->steps[i].text);
 	}
-	cm_text_line("verdict ", "%s", run->verdict != NULL ? run->verdict : "(none logged)");
+	check_line("verdict ", "%s", run->verdict != NULL ? run->verdict : "(none logged)");
 	for (size_t i = 0; run->res != NULL && i < run->res->n_edits; i++) {
 		const struct header_edit *e = &run->res->edits[i];
 
 		if (e->op == EDIT_INSERT)
 			cm_print_field(e);
 		else
-			cm_text_line("delete  ", "%s #%zu (names this server: forged)",
+			check_line("delete  ", "%s #%zu (names this server: forged)",
 			    e->name, e->index);
 	}
 	cm_reply(run, &reply);
-	cm_text_line("action  ", "%s%s%s", cm_action(run), reply.len > 0 ? ": " : "",
+	check_line("action  ", "%s%s%s", cm_action(run), reply.len > 0 ? ": " : "",
 	    buf_cstr(&reply));
-	cm_text_line("note    ", "%s", cm_dns_note);
+	check_line("note    ", "%s", cm_dns_note);
 	buf_free(&reply);
 }
 

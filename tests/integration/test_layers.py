@@ -113,7 +113,17 @@ def self_check(R, milter):
         text = f.read()
     with open(victim, "w", encoding="utf-8") as f:
         f.write(text.replace('#include "dmarc.h"\n', '#include "conf.h"\n#include "dmarc.h"\n', 1))
+    tool = os.path.join(copy, "tools", "check_message.c")
+    with open(tool, encoding="utf-8") as f:
+        text = f.read()
+    with open(tool, "w", encoding="utf-8") as f:
+        f.write(text.replace('#include "session.h"\n',
+                             '#include "callbacks.h"\n#include "session.h"\n', 1))
     got = problems(copy)
+    R.ok("a copy where milter/tools/check_message.c includes callbacks.h is refused",
+         any(p.startswith(os.path.join("tools", "check_message.c") + ": includes "
+                          "callbacks.h") for p in got),
+         "refused for: %s" % "; ".join(got) if got else "nothing refused")
     R.ok("a copy where milter/auth/dmarc.c includes conf.h is refused",
          any(p.startswith(os.path.join("auth", "dmarc.c") + ": includes conf.h")
              for p in got), "refused for: %s" % "; ".join(got) if got else "nothing refused")
