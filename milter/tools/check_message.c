@@ -178,7 +178,8 @@ cm_headers(FILE *fp, struct session *s, struct cm_body *b)
 			content--;
 		if (content > 0 && line[content - 1] == '\r')
 			content--;
-		if (first && strncmp(line, "From ", 5) == 0) {
+		if (first && strncmp(line, "From ", 5) == 0 &&
+		    cm_header_name(line, content, &colon) == 0) {
 			first = false;	/* an mbox separator: not part of the message */
 			continue;
 		}

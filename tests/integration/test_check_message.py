@@ -184,6 +184,32 @@ def check_text(R, m):
     R.ok("text: no escape byte reaches the terminal", "\x1b" not in out, repr(out[:200]))
 
 
+def check_input(R, m):
+    """an mbox separator is skipped, a "From :" field is not; --json escapes what
+    came from the envelope and the message"""
+    msg = ti.message()
+    args = (m.config_path, ti.IP_GOOD, "mail.example.org", "x@example.org", )
+    _, plain, _ = tool_run(*args, msg, "--json")
+    _, mbox, _ = tool_run(*args, b"From x@example.org Mon Jan  1 00:00:00 2024\n" + msg,
+                          "--json")
+    R.eq("an mbox From line is skipped: the same verdict",
+         json.loads(mbox)["verdict"], json.loads(plain)["verdict"])
+    _, obs, _ = tool_run(*args, msg.replace(b"From: ", b"From : ", 1), "--json")
+    R.eq("\"From : a@example.org\" is a From field (Postfix's is_header)",
+         json.loads(obs)["verdict"], json.loads(plain)["verdict"])
+    odd = 'q"uo\\te\x01@example.org'
+    rc, out, err = tool_run(m.config_path, ti.IP_GOOD, "mail.example.org", odd,
+                            msg, "--json")
+    try:
+        j = json.loads(out)
+    except ValueError as e:
+        R.fail("--json with a quote, a backslash and a control byte parses", str(e))
+        return
+    R.ok("--json keeps a quote, a backslash and a control byte as escapes",
+         any(odd in s["text"] for s in j["steps"] if s["step"] == "spf"),
+         "\n".join(s["text"] for s in j["steps"] if s["step"] == "spf"))
+
+
 def check_errors(R, m):
     rc, out, err = tool_run(m.config_path, ti.IP_GOOD, "h.example", "x@example.org",
                             b"")
@@ -216,6 +242,7 @@ def main():
                 outs[c[0]] = R.run(c[0], check_case, R, m, c, "Q%03d" % i) or {}
             R.run("steps", check_steps, R, outs)
             R.run("text output", check_text, R, m)
+            R.run("input", check_input, R, m)
             R.run("errors", check_errors, R, m)
     R.exit()
 
