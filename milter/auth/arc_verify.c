@@ -59,6 +59,7 @@
 #include "dmarc.h"
 #include "dns.h"
 #include "taglist.h"
+#include "trace.h"
 #include "xalloc.h"
 
 #define ARC_KEY_NAME_MAX	253	/* "sel._domainkey.dom" must be a DNS name */
@@ -546,6 +547,12 @@ arc_judge(struct arc_verify *v, const struct header_list *h,
 
 		r = arc_check(v, arc_field_at(v, out->sets[k - 1].ams), h,
 		    out->sets[k - 1].ams, why, sizeof(why));
+		TRACE("arc", "set i=%u (cv=%s) sealed by %s: ARC-Message-Signature %s%s%s%s; "
+		    "its ARC-Authentication-Results vouches for the author: %s", k,
+		    k == 1 ? "none" : "pass", out->info[k - 1].sealer, auth_result_name(r),
+		    r != AUTH_PASS ? " (" : "", r != AUTH_PASS ? why : "",
+		    r != AUTH_PASS ? ")" : "", out->info[k - 1].vouch != NULL ?
+		    out->info[k - 1].vouch : "no");
 		if (k == n && r != AUTH_PASS) {
 			out->result = r == AUTH_TEMPERROR ? AUTH_TEMPERROR : AUTH_FAIL;
 			arc_reason(out, "ARC-Message-Signature i=%u: %s", k, why);
@@ -560,6 +567,9 @@ arc_judge(struct arc_verify *v, const struct header_list *h,
 	}
 	for (unsigned k = n; k >= 1; k--) {
 		r = arc_check_seal(v, k, h, why, sizeof(why));
+		TRACE("arc", "ARC-Seal i=%u by %s: %s%s%s%s", k, out->info[k - 1].sealer,
+		    auth_result_name(r), r != AUTH_PASS ? " (" : "",
+		    r != AUTH_PASS ? why : "", r != AUTH_PASS ? ")" : "");
 		if (r != AUTH_PASS) {
 			out->result = r == AUTH_TEMPERROR ? AUTH_TEMPERROR : AUTH_FAIL;
 			arc_reason(out, "ARC-Seal i=%u: %s", k, why);
@@ -584,6 +594,11 @@ arc_verify_finish(struct arc_verify *v, const struct header_list *h,
 	/* oldest_pass counts only in a passing chain */
 	if (v->verdict.result != AUTH_PASS)
 		v->verdict.oldest_pass = 0;
+	TRACE("arc", "chain of %u sets: %s%s%s%s; oldest-pass=%u, newest sealer %s",
+	    v->verdict.n_sets, auth_result_name(v->verdict.result),
+	    v->verdict.reason[0] ? " (" : "", v->verdict.reason,
+	    v->verdict.reason[0] ? ")" : "", v->verdict.oldest_pass,
+	    v->verdict.sealer[0] ? v->verdict.sealer : "none");
 	return &v->verdict;
 }
 

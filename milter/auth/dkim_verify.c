@@ -55,6 +55,7 @@
 #include "dkim_keyrec.h"
 #include "dkim_sig.h"
 #include "dkim_verify.h"
+#include "trace.h"
 #include "xalloc.h"
 
 #define DKIM_VERIFY_MAX_SIGS	64	/* hard cap whatever max_signatures says */
@@ -527,6 +528,24 @@ dkim_verify_answer(const struct dns_answer *a, const struct dkim_sig *s,
 	dkim_verify_verdict(out, AUTH_PERMERROR, first_err[0] ? first_err : "no key");
 }
 
+/* dkim_verify_trace - a signature's verdict and its l=, t=, x= for the trace
+ * hook (authmilter-check --message); its key record is the DNS step before */
+static void
+dkim_verify_trace(const struct dkim_verify_sig *vs, size_t i)
+{
+	const struct dkim_verdict *o = &vs->verdict;
+
+	trace_step("dkim", "signature %zu d=%s s=%s a=%s: %s%s%s%s; l=%lld t=%lld x=%lld "
+	    "(-1: absent; now %lld)", i + 1, o->domain[0] ? o->domain : "?",
+	    o->selector[0] ? o->selector : "?", o->alg[0] ? o->alg : "?",
+	    auth_result_name(o->result), o->reason[0] ? " (" : "", o->reason,
+	    o->reason[0] ? ")" : "", vs->parsed ? (long long)vs->sig.length : -1LL,
+	    vs->parsed ? (long long)vs->sig.timestamp : -1LL,
+	    vs->parsed ? (long long)vs->sig.expire : -1LL, (long long)time(NULL));
+	if (o->testing)
+		trace_step("dkim", "signature %zu: its key says t=y (testing)", i + 1);
+}
+
 /* dkim_verify_finish - one verdict per accepted signature, in header order */
 size_t
 dkim_verify_finish(struct dkim_verify *v, const struct header_list *h,
@@ -546,6 +565,8 @@ dkim_verify_finish(struct dkim_verify *v, const struct header_list *h,
 			else if (vs->parsed)
 				dkim_verify_check_with_answer(v, vs, h);
 			v->verdicts[i] = vs->verdict;
+			if (trace_hook != NULL)
+				dkim_verify_trace(vs, i);
 			dns_query_free(vs->query);
 			vs->query = NULL;
 		}

@@ -33,6 +33,7 @@
 #include "dmarc_walk.h"
 #include "dns.h"
 #include "rfc5322.h"
+#include "trace.h"
 #include "xalloc.h"
 
 #define DMARC_MAX_NAME		253	/* a DNS name in text, no final dot */
@@ -418,8 +419,11 @@ dmarc_evaluate(struct dmarc_lookup *l, const struct spf_verdict *spf,
 	    dmarc_discover_walk(l, &rec, &where, out);
 	if (where != NULL)
 		dmarc_copy_str(out->record_domain, sizeof(out->record_domain), where);
-	if (kind == DMARC_REC_NOT_DMARC)
+	if (kind == DMARC_REC_NOT_DMARC) {
+		TRACE("dmarc", "From %s: %s (%s)", out->from_domain,
+		    auth_result_name(out->result), out->reason);
 		return;
+	}
 	if (kind == DMARC_REC_UNUSABLE) {
 		snprintf(out->reason, sizeof(out->reason),
 		    "record at _dmarc.%s has no valid "
@@ -448,6 +452,10 @@ dmarc_evaluate(struct dmarc_lookup *l, const struct spf_verdict *spf,
 	out->discovery = l->mode;
 	memcpy(out->ignored, ignored, sizeof(ignored));
 	dmarc_record_clear(&rec);
+	TRACE("dmarc", "From %s: %s (%s); policy domain %s, organizational domain %s, "
+	    "disposition %s", out->from_domain, auth_result_name(out->result), out->reason,
+	    out->record_domain, out->org_domain[0] ? out->org_domain : "unknown",
+	    dmarc_policy_name(out->disposition));
 }
 
 /* how one identifier stands against the author domain */
@@ -476,6 +484,19 @@ dmarc_align_pair(dmarc_org_fn org_of, void *ctx, const char *d, const char *from
 	if (s == DMARC_ORG_TEMP)
 		return ALIGN_UNKNOWN;
 	return s == DMARC_ORG_OK && strcmp(org_d, org_from) == 0 ? ALIGN_YES : ALIGN_NO;
+}
+
+/* dmarc_align_traced - dmarc_align_pair, and what it found to the trace hook */
+static enum align_state
+dmarc_align_traced(dmarc_org_fn org_of, void *ctx, const char *what, const char *d,
+    const char *from, enum dmarc_align m, char *why, size_t whylen)
+{
+	enum align_state a = dmarc_align_pair(org_of, ctx, d, from, m, why, whylen);
+
+	TRACE("dmarc", "%s%s against From %s (%s): %s", what, d != NULL ? d : "-", from,
+	    m == DMARC_ALIGN_STRICT ? "strict" : "relaxed", a == ALIGN_YES ? "aligned" :
+	    a == ALIGN_NO ? "not aligned" : "unknown (a DNS failure)");
+	return a;
 }
 
 /* dmarc_failed_from_why - the query named by a walk's "_dmarc.<name>: <error>" */
@@ -593,12 +614,12 @@ dmarc_judge(const struct dmarc_record *rec, const char *from_domain,
 	/* SPF aligns through the domain it evaluated, never a re-read of the
 	 * sender: a long MAIL FROM cut short once aligned a domain SPF never saw */
 	out->spf_aligned = spf != NULL && spf->result == AUTH_PASS &&
-	    dmarc_align_pair(org_of, ctx, spf->domain, from, rec->aspf, why,
-	    sizeof(why)) == ALIGN_YES;
+	    dmarc_align_traced(org_of, ctx, "SPF domain ", spf->domain, from, rec->aspf,
+	    why, sizeof(why)) == ALIGN_YES;
 	for (i = 0; dkim != NULL && i < n_dkim && !out->dkim_aligned; i++)
 		out->dkim_aligned = dkim[i].result == AUTH_PASS &&
-		    dmarc_align_pair(org_of, ctx, dkim[i].domain, from, rec->adkim, why,
-		    sizeof(why)) == ALIGN_YES;
+		    dmarc_align_traced(org_of, ctx, "DKIM d=", dkim[i].domain, from,
+		    rec->adkim, why, sizeof(why)) == ALIGN_YES;
 
 	if (out->spf_aligned || out->dkim_aligned) {
 		out->result = AUTH_PASS;

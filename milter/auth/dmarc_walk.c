@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "dmarc_walk.h"
+#include "trace.h"
 
 /* dmarc_walk_names - the names a walk from domain may query, in order */
 size_t
@@ -144,10 +145,15 @@ dmarc_walk_run(struct dmarc_walk *w, const char *domain, dmarc_walk_lookup looku
 		}
 		if (a->status == DNS_OK)
 			dmarc_walk_read_name(w, k, a);
+		TRACE("dmarc", "walk from %s: _dmarc.%s: %s", w->domain, w->names[k],
+		    w->has[k] ? (w->rec[k].psd == DMARC_PSD_N ? "a record, psd=n" :
+		    w->rec[k].psd == DMARC_PSD_Y ? "a record, psd=y" : "a record") :
+		    a->status == DNS_OK ? "no single DMARC record" : "no record");
 		if (w->has[k] && w->rec[k].psd != DMARC_PSD_U)
 			break;
 	}
 	dmarc_walk_pick_org(w);
+	TRACE("dmarc", "walk from %s: organizational domain %s", w->domain, w->org);
 }
 
 /* dmarc_walk_policy - the record that applies to the start as Author Domain */

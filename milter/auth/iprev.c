@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "dns.h"
 #include "iprev.h"
+#include "trace.h"
 #include "job.h"
 #include "result.h"
 #include "xalloc.h"
@@ -155,7 +156,11 @@ iprev_run(struct iprev_check *c)
 static void
 iprev_job(void *arg)
 {
-	iprev_run(arg);
+	struct iprev_check *c = arg;
+
+	iprev_run(c);
+	TRACE("iprev", "%s: %s (%s)%s%s", c->v.addr, auth_result_name(c->v.result),
+	    c->v.reason != NULL ? c->v.reason : "", c->v.name[0] ? " name=" : "", c->v.name);
 }
 
 /* iprev_start - begin the check for an AF_INET or AF_INET6 address */

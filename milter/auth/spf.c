@@ -27,6 +27,7 @@
 #include "spf.h"
 #include "spf_dns.h"
 #include "spf_macro.h"
+#include "trace.h"
 #include "xalloc.h"
 
 #include <spf2/spf_record.h>
@@ -336,6 +337,11 @@ spf_run(void *arg)
 		srv->explanation = NULL;
 	}
 	spf_evaluate(j->check, srv, j->sender, j->verdict);
+	TRACE("spf", "%s %s: %s (%s%s%s); %u DNS-querying terms of %d, %u void lookups "
+	    "of %d", j->verdict->identity, j->sender, auth_result_name(j->verdict->result),
+	    j->verdict->reason, j->verdict->domain[0] ? ", domain " : "",
+	    j->verdict->domain, j->verdict->lookups, SPF_DNS_MAX_TERMS,
+	    j->verdict->void_lookups, SPF_DNS_MAX_VOID);
 	SPF_server_free(srv);
 	SPF_dns_free(layer);
 }

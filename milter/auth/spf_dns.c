@@ -53,6 +53,7 @@
 #include "fatal.h"
 #include "spf_dns.h"
 #include "spf_record.h"
+#include "trace.h"
 #include "xalloc.h"
 
 #include <spf2/spf_dns_rr.h>
@@ -135,8 +136,10 @@ spf_dns_clear_exps(struct spf_dns_state *st)
 static void
 spf_dns_refuse(struct spf_dns_state *st, const char *why)
 {
-	if (st->refused == NULL)
+	if (st->refused == NULL) {
 		st->refused = why;
+		TRACE("spf", "permerror: %s", why);
+	}
 }
 
 /* spf_dns_same_name - case-insensitive name equality, ignoring a final dot */
@@ -399,6 +402,9 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 			return spf_dns_rr_status(layer, domain, type, TRY_AGAIN);
 		return spf_dns_rr_status(layer, domain, type, HOST_NOT_FOUND);
 	}
+	TRACE("spf", "%s lookup for a term: %s (terms %u of %d so far, void %u of %d)",
+	    sub ? "address of an MX/PTR name" : "DNS", name, st->terms, SPF_DNS_MAX_TERMS,
+	    st->voids, SPF_DNS_MAX_VOID);
 
 	q = dns_query_start_flags(st->resolver, name, rrtype, DNS_NAME_MACRO);
 	a = dns_query_wait_until(q, &st->deadline);
@@ -571,6 +577,8 @@ spf_dns_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 		return spf_dns_set(resp, SPF_RESULT_PERMERROR, SPF_E_SYNTAX);
 	}
 	spf_dns_keep_exp(st, domain, exp, exp_len, &text);
+	TRACE("spf", "%s record of %s: %s (terms %u of %d so far)", top ? "the" :
+	    "include/redirect: the", name, found, st->terms, SPF_DNS_MAX_TERMS);
 
 	/* libspf2 compiles the record as rewritten: only what it can evaluate */
 	err = SPF_record_compile(server, resp, recp, buf_cstr(&text));

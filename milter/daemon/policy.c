@@ -35,6 +35,7 @@
 #include <strings.h>
 
 #include "policy.h"
+#include "trace.h"
 
 /* an SPF explanation goes into the reply text whole */
 _Static_assert(sizeof("SPF fail: ") + SPF_MACRO_MAX_EXP <=
@@ -62,8 +63,11 @@ policy_offer(struct decision *d, enum action a, const char *by, const char *xcod
 	va_list ap;
 	char xcode[8];
 
-	if (policy_rank(a) <= policy_rank(d->wanted))
+	if (policy_rank(a) <= policy_rank(d->wanted)) {
+		TRACE("policy", "%s asks %s: %s", by, action_name(a), a == ACTION_NONE ?
+		    "its on_* setting is none" : "a stronger action is chosen already");
 		return;
+	}
 	d->wanted = a;
 	d->by = by;
 	snprintf(xcode, sizeof(xcode), "%s.7.%s", a == ACTION_TEMPFAIL ? "4" : "5",
@@ -74,6 +78,7 @@ policy_offer(struct decision *d, enum action a, const char *by, const char *xcod
 	else
 		reply_vset(&d->reply, "", "", fmt, ap);
 	va_end(ap);
+	TRACE("policy", "%s asks %s: %s", by, action_name(a), d->reply.text);
 }
 
 /* policy_finish - dry_run turns refusals into accepts; the wanted action stays */
@@ -83,6 +88,9 @@ policy_finish(const struct conf *c, struct decision *d)
 	d->action = d->wanted;
 	if (c->dry_run && d->wanted != ACTION_NONE && d->wanted != ACTION_ACCEPT)
 		d->action = ACTION_NONE;
+	TRACE("policy", "decision: %s by=%s%s", action_name(d->wanted == ACTION_NONE ?
+	    ACTION_ACCEPT : d->wanted), d->by != NULL ? d->by : "none (nothing asked "
+	    "for an action)", d->action != d->wanted ? " (dry_run: accepted)" : "");
 }
 
 /* policy_connect - iprev is the only thing known at connect */
@@ -189,6 +197,9 @@ policy_message(const struct conf *c, const struct verdict *v, struct decision *d
 
 	memset(d, 0, sizeof(*d));
 	if (sealer != NULL) {
+		TRACE("policy", "DMARC fail overridden: the passing ARC chain has a set by "
+		    "the trusted sealer %s vouching for %s (trusted_forwarder)", sealer,
+		    dm->from_domain);
 		d->override_reason = "trusted_forwarder";
 		d->override_sealer = sealer;
 		dmarc_pass = true;	/* SPF is not applied either: the list broke it */

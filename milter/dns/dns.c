@@ -24,6 +24,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -44,6 +45,7 @@
 #include "fatal.h"
 #include "lock.h"
 #include "metrics.h"
+#include "trace.h"
 #include "xalloc.h"
 
 #define DNS_DEFAULT_TIMEOUT_MS 5000 /* when the options say 0 */
@@ -70,6 +72,8 @@ struct dns_query {
 	char *name;	 /* asked for, to cache the answer under */
 	bool done;	 /* ans is final */
 	bool cancelling; /* one waiter is cancelling */
+	bool cached;	 /* answered from the front cache */
+	bool traced;	 /* its answer went to the trace hook */
 	struct dns_answer ans;
 };
 
@@ -461,7 +465,8 @@ dns_query_start_flags(struct dns_resolver *r, const char *name, int rrtype,
 	int rc, id = 0;
 
 	metrics_dns_query();
-
+	if (trace_hook != NULL)
+		q->name = xstrdup(name);	/* for the trace of its answer */
 	if (!dns_name_ok(name, flags)) {
 		q->ans.status = DNS_NXDOMAIN;
 		q->ans.why = "bad name";
@@ -469,10 +474,12 @@ dns_query_start_flags(struct dns_resolver *r, const char *name, int rrtype,
 		return q;
 	}
 	if (dns_cache_get(r->cache, name, rrtype, &q->ans)) {
+		q->cached = true;
 		q->done = true;
 		return q;
 	}
-	q->name = xstrdup(name);
+	if (q->name == NULL)
+		q->name = xstrdup(name);
 	q->refs = 2; /* the callback's, until it runs */
 	dns_name_text(name, &text);
 	rc = ub_resolve_async(r->ctx, buf_cstr(&text), rrtype, 1 /* IN */, q,
@@ -500,9 +507,9 @@ dns_cancel(struct dns_query *q, int id)
 	return false;
 }
 
-/* dns_query_wait - block until the answer or the deadline */
-const struct dns_answer *
-dns_query_wait(struct dns_query *q)
+/* dns_query_wait_answer - block until the answer or the deadline */
+static const struct dns_answer *
+dns_query_wait_answer(struct dns_query *q)
 {
 	int rc = 0, id;
 
@@ -546,6 +553,68 @@ dns_query_wait(struct dns_query *q)
 	fatal_check(pthread_cond_broadcast(&q->cond), "pthread_cond_broadcast");
 	lock_release(&q->lock);
 	return &q->ans;
+}
+
+/* dns_type_name - an RR type we ask for, spelled */
+static const char *
+dns_type_name(int rrtype)
+{
+	switch (rrtype) {
+	case DNS_T_A:		return "A";
+	case DNS_T_AAAA:	return "AAAA";
+	case DNS_T_PTR:		return "PTR";
+	case DNS_T_MX:		return "MX";
+	case DNS_T_TXT:		return "TXT";
+	case DNS_T_CNAME:	return "CNAME";
+	default:		return "?";
+	}
+}
+
+/* dns_trace - a question and its answer to the trace hook (authmilter-check) */
+static void
+dns_trace(struct dns_query *q, const char *name)
+{
+	const struct dns_answer *a = &q->ans;
+	struct buf b = BUF_INIT;
+	char addr[INET6_ADDRSTRLEN];
+
+	buf_printf(&b, "%s %s: %s", dns_type_name(a->rrtype), name,
+	    dns_status_name(a->status));
+	if (a->status == DNS_TEMPFAIL || a->why != NULL)
+		buf_printf(&b, " (%s)", a->why != NULL ? a->why : "?");
+	else if (a->status == DNS_OK)
+		buf_printf(&b, " ttl=%d", a->ttl);
+	if (q->cached)
+		buf_puts(&b, " (asked before)");
+	if (a->security == DNS_SEC_SECURE)
+		buf_puts(&b, " dnssec=secure");
+	for (size_t i = 0; i < a->count; i++) {
+		const struct dns_rr *rr = &a->rr[i];
+
+		if (rr->txt != NULL)
+			buf_printf(&b, " \"%s\"", rr->txt);
+		else if (rr->name != NULL && a->rrtype == DNS_T_MX)
+			buf_printf(&b, " %u %s", rr->pref, rr->name);
+		else if (rr->name != NULL)
+			buf_printf(&b, " %s", rr->name);
+		else if (inet_ntop(rr->family, rr->addr, addr, sizeof(addr)) != NULL)
+			buf_printf(&b, " %s", addr);
+	}
+	trace_step("dns", "%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
+/* dns_query_wait - the answer, by the deadline; traced once when tracing is on */
+const struct dns_answer *
+dns_query_wait(struct dns_query *q)
+{
+	const struct dns_answer *a = dns_query_wait_answer(q);
+
+	if (trace_hook != NULL && !q->traced) {
+		q->traced = true;
+		dns_trace(q, q->name != NULL ? q->name : "(bad name)");
+	}
+	return a;
 }
 
 /* dns_query_wait_until - wait no later than deadline (nor the lookup's timeout) */

@@ -249,6 +249,7 @@ dns_answer_fill(struct dns_answer *a, int err, const struct ub_result *res)
 		dns_answer_tempfail(a, "DNSSEC bogus");
 		return;
 	}
+	a->ttl = res->ttl;
 	if (res->rcode == 3) {
 		/* RFC 6604 §3: the NXDOMAIN of a CNAME chain is its last name's; a
 		 * CNAME at the asked name (libunbound then names its target in

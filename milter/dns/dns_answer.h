@@ -59,6 +59,8 @@ struct dns_answer {
 	size_t		  count;	/* records in rr (0 unless DNS_OK) */
 	struct dns_rr	 *rr;
 	const char	 *why;		/* for DNS_TEMPFAIL: "timeout", "SERVFAIL", ... */
+	int		  ttl;		/* seconds, as the resolver gave it when asked
+					 * (a cached copy keeps it); 0 when unknown */
 };
 
 struct ub_result;

@@ -35,6 +35,7 @@
 
 #include "buf.h"
 #include "bytes.h"
+#include "check.h"
 #include "conf.h"
 #include "dkim_key.h"
 #include "dkim_keycheck.h"
@@ -50,9 +51,6 @@
 #include "spf_dns.h"
 #include "xalloc.h"
 
-#define CHECK_EXIT_OK		0
-#define CHECK_EXIT_FAIL		1	/* something is wrong in DNS */
-#define CHECK_EXIT_ERROR	2	/* could not check: usage, config, DNS */
 #define CHECK_DEFAULT_CONF	SYSCONFDIR "/authmilter/milter.conf"
 #define CHECK_MAX_IPS		16	/* --ip addresses */
 #define CHECK_MAX_MX		10	/* MX hosts whose addresses are looked up */
@@ -93,12 +91,20 @@ check_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: %s [-c CONFIG] -d DOMAIN [--ip ADDRESS ...] [--helo NAME]\n"
+	    "       %s [-c CONFIG] --message FILE --ip ADDRESS [--helo NAME]\n"
+	    "           [--mail-from ADDRESS] [--auth USER] [--client-name NAME] [--json]\n"
 	    "  -c, --config   milter.conf for the resolver and the keys (default %s)\n"
 	    "  -d, --domain   the domain that sends (From and MAIL FROM)\n"
 	    "  -i, --ip       an address the domain's mail leaves from (repeatable)\n"
 	    "  -H, --helo     the name the sending host gives in HELO/EHLO\n"
+	    "  -m, --message  replay a saved message (\"-\": standard input) through the\n"
+	    "                 daemon's own checks and policy, step by step\n"
+	    "  -f, --mail-from  its envelope sender (default: the null sender)\n"
+	    "  -a, --auth     the SASL login it was sent with (outbound)\n"
+	    "  -n, --client-name  the client's name as the MTA gave it (default unknown)\n"
+	    "  -j, --json     --message's output as one JSON object\n"
 	    "  -h, --help     this text\n",
-	    check_prog, CHECK_DEFAULT_CONF);
+	    check_prog, check_prog, CHECK_DEFAULT_CONF);
 }
 
 /* check_shown - may the character cp be printed as it is? Not a C0 or C1 control
@@ -112,39 +118,50 @@ check_shown(uint32_t cp)
 	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069));
 }
 
-/* check_vline - print one line: prefix, then the formatted text with every
- * control character and every byte that is not well-formed UTF-8 shown as '?',
- * since names and records come from DNS and must not drive the terminal */
-static void
-check_vline(const char *prefix, const char *fmt, va_list ap)
+/* check_safe_append - text onto out with every control character and every byte
+ * that is not well-formed UTF-8 shown as '?', since names and records come from
+ * DNS and the message and must not drive the terminal; json: as a JSON string's
+ * contents instead, C0 controls, '"' and '\\' escaped */
+void
+check_safe_append(struct buf *out, const char *text, size_t len, bool json)
 {
-	struct buf text = BUF_INIT, line = BUF_INIT;
-	const unsigned char *p;
-	size_t left, n;
+	const unsigned char *p = (const unsigned char *)text;
+	size_t n;
 	uint32_t cp;
 
-	buf_puts(&line, prefix);
-	buf_vprintf(&text, fmt, ap);
-	p = (const unsigned char *)buf_cstr(&text);
-	for (left = text.len; left > 0; p += n, left -= n) {
-		n = bytes_utf8_char(p, left, &cp);
-		if (n > 0 && check_shown(cp)) {
-			buf_append(&line, p, n);
+	for (; len > 0; p += n, len -= n) {
+		n = bytes_utf8_char(p, len, &cp);
+		if (json && n == 1 && (cp < 0x20 || cp == '"' || cp == '\\')) {
+			if (cp < 0x20)
+				buf_printf(out, "\\u%04x", (unsigned)cp);
+			else
+				buf_printf(out, "\\%c", (int)cp);
+		} else if (n > 0 && check_shown(cp)) {
+			buf_append(out, p, n);
 		} else {
-			buf_putc(&line, '?');
+			buf_putc(out, '?');
 			n = n > 0 ? n : 1;
 		}
 	}
+}
+
+/* check_vline - print one line: prefix, then the formatted text, masked as
+ * check_safe_append does */
+void
+check_vline(const char *prefix, const char *fmt, va_list ap)
+{
+	struct buf text = BUF_INIT, line = BUF_INIT;
+
+	buf_puts(&line, prefix);
+	buf_vprintf(&text, fmt, ap);
+	check_safe_append(&line, buf_cstr(&text), text.len, false);
 	puts(buf_cstr(&line));
 	buf_free(&text);
 	buf_free(&line);
 }
 
-/* check_line - one line of output: prefix and formatted text */
-static void
-check_line(const char *prefix, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void
+/* check_line - one line of output: prefix and formatted text, masked */
+void
 check_line(const char *prefix, const char *fmt, ...)
 {
 	va_list ap;
@@ -994,81 +1011,152 @@ check_run(struct check *c)
 		check_dmarc(c);
 }
 
-int
-main(int argc, char **argv)
+/* The command line: the checklist's inputs, or --message's. */
+struct check_args {
+	const char	*domain;	/* -d */
+	struct check_message_opts msg;	/* --message and the envelope */
+	bool		 help;
+};
+
+/* check_add_ip - one --ip; false after saying what is wrong */
+static bool
+check_add_ip(struct check *c, const char *arg)
+{
+	if (c->n_ips == CHECK_MAX_IPS) {
+		fprintf(stderr, "%s: at most %d --ip addresses\n", check_prog, CHECK_MAX_IPS);
+		return false;
+	}
+	if (!check_parse_ip(arg, &c->ips[c->n_ips])) {
+		fprintf(stderr, "%s: --ip %s: not an IPv4 or IPv6 address\n", check_prog, arg);
+		return false;
+	}
+	c->n_ips++;
+	return true;
+}
+
+/* check_options - parse argv into c and a; false after saying what is wrong */
+static bool
+check_options(int argc, char **argv, struct check *c, struct check_args *a)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "domain", required_argument, NULL, 'd' },
 		{ "ip", required_argument, NULL, 'i' },
 		{ "helo", required_argument, NULL, 'H' },
+		{ "message", required_argument, NULL, 'm' },
+		{ "mail-from", required_argument, NULL, 'f' },
+		{ "auth", required_argument, NULL, 'a' },
+		{ "client-name", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct check c = { .conf_path = CHECK_DEFAULT_CONF };
-	const char *domain = NULL;
-	int ch, rc;
+	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:d:i:H:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:d:i:H:m:f:a:n:jh", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': c.conf_path = optarg; break;
-		case 'd': domain = optarg; break;
-		case 'H': c.helo = optarg; break;
+		case 'c': c->conf_path = optarg; break;
+		case 'd': a->domain = optarg; break;
+		case 'H': c->helo = optarg; break;
+		case 'm': a->msg.path = optarg; break;
+		case 'f': a->msg.mail_from = optarg; break;
+		case 'a': a->msg.auth = optarg; break;
+		case 'n': a->msg.client_name = optarg; break;
+		case 'j': a->msg.json = true; break;
+		case 'h': a->help = true; return true;
 		case 'i':
-			if (c.n_ips == CHECK_MAX_IPS) {
-				fprintf(stderr, "%s: at most %d --ip addresses\n", check_prog,
-				    CHECK_MAX_IPS);
-				return CHECK_EXIT_ERROR;
-			}
-			if (!check_parse_ip(optarg, &c.ips[c.n_ips])) {
-				fprintf(stderr, "%s: --ip %s: not an IPv4 or IPv6 address\n",
-				    check_prog, optarg);
-				return CHECK_EXIT_ERROR;
-			}
-			c.n_ips++;
+			if (!check_add_ip(c, optarg))
+				return false;
 			break;
-		case 'h':
-			check_usage(stdout);
-			return CHECK_EXIT_OK;
 		default:
 			check_usage(stderr);
-			return CHECK_EXIT_ERROR;
+			return false;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "%s: unexpected argument \"%s\"\n", check_prog, argv[optind]);
+		return false;
+	}
+	return true;
+}
+
+/* check_message_main - --message: one --ip, no -d; the replay's exit status */
+static int
+check_message_main(struct check *c, struct check_args *a)
+{
+	if (a->domain != NULL || c->n_ips != 1) {
+		fprintf(stderr, "%s: --message needs exactly one --ip and no -d\n", check_prog);
 		return CHECK_EXIT_ERROR;
 	}
-	if (domain == NULL) {
-		fprintf(stderr, "%s: -d DOMAIN is required (-h for help)\n", check_prog);
+	a->msg.conf_path = c->conf_path;
+	a->msg.client = (const struct sockaddr *)&c->ips[0].sa;
+	a->msg.helo = c->helo;
+	if (a->msg.client_name == NULL)
+		a->msg.client_name = "unknown";	/* as Postfix names an unverified client */
+	return check_message_run(&a->msg);
+}
+
+/* check_domain_main - -d: the outbound checklist; its exit status */
+static int
+check_domain_main(struct check *c, const struct check_args *a)
+{
+	int rc;
+
+	if (a->msg.mail_from != NULL || a->msg.auth != NULL || a->msg.json ||
+	    a->msg.client_name != NULL) {
+		fprintf(stderr, "%s: --mail-from, --auth, --client-name and --json go with "
+		    "--message\n", check_prog);
 		return CHECK_EXIT_ERROR;
 	}
-	if (!rfc5322_domain_normalise(domain, c.domain, sizeof(c.domain)) ||
-	    strchr(c.domain, '.') == NULL) {
-		fprintf(stderr, "%s: -d %s: not a domain name\n", check_prog, domain);
+	if (!rfc5322_domain_normalise(a->domain, c->domain, sizeof(c->domain)) ||
+	    strchr(c->domain, '.') == NULL) {
+		fprintf(stderr, "%s: -d %s: not a domain name\n", check_prog, a->domain);
 		return CHECK_EXIT_ERROR;
 	}
-	if (c.helo != NULL && strchr(c.helo, '.') == NULL) {
+	if (c->helo != NULL && strchr(c->helo, '.') == NULL) {
 		fprintf(stderr, "%s: --helo %s: not a fully qualified name\n", check_prog,
-		    c.helo);
+		    c->helo);
 		return CHECK_EXIT_ERROR;
 	}
-	if ((c.gen = generation_load(c.conf_path, stderr)) == NULL)
+	if ((c->gen = generation_load(c->conf_path, stderr)) == NULL)
 		return CHECK_EXIT_ERROR;
 
-	check_run(&c);
-	if (c.stopped.len > 0) {
+	check_run(c);
+	if (c->stopped.len > 0) {
 		check_line("could not check: ", "%s; %u FAIL, %u warn, %u ok before it",
-		    buf_cstr(&c.stopped), c.n_fail, c.n_warn, c.n_ok);
+		    buf_cstr(&c->stopped), c->n_fail, c->n_warn, c->n_ok);
 		rc = CHECK_EXIT_ERROR;
-	} else if (c.n_fail > 0 || c.n_warn > 0) {
-		printf("%u FAIL, %u warn, %u ok\n", c.n_fail, c.n_warn, c.n_ok);
-		rc = c.n_fail > 0 ? CHECK_EXIT_FAIL : CHECK_EXIT_OK;
+	} else if (c->n_fail > 0 || c->n_warn > 0) {
+		printf("%u FAIL, %u warn, %u ok\n", c->n_fail, c->n_warn, c->n_ok);
+		rc = c->n_fail > 0 ? CHECK_EXIT_FAIL : CHECK_EXIT_OK;
 	} else {
-		printf("all ok (%u checks)\n", c.n_ok);
+		printf("all ok (%u checks)\n", c->n_ok);
 		rc = CHECK_EXIT_OK;
 	}
-	buf_free(&c.stopped);
-	generation_release(c.gen);
+	buf_free(&c->stopped);
+	generation_release(c->gen);
 	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct check c = { .conf_path = CHECK_DEFAULT_CONF };
+	struct check_args a;
+
+	memset(&a, 0, sizeof(a));
+	if (!check_options(argc, argv, &c, &a))
+		return CHECK_EXIT_ERROR;
+	if (a.help) {
+		check_usage(stdout);
+		return CHECK_EXIT_OK;
+	}
+	if (a.msg.path != NULL)
+		return check_message_main(&c, &a);
+	if (a.domain == NULL) {
+		fprintf(stderr, "%s: -d DOMAIN or --message FILE is required (-h for help)\n",
+		    check_prog);
+		return CHECK_EXIT_ERROR;
+	}
+	return check_domain_main(&c, &a);
 }

@@ -1,6 +1,7 @@
 /* log - syslog output with an optional stderr mirror.
  *
- * log_open, log_configure, log_msg; log_safe for peers' text in a line. The
+ * log_open, log_configure, log_msg; log_safe for peers' text in a line;
+ * log_set_hook for a tool that wants the lines itself. The
  * settings are atomics, so a reload on one thread and logging on others need no
  * lock.
  */
@@ -16,6 +17,16 @@
 
 static atomic_int log_level = LOG_INFO;
 static atomic_bool log_stderr = false;
+static log_hook_fn *log_hook;	/* set once by a tool before its threads start */
+static void *log_hook_ctx;
+
+/* log_set_hook - every line to fn instead of syslog and stderr */
+void
+log_set_hook(log_hook_fn *fn, void *ctx)
+{
+	log_hook_ctx = ctx;
+	log_hook = fn;
+}
 
 /* log_open - before the config: LOG_MAIL, and stderr while starting */
 void
@@ -69,11 +80,15 @@ log_msg(int prio, const char *fmt, ...)
 	char line[4096];
 	va_list ap;
 
-	if (prio > atomic_load(&log_level))
+	if (log_hook == NULL && prio > atomic_load(&log_level))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (log_hook != NULL) {
+		log_hook(log_hook_ctx, prio, line);
+		return;
+	}
 	syslog(prio, "%s", line);
 	if (atomic_load(&log_stderr)) {
 		/* one fprintf per line: stdio locks the stream, lines do not interleave */

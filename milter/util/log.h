@@ -24,6 +24,12 @@ void	 log_safe(const char *in, char *out, size_t outlen);
 /* log_safe_append - the same for a value of any length, appended to line whole
  * (a login or address is never cut: a cut value could read as another one) */
 void	 log_safe_append(struct buf *line, const char *in);
+/* log_hook_fn - takes every line instead of syslog and stderr (see log_set_hook) */
+typedef void log_hook_fn(void *ctx, int prio, const char *line);
+/* log_set_hook - hand every line, whatever its level, to fn instead of syslog
+ * (authmilter-check --message shows the daemon's lines this way); NULL: syslog
+ * again. Set before other threads run. */
+void	 log_set_hook(log_hook_fn *fn, void *ctx);
 /* log_msg - one line at priority prio (LOG_ERR, LOG_INFO, ...) */
 void	 log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
