@@ -547,6 +547,9 @@ arc_judge(struct arc_verify *v, const struct header_list *h,
 
 		r = arc_check(v, arc_field_at(v, out->sets[k - 1].ams), h,
 		    out->sets[k - 1].ams, why, sizeof(why));
+		if (r == AUTH_PASS)
+			out->info[k - 1].vouch = arc_verify_aar_vouch(aar->value,
+			    aar->value_len, author);
 		TRACE("arc", "set i=%u (cv=%s) sealed by %s: ARC-Message-Signature %s%s%s%s; "
 		    "its ARC-Authentication-Results vouches for the author: %s", k,
 		    k == 1 ? "none" : "pass", out->info[k - 1].sealer, auth_result_name(r),
@@ -562,8 +565,6 @@ arc_judge(struct arc_verify *v, const struct header_list *h,
 			out->oldest_pass = k + 1;
 			break;
 		}
-		out->info[k - 1].vouch = arc_verify_aar_vouch(aar->value,
-		    aar->value_len, author);
 	}
 	for (unsigned k = n; k >= 1; k--) {
 		r = arc_check_seal(v, k, h, why, sizeof(why));
