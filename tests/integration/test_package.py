@@ -237,6 +237,16 @@ def check_installed():
     wants = glob.glob("/etc/systemd/system/*.wants/authmilter-report.timer")
     R.ok("the report timer is not enabled at install (report.email first)", not wants,
          wants)
+    R.ok("the package ships the key rotation service and timer",
+         os.path.isfile("/lib/systemd/system/authmilter-keygen-rotate.service") and
+         os.path.isfile("/lib/systemd/system/authmilter-keygen-rotate.timer"))
+    if shutil.which("systemd-analyze"):
+        rc, out = run("systemd-analyze", "verify", "--man=no",
+                      "/lib/systemd/system/authmilter-keygen-rotate.timer")
+        R.ok("systemd-analyze verify of the rotation timer and service is clean",
+             rc == 0 and not out.strip(), out)
+    wants = glob.glob("/etc/systemd/system/*.wants/authmilter-keygen-rotate.timer")
+    R.ok("the rotation timer is not enabled at install", not wants, wants)
     R.ok("the daemon is not started at install", not processes_of(DAEMON),
          processes_of(DAEMON))
     rc, out = run(DAEMON, "-n", "-c", CONF)
