@@ -61,6 +61,7 @@ class World:
         self.dns = None
         self.published = {}     # selector -> when the test published it
         self.served = []        # selectors DNS serves now
+        self.extra = {}
         records = []
         for alg, sel in (("rsa", "r0"), ("ed25519", "e0")):
             p = subprocess.run([KEYGEN, "-a", alg, "-d", DOMAIN, "-s", sel, "-o",
@@ -83,7 +84,7 @@ class World:
                 "dkim": {"keys_directory": self.keys,
                          "rotate": {"enable": True, "interval": "90d",
                                     "publish_wait": str(PUBLISH_WAIT),
-                                    "retire_after": "7d"}}}
+                                    "retire_after": "7d"}}, **self.extra}
 
     def write_conf(self, path):
         with open(path, "w") as f:
@@ -183,10 +184,29 @@ def walk(t, w, m, days, publish, label):
     return order, asks
 
 
+def key_metrics(port):
+    import urllib.request
+    page = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read()
+    return dict(re.findall(r'^authmilter_dkim_keys\{state="(\w+)"\} (\d+)$',
+                           page.decode(), re.M)), page.decode()
+
+
 def year_case(t, top):
     w = World(top, "year")
+    port = harness.free_port()
+    w.extra = {"metrics": {"listen": "127.0.0.1:%d" % port}}
     with Milter(w.config()) as m:
         order, asks = walk(t, w, m, 365, True, "year")
+        with open(os.path.join(w.keys, ".rotate", "state")) as f:
+            states = re.findall(r"^\S+ \S+ \S+ (\w+) ", f.read(), re.M)
+        got, page = key_metrics(port)
+        want = dict((s, str(states.count(s) if s != "active" else 2))
+                    for s in ("pending", "active", "retired", "withdrawn"))
+        t.eq("metrics: keys by state as the state file has them", got, want)
+        t.ok("metrics: the oldest active key's age, no per-domain key series",
+             re.search(r"^authmilter_dkim_oldest_active_key_age_seconds \d+$", page,
+                       re.M) and not re.search(r"authmilter_dkim_keys\{[^}]*domain",
+                                               page), page[-600:])
     sels = [s for s, _ in order]
     t.ok("year: the rsa selector changed after each interval (%s)" % sels,
          len(sels) >= 4 and len(set(sels)) == len(sels) and
