@@ -183,7 +183,8 @@ static cfg_opt_t conf_dkim_opts[] = {
 	CFG_STR("canonicalization", "relaxed/relaxed", CFGF_NONE),
 	CFG_STR_LIST("headers", "{}", CFGF_NONE),
 	CFG_STR_LIST("oversign", "{From,Subject,Date,To,Cc,Reply-To,Message-ID,"
-	    "MIME-Version,Content-Type,Content-Transfer-Encoding}", CFGF_NONE),
+	    "MIME-Version,Content-Type,Content-Transfer-Encoding,List-Unsubscribe,"
+	    "List-Unsubscribe-Post}", CFGF_NONE),
 	CFG_INT("expire", 0, CFGF_NONE),
 	CFG_BOOL("require_safe_keys", cfg_true, CFGF_NONE),
 	CFG_STR("on_sign_error", "tempfail", CFGF_NONE),
@@ -694,7 +695,7 @@ conf_duration(cfg_t *sec, const char *key, const char *name, long min)
 	}
 	if (errno != 0 || end == v || *end != '\0' || !isdigit((unsigned char)v[0]) ||
 	    n > CONF_DURATION_MAX / unit || n * unit < min) {
-		conf_error(conf_line(sec, name), key, "\"%s\" is not a duration of %ld "
+		conf_error(conf_line(sec, name), key, "\"%s\" is not a duration from %ld "
 		    "seconds to ten years: seconds, or a number with s, m, h or d "
 		    "(e.g. \"90d\")", v, min);
 		return min;
