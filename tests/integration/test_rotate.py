@@ -229,6 +229,31 @@ def withheld_case(t, top):
     t.ok("withheld: the tool still asks for the successor (exit 1)",
          rc == 1 and re.search(r"^publish: r\d{8}\._domainkey\.example\.com\. IN TXT",
                                out, re.M), out)
+    check = os.path.join(harness.BUILDDIR, "milter", "authmilter-check")
+    p = subprocess.run([check, "-c", m.config_path, "-d", DOMAIN], capture_output=True,
+                       text=True, timeout=120)
+    t.ok("check: the signing keys of the directory match DNS, the pending ones are "
+         "not yet published",
+         re.search(r"^ok   dkim r0\._domainkey\.example\.com: publishes the key", p.stdout,
+                   re.M) and
+         re.search(r"^warn dkim r\d{8}\._domainkey\.example\.com \(pending\): not yet "
+                   r"published", p.stdout, re.M) and
+         re.search(r"^\s+publish: e\d{8}\._domainkey\.example\.com\. IN TXT", p.stdout,
+                   re.M), p.stdout)
+    # the retired key's record withdrawn too early, a withdrawn one still there
+    state = os.path.join(w.keys, ".rotate", "state")
+    with open(state) as f:
+        text = f.read()
+    with open(state, "w") as f:
+        f.write(re.sub(r"(example\.com r\d{8} rsa) pending", r"\1 retired", text))
+    p = subprocess.run([check, "-c", m.config_path, "-d", DOMAIN], capture_output=True,
+                       text=True, timeout=120)
+    t.ok("check: a retired key whose record is gone: withdrawn too early (exit 1)",
+         p.returncode == 1 and
+         re.search(r"^FAIL dkim r\d{8}\._domainkey\.example\.com \(retired\): withdrawn "
+                   r"too early", p.stdout, re.M), p.stdout)
+    with open(state, "w") as f:
+        f.write(text)
     w.dns.cleanup()
 
 
