@@ -32,11 +32,14 @@
 #define SIGN_MAX_NAMES		256	/* distinct header names in one h= */
 #define SIGN_MAX_SIG		1024	/* bytes of a raw signature: RSA-8192 */
 
-/* RFC 6376 §5.4.1: the fields that SHOULD be signed, From first. */
+/* RFC 6376 §5.4.1: the fields that SHOULD be signed, From first; and RFC 8058's
+ * List-Unsubscribe-Post, which one-click unsubscribe needs signed (the mailbox
+ * providers' bulk-sender rules). */
 static const char *const sign_default_headers[] = {
 	"From", "Reply-To", "Subject", "Date", "To", "Cc", "Resent-Date",
 	"Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc", "In-Reply-To",
-	"References", "List-Id", "List-Help", "List-Unsubscribe", "List-Subscribe",
+	"References", "List-Id", "List-Help", "List-Unsubscribe", "List-Unsubscribe-Post",
+	"List-Subscribe",
 	"List-Post", "List-Owner", "List-Archive", "Message-ID", "MIME-Version",
 	"Content-Type", "Content-Transfer-Encoding"
 };

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -38,6 +39,9 @@
  * MAIN_MTA_TIMEOUT) and its next sweep; ours must come first */
 #define CONF_MAX_SESSION_TIMEOUT	600
 #define CONF_MAX_SIGNATURES	50	/* verifying more is a denial-of-service vector */
+#define CONF_DURATION_MAX	(10L * 365 * 86400)	/* dkim.rotate durations */
+
+static void conf_strv_free(char **v);
 
 /* While one file is parsed: where each option was set, and the error sink. libconfuse
  * has no user pointer, so this lives in a static under a lock (loads are rare). */
@@ -176,6 +180,16 @@ static cfg_opt_t conf_key_opts[] = {
 	CFG_BOOL("subdomains", cfg_false, CFGF_NONE),
 	CFG_END()
 };
+static cfg_opt_t conf_rotate_opts[] = {
+	CFG_BOOL("enable", cfg_false, CFGF_NONE),
+	CFG_STR_LIST("algorithms", "{rsa,ed25519}", CFGF_NONE),
+	CFG_STR("interval", "7776000", CFGF_NONE),	/* 90 days */
+	CFG_STR("publish_wait", "172800", CFGF_NONE),	/* 2 days */
+	CFG_STR("retire_after", "604800", CFGF_NONE),	/* 7 days */
+	CFG_INT("rsa_bits", 2048, CFGF_NONE),
+	CFG_STR("publish_private", "", CFGF_NONE),
+	CFG_END()
+};
 static cfg_opt_t conf_dkim_opts[] = {
 	CFG_BOOL("verify", cfg_true, CFGF_NONE),
 	CFG_BOOL("allow_partial_body", cfg_false, CFGF_NONE),
@@ -184,12 +198,14 @@ static cfg_opt_t conf_dkim_opts[] = {
 	CFG_STR("canonicalization", "relaxed/relaxed", CFGF_NONE),
 	CFG_STR_LIST("headers", "{}", CFGF_NONE),
 	CFG_STR_LIST("oversign", "{From,Subject,Date,To,Cc,Reply-To,Message-ID,"
-	    "MIME-Version,Content-Type,Content-Transfer-Encoding}", CFGF_NONE),
+	    "MIME-Version,Content-Type,Content-Transfer-Encoding,List-Unsubscribe,"
+	    "List-Unsubscribe-Post}", CFGF_NONE),
 	CFG_INT("expire", 0, CFGF_NONE),
 	CFG_BOOL("require_safe_keys", cfg_true, CFGF_NONE),
 	CFG_STR("on_sign_error", "tempfail", CFGF_NONE),
 	CFG_SEC("key", conf_key_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_STR("keys_directory", "", CFGF_NONE),
+	CFG_SEC("rotate", conf_rotate_opts, CFGF_NONE),
 	CFG_END()
 };
 static cfg_opt_t conf_dmarc_opts[] = {
@@ -689,6 +705,72 @@ conf_keys_directory(cfg_t *cfg, struct conf *c)
 		closedir(d);
 }
 
+/* conf_duration - a duration option: seconds, or a number with s, m, h or d;
+ * at least min, at most ten years */
+static long
+conf_duration(cfg_t *sec, const char *key, const char *name, long min)
+{
+	const char *v = cfg_getstr(sec, name);
+	char *end;
+	long n, unit = 1;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (end != v && end[0] != '\0' && end[1] == '\0') {
+		switch (*end++) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		default: end--; break;
+		}
+	}
+	if (errno != 0 || end == v || *end != '\0' || !isdigit((unsigned char)v[0]) ||
+	    n > CONF_DURATION_MAX / unit || n * unit < min) {
+		conf_error(conf_line(sec, name), key, "\"%s\" is not a duration from %ld "
+		    "seconds to ten years: seconds, or a number with s, m, h or d "
+		    "(e.g. \"90d\")", v, min);
+		return min;
+	}
+	return n * unit;
+}
+
+/* conf_rotate - dkim.rotate: what authmilter-keygen --rotate does */
+static void
+conf_rotate(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *r = cfg_getsec(cfg_getsec(cfg, "dkim"), "rotate");
+	size_t n;
+	char **algs = conf_strlist(r, "algorithms", &n);
+
+	c->dkim.rotate.enable = cfg_getbool(r, "enable");
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(algs[i], "rsa") == 0)
+			c->dkim.rotate.rsa = true;
+		else if (strcmp(algs[i], "ed25519") == 0)
+			c->dkim.rotate.ed25519 = true;
+		else
+			conf_error(conf_line(r, "algorithms"), "dkim.rotate.algorithms",
+			    "\"%s\" is not rsa or ed25519", algs[i]);
+	}
+	if (n == 0)
+		conf_error(conf_line(r, "algorithms"), "dkim.rotate.algorithms",
+		    "name rsa, ed25519 or both");
+	conf_strv_free(algs);
+	c->dkim.rotate.interval = conf_duration(r, "dkim.rotate.interval", "interval", 3600);
+	c->dkim.rotate.publish_wait = conf_duration(r, "dkim.rotate.publish_wait",
+	    "publish_wait", 0);
+	c->dkim.rotate.retire_after = conf_duration(r, "dkim.rotate.retire_after",
+	    "retire_after", 0);
+	c->dkim.rotate.rsa_bits = conf_int(r, "dkim.rotate", "rsa_bits", 2048, 8192);
+	c->dkim.rotate.publish_private = xstrdup(cfg_getstr(r, "publish_private"));
+	if (c->dkim.rotate.publish_private[0] != '\0' &&
+	    c->dkim.rotate.publish_private[0] != '/')
+		conf_error(conf_line(r, "publish_private"), "dkim.rotate.publish_private",
+		    "\"%s\" is not an absolute directory path",
+		    c->dkim.rotate.publish_private);
+}
+
 /* conf_arc_verify - arc.verify, and arc.trusted_sealers: domain names, kept in
  * lower case for a case-insensitive match with an ARC-Seal's d= */
 static void
@@ -946,6 +1028,7 @@ conf_load(const char *path, FILE *err)
 	conf_checks(cfg, c);
 	conf_dkim(cfg, c);
 	conf_keys_directory(cfg, c);
+	conf_rotate(cfg, c);
 	conf_arc_seal(cfg, c);
 	conf_arc_verify(cfg, c);
 	conf_metrics(cfg, c);
@@ -998,6 +1081,7 @@ conf_free(struct conf *c)
 	}
 	free(c->dkim.keys);
 	free(c->dkim.keys_directory);
+	free(c->dkim.rotate.publish_private);
 	free(c->dmarc.public_suffix_list);
 	free(c->arc_seal.key_name);
 	conf_strv_free(c->arc.trusted_sealers);

@@ -86,6 +86,13 @@ struct conf {
 		size_t	  n_keys;
 		char	 *keys_directory;	/* SELECTOR.DOMAIN.key files; "" : none
 						 * (read by dkim_keytable.c) */
+		struct {	/* dkim.rotate: authmilter-keygen --rotate */
+			bool	  enable;
+			bool	  rsa, ed25519;	/* rotate.algorithms */
+			long	  interval, publish_wait, retire_after;	/* seconds */
+			unsigned  rsa_bits;
+			char	 *publish_private;	/* "" : withdrawn keys are deleted */
+		} rotate;
 		/* verifying */
 		bool	  verify;
 		unsigned  max_signatures;

@@ -3,7 +3,8 @@
  * dkim_keytable_new reads every entry of dkim.keys_directory (each must be a
  * regular file named SELECTOR.DOMAIN.key, the name authmilter-keygen writes, with
  * an RSA or Ed25519 private key, not readable by group or others when
- * require_safe_keys), checks that no selector of a domain is given twice (two
+ * require_safe_keys; the key rotation's DKIM_ROTATE_DIR is skipped: the keys
+ * in it do not sign), checks that no selector of a domain is given twice (two
  * files, or a file and a key section), and sorts all keys by domain. Every
  * problem is printed as "FILE: what is wrong" and any problem means NULL.
  * dkim_keytable_match finds a domain's keys by binary search; dkim_keytable_free
@@ -22,6 +23,7 @@
 #include "buf.h"
 #include "dkim_key.h"
 #include "dkim_keytable.h"
+#include "dkim_rotate_state.h"
 #include "rfc5322.h"
 #include "xalloc.h"
 
@@ -79,7 +81,10 @@ dkim_keytable_list(const char *dir, size_t *n, FILE *err)
 		return NULL;
 	}
 	for (errno = 0; (e = readdir(d)) != NULL; errno = 0) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+		/* DKIM_ROTATE_DIR holds the keys that must not sign: pending,
+		 * retired, withdrawn (authmilter-keygen --rotate) */
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    strcmp(e->d_name, DKIM_ROTATE_DIR) == 0)
 			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 64;

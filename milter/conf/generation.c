@@ -8,8 +8,13 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
 
+#include "dkim_rotate_state.h"
 #include "generation.h"
 #include "lock.h"
 #include "log.h"
@@ -108,6 +113,61 @@ fail:
 	return NULL;
 }
 
+/* generation_rk_cmp - rotation keys by domain, then selector */
+static int
+generation_rk_cmp(const void *a, const void *b)
+{
+	const struct dkim_rotate_key *x = a, *y = b;
+	int c = strcmp(x->domain, y->domain);
+
+	return c != 0 ? c : strcmp(x->selector, y->selector);
+}
+
+/* generation_key_metrics - the keys by rotation state: active are the keys
+ * that sign (a key's start from the rotation state, else its file's time);
+ * pending, retired, withdrawn from the state file of the keys directory */
+static void
+generation_key_metrics(const struct generation *g)
+{
+	unsigned long counts[MK_N] = { 0 };
+	struct dkim_rotate_key *rk = NULL;
+	size_t n_rk = 0;
+	long long oldest = 0;
+	char err[256];
+	const char *dir = g->conf->dkim.keys_directory;
+
+	if (dir[0] != '\0' && !dkim_rotate_state_load(dir, &rk, &n_rk, err, sizeof(err)))
+		log_msg(LOG_WARNING, "key metrics: %s", err);
+	for (size_t i = 0; i < n_rk; i++)
+		if (rk[i].state != DKIM_ROTATE_ACTIVE)
+			counts[rk[i].state == DKIM_ROTATE_PENDING ? MK_PENDING :
+			    rk[i].state == DKIM_ROTATE_RETIRED ? MK_RETIRED : MK_WITHDRAWN]++;
+	if (n_rk > 0)
+		qsort(rk, n_rk, sizeof(*rk), generation_rk_cmp);
+	for (size_t i = 0; i < dkim_keytable_count(g->keys); i++) {
+		const struct conf_key *k = dkim_keytable_at(g->keys, i);
+		struct dkim_rotate_key want = { 0 };
+		const struct dkim_rotate_key *found = NULL;
+		long long start = 0;
+		struct stat st;
+
+		counts[MK_ACTIVE]++;
+		if (n_rk > 0) {
+			snprintf(want.domain, sizeof(want.domain), "%s", k->domain);
+			snprintf(want.selector, sizeof(want.selector), "%s", k->selector);
+			found = bsearch(&want, rk, n_rk, sizeof(*rk), generation_rk_cmp);
+		}
+		if (found != NULL && found->state == DKIM_ROTATE_ACTIVE)
+			start = found->activated;
+		if (start == 0 && stat(k->file, &st) == 0)
+			start = (long long)st.st_mtime;
+		if (start > 0 && (oldest == 0 || start < oldest))
+			oldest = start;
+	}
+	free(rk);
+	metrics_keys(counts, oldest);
+}
+
 /* generation_install - make g current; the previous one goes when its sessions end */
 void
 generation_install(struct generation *g)
@@ -117,6 +177,7 @@ generation_install(struct generation *g)
 	/* the signing domains' label values, before any session can sign with them */
 	for (size_t i = 0; i < dkim_keytable_count(g->keys); i++)
 		metrics_sign_domain(dkim_keytable_at(g->keys, i)->domain);
+	generation_key_metrics(g);
 	lock_take(&generation_lock);
 	g->serial = ++generation_serial;
 	old = generation_now;

@@ -39,6 +39,8 @@
 #include "conf.h"
 #include "dkim_key.h"
 #include "dkim_keycheck.h"
+#include "dkim_keytable.h"
+#include "dkim_rotate_state.h"
 #include "dmarc.h"
 #include "dmarc_walk.h"
 #include "dns.h"
@@ -665,18 +667,85 @@ check_dkim_key(struct check *c, const struct conf_key *k)
 	dkim_keycheck_clear(&kc);
 }
 
-/* check_dkim - every configured key that signs the domain's mail */
+/* check_rotated_key - a key of the rotation state that does not sign (pending,
+ * retired, withdrawn) against DNS: pending not yet published, retired already
+ * withdrawn (too early), withdrawn still published */
+static void
+check_rotated_key(struct check *c, const struct dkim_rotate_key *rk)
+{
+	const char *dir = c->gen->conf->dkim.keys_directory;
+	const char *st = dkim_rotate_state_name(rk->state);
+	struct buf path = BUF_INIT;
+	struct dkim_keycheck kc;
+	struct dkim_key *key;
+	char err[512];
+
+	dkim_rotate_key_path(dir, rk, false, &path);
+	if ((key = dkim_key_load(path.data, false, err, sizeof(err))) == NULL) {
+		check_say(c, CHECK_FAIL, "dkim %s._domainkey.%s (%s): %s", rk->selector,
+		    rk->domain, st, err);
+		buf_free(&path);
+		return;
+	}
+	enum dkim_keycheck_status r = dkim_keycheck_run(c->gen->dns, rk->domain,
+	    rk->selector, key, &kc);
+	const char *name = buf_cstr(&kc.name);
+	bool shown = r == DKIM_KEYCHECK_MATCH;
+
+	if (r == DKIM_KEYCHECK_TEMPFAIL)
+		check_stop(c, name, "TXT", buf_cstr(&kc.why));
+	else if (rk->state == DKIM_ROTATE_PENDING && !shown) {
+		check_say(c, CHECK_WARN, "dkim %s (pending): not yet published; it signs "
+		    "once published and seen by authmilter-keygen --rotate", name);
+		check_fix("publish: %s", buf_cstr(&kc.expected));
+	} else if (rk->state == DKIM_ROTATE_RETIRED && !shown) {
+		check_say(c, CHECK_FAIL, "dkim %s (retired): withdrawn too early: mail it "
+		    "signed until it retired no longer verifies", name);
+		check_fix("publish again: %s", buf_cstr(&kc.expected));
+	} else if (rk->state == DKIM_ROTATE_WITHDRAWN && shown) {
+		check_say(c, CHECK_WARN, "dkim %s (withdrawn): still published", name);
+		check_fix("withdraw: %s TXT", name);
+	} else
+		check_say(c, CHECK_OK, "dkim %s (%s): %s", name, st, shown ? "published, "
+		    "signs nothing" : "no longer published");
+	dkim_keycheck_clear(&kc);
+	dkim_key_free(key);
+	buf_free(&path);
+}
+
+/* check_dkim_rotation - the domain's keys that rotation keeps out of signing */
+static void
+check_dkim_rotation(struct check *c)
+{
+	const char *dir = c->gen->conf->dkim.keys_directory;
+	struct dkim_rotate_key *rk = NULL;
+	size_t n = 0;
+	char err[512];
+
+	if (dir[0] == '\0')
+		return;
+	if (!dkim_rotate_state_load(dir, &rk, &n, err, sizeof(err))) {
+		check_say(c, CHECK_FAIL, "dkim key rotation: %s", err);
+		return;
+	}
+	for (size_t i = 0; i < n && c->stopped.len == 0; i++)
+		if (strcmp(rk[i].domain, c->domain) == 0 &&
+		    rk[i].state != DKIM_ROTATE_ACTIVE)
+			check_rotated_key(c, &rk[i]);
+	free(rk);
+}
+
+/* check_dkim - every key that signs the domain's mail (key sections and the
+ * keys directory), then the keys rotation holds back */
 static void
 check_dkim(struct check *c)
 {
-	const struct conf *conf = c->gen->conf;
-	size_t n = 0;
+	const struct conf_key *keys[DKIM_KEYTABLE_MAX_MATCH];
+	size_t n = dkim_keytable_match(c->gen->keys, c->domain, keys,
+	    DKIM_KEYTABLE_MAX_MATCH);
 
-	for (size_t i = 0; i < conf->dkim.n_keys && c->stopped.len == 0; i++)
-		if (check_key_applies(c, &conf->dkim.keys[i])) {
-			n++;
-			check_dkim_key(c, &conf->dkim.keys[i]);
-		}
+	for (size_t i = 0; i < n && c->stopped.len == 0; i++)
+		check_dkim_key(c, keys[i]);
 	if (n == 0) {
 		check_say(c, CHECK_WARN, "dkim %s: no key in %s signs its mail, so DMARC "
 		    "rests on SPF alone, which forwarding breaks", c->domain, c->conf_path);
@@ -684,6 +753,7 @@ check_dkim(struct check *c)
 		    "/etc/authmilter/keys, publish its record, add a dkim key section",
 		    c->domain);
 	}
+	check_dkim_rotation(c);
 }
 
 /* What DMARC discovery found for the domain. */

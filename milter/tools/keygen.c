@@ -4,11 +4,13 @@
  *   authmilter-keygen -a rsa|ed25519 [-b BITS] -d DOMAIN -s SELECTOR [-o DIR]
  *   authmilter-keygen --check -d DOMAIN -s SELECTOR -k KEYFILE
  *       [-c milter.conf | -n ADDR[@PORT]]
+ *   authmilter-keygen --rotate -c milter.conf [--now EPOCH] [--zone FILE] [--dry-run]
  *
  * Generation writes DIR/SELECTOR.DOMAIN.key (PEM PKCS#8, mode 0600, never over an
  * existing file) and prints the zone-file TXT record on stdout. The check looks
  * the record up through dns.c, parses it with dkim_keyrec.c and compares its key
  * with the private key's. Exit: 0 done/match, 1 failure/mismatch/missing, 2 usage.
+ * --rotate is keygen_rotate.c (exit 0 nothing to do, 1 DNS to change, 2 error).
  */
 #include "config.h"
 
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -32,6 +35,7 @@
 #include "dkim_sign.h"
 #include "dkim_keycheck.h"
 #include "dns.h"
+#include "keygen.h"
 #include "xalloc.h"
 
 #define KEYGEN_EXIT_OK		0
@@ -41,7 +45,7 @@
 #define KEYGEN_RSA_MAX		8192	/* the signer's buffer holds RSA-8192 */
 #define KEYGEN_DNS_TIMEOUT_MS	5000
 
-static const char *keygen_prog = "authmilter-keygen";
+const char *keygen_prog = "authmilter-keygen";
 
 /* keygen_usage - the synopsis, to stdout for -h and to stderr for mistakes */
 static void
@@ -51,6 +55,7 @@ keygen_usage(FILE *fp)
 	    "usage: %s -a rsa|ed25519 [-b BITS] -d DOMAIN -s SELECTOR [-o DIR]\n"
 	    "       %s --check -d DOMAIN -s SELECTOR -k KEYFILE "
 	    "[-c CONFIG | -n ADDR[@PORT]]\n"
+	    "       %s --rotate -c CONFIG [--now EPOCH] [--zone FILE] [--dry-run]\n"
 	    "  -a, --algorithm    key type: rsa or ed25519\n"
 	    "  -b, --bits         RSA modulus size, %d to %d (default %d)\n"
 	    "  -d, --domain       the signing domain (d=)\n"
@@ -60,13 +65,17 @@ keygen_usage(FILE *fp)
 	    "  -k, --key          the private key file to check\n"
 	    "  -c, --config       take the nameservers from this milter.conf\n"
 	    "  -n, --nameserver   ask this resolver (repeatable)\n"
+	    "      --rotate       move dkim.keys_directory's keys along (-c CONFIG)\n"
+	    "      --now EPOCH    decide as if it were that time (with --rotate)\n"
+	    "      --zone FILE    write the records DNS must hold (with --rotate)\n"
+	    "      --dry-run      say what --rotate would do, change nothing\n"
 	    "  -h, --help         this text\n",
-	    keygen_prog, keygen_prog, DKIM_RSA_MIN_BITS, KEYGEN_RSA_MAX,
+	    keygen_prog, keygen_prog, keygen_prog, DKIM_RSA_MIN_BITS, KEYGEN_RSA_MAX,
 	    KEYGEN_RSA_DEFAULT);
 }
 
 /* keygen_ossl - print the latest OpenSSL error after what failed */
-static void
+void
 keygen_ossl(const char *what)
 {
 	unsigned long e = ERR_get_error();
@@ -76,57 +85,75 @@ keygen_ossl(const char *what)
 	    why ? why : "");
 }
 
+/* keygen_new_pkey - a new Ed25519 key, or an RSA key of bits; NULL after
+ * printing why */
+EVP_PKEY *
+keygen_new_pkey(enum dkim_alg alg, long bits)
+{
+	EVP_PKEY *pkey;
+
+	if (alg == DKIM_ALG_ED25519_SHA256)
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	else
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+	if (pkey == NULL)
+		keygen_ossl("key generation");
+	return pkey;
+}
+
+/* keygen_write_pem - pkey into a new file path (PEM PKCS#8, mode 0600, synced
+ * to disk); false after printing why, with no file left */
+bool
+keygen_write_pem(const char *path, EVP_PKEY *pkey)
+{
+	/* O_EXCL: an existing key may be the one in DNS; never replace it */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    S_IRUSR | S_IWUSR);
+
+	if (fd == -1) {
+		fprintf(stderr, "%s: %s: %s%s\n", keygen_prog, path, strerror(errno),
+		    errno == EEXIST ? " (refusing to overwrite a key)" : "");
+		return false;
+	}
+	if (fchmod(fd, S_IRUSR | S_IWUSR) == -1) {
+		fprintf(stderr, "%s: %s: chmod: %s\n", keygen_prog, path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return false;
+	}
+	BIO *bio = BIO_new_fd(fd, BIO_NOCLOSE);
+	if (bio == NULL || PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL,
+	    NULL) != 1 || BIO_flush(bio) != 1) {
+		keygen_ossl("writing the key");
+		BIO_free(bio);
+		close(fd);
+		unlink(path);
+		return false;
+	}
+	BIO_free(bio);
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", keygen_prog, path, strerror(errno));
+		unlink(path);
+		return false;
+	}
+	return true;
+}
+
 /* keygen_generate - make the key, write it, print its record */
 static int
 keygen_generate(const char *alg, long bits, const char *domain, const char *selector,
     const char *dir)
 {
-	EVP_PKEY *pkey;
 	struct dkim_key k = { 0 };
 	struct buf path = BUF_INIT;
 	int rc = KEYGEN_EXIT_FAIL;
 
-	if (strcmp(alg, "ed25519") == 0) {
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-		k.alg = DKIM_ALG_ED25519_SHA256;
-	} else {
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
-		k.alg = DKIM_ALG_RSA_SHA256;
-	}
-	if (pkey == NULL) {
-		keygen_ossl("key generation");
+	k.alg = strcmp(alg, "ed25519") == 0 ? DKIM_ALG_ED25519_SHA256 : DKIM_ALG_RSA_SHA256;
+	if ((k.pkey = keygen_new_pkey(k.alg, bits)) == NULL)
 		return KEYGEN_EXIT_FAIL;
-	}
-	k.pkey = pkey;
-
 	buf_printf(&path, "%s/%s.%s.key", dir, selector, domain);
-	/* O_EXCL: an existing key may be the one in DNS; never replace it */
-	int fd = open(path.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    S_IRUSR | S_IWUSR);
-	if (fd == -1) {
-		fprintf(stderr, "%s: %s: %s%s\n", keygen_prog, path.data, strerror(errno),
-		    errno == EEXIST ? " (refusing to overwrite a key)" : "");
+	if (!keygen_write_pem(path.data, k.pkey))
 		goto out;
-	}
-	if (fchmod(fd, S_IRUSR | S_IWUSR) == -1) {
-		fprintf(stderr, "%s: %s: chmod: %s\n", keygen_prog, path.data,
-		    strerror(errno));
-		close(fd);
-		unlink(path.data);
-		goto out;
-	}
-	BIO *bio = BIO_new_fd(fd, BIO_CLOSE);
-	if (bio == NULL || PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL,
-	    NULL) != 1 || BIO_flush(bio) != 1) {
-		keygen_ossl("writing the key");
-		if (bio != NULL)
-			BIO_free(bio);
-		else
-			close(fd);
-		unlink(path.data);
-		goto out;
-	}
-	BIO_free(bio);	/* closes fd */
 
 	char *p = dkim_key_public_b64(&k);
 	if (p == NULL) {
@@ -144,10 +171,10 @@ keygen_generate(const char *alg, long bits, const char *domain, const char *sele
 		goto out;
 	}
 	fprintf(stderr, "%s: wrote %s (%s, %d bits); publish the record above\n",
-	    keygen_prog, path.data, dkim_alg_name(k.alg), EVP_PKEY_get_bits(pkey));
+	    keygen_prog, path.data, dkim_alg_name(k.alg), EVP_PKEY_get_bits(k.pkey));
 	rc = KEYGEN_EXIT_OK;
 out:
-	EVP_PKEY_free(pkey);
+	EVP_PKEY_free(k.pkey);
 	buf_free(&path);
 	return rc;
 }
@@ -241,6 +268,10 @@ main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "nameserver", required_argument, NULL, 'n' },
+		{ "rotate", no_argument, NULL, 'R' },
+		{ "now", required_argument, NULL, 'N' },
+		{ "zone", required_argument, NULL, 'Z' },
+		{ "dry-run", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -248,7 +279,8 @@ main(int argc, char **argv)
 	const char *keyfile = NULL, *config = NULL, *bits_arg = NULL;
 	char **ns = NULL;
 	size_t n_ns = 0;
-	bool check = false;
+	const char *now_arg = NULL, *zone = NULL;
+	bool check = false, rotate = false, dry_run = false;
 	long bits = KEYGEN_RSA_DEFAULT;
 	int ch, rc;
 
@@ -260,6 +292,10 @@ main(int argc, char **argv)
 		case 's': selector = optarg; break;
 		case 'o': dir = optarg; break;
 		case 'C': check = true; break;
+		case 'R': rotate = true; break;
+		case 'N': now_arg = optarg; break;
+		case 'Z': zone = optarg; break;
+		case 'D': dry_run = true; break;
 		case 'k': keyfile = optarg; break;
 		case 'c': config = optarg; break;
 		case 'n':
@@ -287,6 +323,24 @@ main(int argc, char **argv)
 
 	if (optind != argc)
 		KEYGEN_BAD("unexpected argument \"%s\"", argv[optind]);
+	if (rotate) {
+		char *end;
+		long long now = (long long)time(NULL);
+
+		if (config == NULL || check || alg != NULL || bits_arg != NULL ||
+		    domain != NULL || selector != NULL || keyfile != NULL || n_ns > 0)
+			KEYGEN_BAD("--rotate takes -c CONFIG, and --now, --zone, --dry-run");
+		if (now_arg != NULL) {
+			errno = 0;
+			now = strtoll(now_arg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == now_arg || now < 0)
+				KEYGEN_BAD("--now %s: want seconds since 1970", now_arg);
+		}
+		free(ns);
+		return keygen_rotate(config, (int64_t)now, zone, dry_run);
+	}
+	if (now_arg != NULL || zone != NULL || dry_run)
+		KEYGEN_BAD("--now, --zone and --dry-run go with --rotate");
 	if (domain == NULL || selector == NULL)
 		KEYGEN_BAD("-d DOMAIN and -s SELECTOR are required (-h for help)");
 	if (!dns_name_ok(domain, DNS_NAME_HEADER))

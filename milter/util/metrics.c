@@ -62,6 +62,11 @@ static const char *const metrics_unsigned_reasons[] = {
 #define METRICS_N_UNSIGNED \
 	(sizeof(metrics_unsigned_reasons) / sizeof(metrics_unsigned_reasons[0]))
 static atomic_ulong metrics_unsigned_count[METRICS_N_UNSIGNED];
+static atomic_ulong metrics_key_counts[MK_N];	/* keys by rotation state */
+static atomic_llong metrics_key_oldest;		/* oldest active key's start; 0: none */
+static const char *const metrics_key_states[MK_N] = {
+	"pending", "active", "retired", "withdrawn"
+};
 
 /* Signing domains with a label value of their own, and "other" after them. Slots
  * are filled by one writer under metrics_lock and published by n_domains; a
@@ -340,6 +345,34 @@ metrics_render_refused(struct buf *out)
 	    metrics_get(&metrics_silent));
 }
 
+/* metrics_keys - the installed configuration's keys by state */
+void
+metrics_keys(const unsigned long counts[MK_N], long long oldest_active)
+{
+	for (size_t i = 0; i < MK_N; i++)
+		atomic_store_explicit(&metrics_key_counts[i], counts[i], memory_order_relaxed);
+	atomic_store_explicit(&metrics_key_oldest, oldest_active, memory_order_relaxed);
+}
+
+/* metrics_render_keys - keys by state, and the oldest active key's age: one
+ * series per state, none per domain */
+static void
+metrics_render_keys(struct buf *out)
+{
+	long long oldest = atomic_load_explicit(&metrics_key_oldest, memory_order_relaxed);
+	long long age = oldest > 0 ? (long long)time(NULL) - oldest : 0;
+
+	metrics_head(out, "authmilter_dkim_keys", "gauge",
+	    "DKIM signing keys by rotation state (active: the keys that sign).");
+	for (size_t i = 0; i < MK_N; i++)
+		buf_printf(out, "authmilter_dkim_keys{state=\"%s\"} %lu\n",
+		    metrics_key_states[i], metrics_get(&metrics_key_counts[i]));
+	metrics_head(out, "authmilter_dkim_oldest_active_key_age_seconds", "gauge",
+	    "Seconds since the oldest signing key began signing (0: no key).");
+	buf_printf(out, "authmilter_dkim_oldest_active_key_age_seconds %lld\n",
+	    age > 0 ? age : 0);
+}
+
 /* metrics_render - the whole page */
 void
 metrics_render(struct buf *out)
@@ -347,6 +380,7 @@ metrics_render(struct buf *out)
 	metrics_render_messages(out);
 	metrics_render_latency(out);
 	metrics_render_signatures(out);
+	metrics_render_keys(out);
 	metrics_head(out, "authmilter_dns_queries_total", "counter",
 	    "DNS questions asked, answered by the front cache or not.");
 	buf_printf(out, "authmilter_dns_queries_total %lu\n", metrics_get(&metrics_dns[0]));

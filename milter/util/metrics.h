@@ -53,6 +53,12 @@ void	 metrics_session_silent(void);
 void	 metrics_reload(bool ok, unsigned problems);
 /* metrics_report_rows - n DMARC report rows written to the database, or dropped */
 void	 metrics_report_rows(bool written, unsigned long long n);
+/* the states of a signing key under rotation (the "state" label) */
+enum metrics_key_state { MK_PENDING, MK_ACTIVE, MK_RETIRED, MK_WITHDRAWN, MK_N };
+/* metrics_keys - the keys of the configuration just installed: how many in each
+ * state, and when the oldest active key began signing (seconds since the epoch;
+ * 0: no active key) */
+void	 metrics_keys(const unsigned long counts[MK_N], long long oldest_active);
 /* metrics_render - the whole page in the Prometheus text format (0.0.4) */
 void	 metrics_render(struct buf *out);
 

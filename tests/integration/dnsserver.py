@@ -191,6 +191,21 @@ def dkim_dnsfunc(port, host="127.0.0.1"):
     return lookup
 
 
+def dkim_verify_all(msg, port, host="127.0.0.1"):
+    """dkimpy's verdict (True/False) on every DKIM-Signature of msg (bytes), each
+    key looked up on the loopback test server only."""
+    import re
+    import dkim
+    d = dkim.DKIM(msg)
+    res = []
+    for i in range(len(re.findall(rb"(?im)^DKIM-Signature:", msg))):
+        try:
+            res.append(bool(d.verify(idx=i, dnsfunc=dkim_dnsfunc(port, host))))
+        except Exception:
+            res.append(False)
+    return res
+
+
 class DNSServer:
     """unbound -d on 127.0.0.1 (and ::1 when there is one), a free port."""
 

@@ -243,14 +243,18 @@ def check_installed():
          os.path.isfile("/lib/systemd/system/authmilter-report.service") and
          os.path.isfile("/lib/systemd/system/authmilter-report.timer") and
          glob.glob("/usr/share/man/man8/authmilter-report.8*"))
-    if shutil.which("systemd-analyze"):
-        rc, out = run("systemd-analyze", "verify", "--man=no",
-                      "/lib/systemd/system/authmilter-report.timer")
-        R.ok("systemd-analyze verify of the report timer and service is clean",
-             rc == 0 and not out.strip(), out)
-    wants = glob.glob("/etc/systemd/system/*.wants/authmilter-report.timer")
-    R.ok("the report timer is not enabled at install (report.email first)", not wants,
-         wants)
+    R.ok("the package ships the key rotation service and timer",
+         os.path.isfile("/lib/systemd/system/authmilter-keygen-rotate.service") and
+         os.path.isfile("/lib/systemd/system/authmilter-keygen-rotate.timer"))
+    for unit, what, why in (("authmilter-report", "report", " (report.email first)"),
+                            ("authmilter-keygen-rotate", "rotation", "")):
+        if shutil.which("systemd-analyze"):
+            rc, out = run("systemd-analyze", "verify", "--man=no",
+                          "/lib/systemd/system/%s.timer" % unit)
+            R.ok("systemd-analyze verify of the %s timer and service is clean" % what,
+                 rc == 0 and not out.strip(), out)
+        wants = glob.glob("/etc/systemd/system/*.wants/%s.timer" % unit)
+        R.ok("the %s timer is not enabled at install%s" % (what, why), not wants, wants)
     R.ok("the daemon is not started at install", not processes_of(DAEMON),
          processes_of(DAEMON))
     rc, out = run(DAEMON, "-n", "-c", CONF)

@@ -255,7 +255,21 @@ main(void)
 		CHECK(c->dkim.require_safe_keys, "require_safe_keys default true");
 		CHECK(c->dkim.max_signatures == 5 && c->dkim.min_key_bits == 1024,
 		    "dkim verify defaults");
-		CHECK(c->dkim.n_oversign == 10, "ten oversigned names by default");
+		CHECK(c->dkim.n_oversign == 12, "twelve oversigned names by default");
+		{
+			bool lu = false, lup = false;
+
+			for (size_t i = 0; i < c->dkim.n_oversign; i++) {
+				lu |= strcmp(c->dkim.oversign[i], "List-Unsubscribe") == 0;
+				lup |= strcmp(c->dkim.oversign[i], "List-Unsubscribe-Post") == 0;
+			}
+			CHECK(lu && lup, "List-Unsubscribe and -Post oversigned by default "
+			    "(RFC 8058 one-click)");
+		}
+		CHECK(!c->dkim.rotate.enable && c->dkim.rotate.rsa && c->dkim.rotate.ed25519 &&
+		    c->dkim.rotate.interval == 7776000 && c->dkim.rotate.publish_wait == 172800 &&
+		    c->dkim.rotate.retire_after == 604800 && c->dkim.rotate.rsa_bits == 2048 &&
+		    c->dkim.rotate.publish_private[0] == '\0', "dkim.rotate defaults");
 		CHECK(c->internal_hosts.n == 2, "internal_hosts default 127/8 and ::1");
 		CHECK(c->socket_mode == 0660, "socket_mode default 0660");
 		conf_free(c);

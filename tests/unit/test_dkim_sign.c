@@ -571,6 +571,19 @@ main(void)
 		free(hv);
 		buf_free(&out);
 
+		/* RFC 8058 one-click unsubscribe: List-Unsubscribe-Post in the default set */
+		header_list_add(&d, "List-Unsubscribe", " <https://example.com/u>");
+		header_list_add(&d, "List-Unsubscribe-Post", " List-Unsubscribe=One-Click");
+		CHECK(dkim_sign_header(&sp, &d, bh, &out, err, sizeof(err)),
+		    "default set with List-Unsubscribe signs");
+		hv = tag_value(out.data, "h");
+		CHECK_STR(hv, "From:Subject:To:To:List-Unsubscribe:List-Unsubscribe-Post:"
+		    "Message-ID", "default set: List-Unsubscribe-Post signed (RFC 8058)");
+		free(hv);
+		buf_free(&out);
+		header_list_remove(&d, d.n - 1);
+		header_list_remove(&d, d.n - 1);
+
 		/* oversign of an absent name lists it once; of a present one, once more */
 		static char *const ov[] = { "Reply-To", "Subject", "reply-to" };
 		sp.oversign = ov;
