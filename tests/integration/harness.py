@@ -5,6 +5,8 @@
                              manager; .socket, .log_lines(), .reload(), .stop()
     run_miltc(socket, msg, **opts) -> dict   run tests/lib/miltc, parse what it printed
     Results()                prints "ok - NAME" / "not ok - NAME: DETAIL"; .exit()
+    BUILDDIR, SRCDIR         the build and source trees; AUTHMILTER, KEYGEN, CHECK,
+                             REPORT, MILTC, DNSQ, SPFQ: the programs in the build
     free_port(), tmpdir()    a free loopback TCP port; a directory removed at exit
     conf_text(dict)          a dict as libconfuse text (nested dicts are sections)
 
@@ -28,7 +30,12 @@ BUILDDIR = os.environ.get("AUTHMILTER_BUILDDIR") or os.path.abspath(
 SRCDIR = os.environ.get("AUTHMILTER_SRCDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 MILTC = os.path.join(BUILDDIR, "tests", "lib", "miltc")
+DNSQ = os.path.join(BUILDDIR, "tests", "lib", "dnsq")
+SPFQ = os.path.join(BUILDDIR, "tests", "lib", "spfq")
 AUTHMILTER = os.path.join(BUILDDIR, "milter", "authmilter")
+KEYGEN = os.path.join(BUILDDIR, "milter", "authmilter-keygen")
+CHECK = os.path.join(BUILDDIR, "milter", "authmilter-check")
+REPORT = os.path.join(BUILDDIR, "milter", "authmilter-report")
 FIXTURES = os.path.join(SRCDIR, "tests", "integration", "fixtures")
 
 _tmpdirs = []

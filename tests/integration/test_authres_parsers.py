@@ -22,7 +22,8 @@ import tempfile
 
 import authres
 
-BUILD = os.environ.get("AUTHMILTER_BUILDDIR", ".")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BUILDDIR, Results  # noqa: E402
 
 # name -> (authserv-id, [(method, result, {ptype.property: value})])
 EXPECT = {
@@ -91,14 +92,12 @@ while (my $line = <STDIN>) {
 print encode_json(\@out);
 '''
 
-failed = 0
+R = Results()
 
 
 def report(ok, name):
-    global failed
-    print(("ok - " if ok else "not ok - ") + name)
-    if not ok:
-        failed += 1
+    """report - one check, in this file's argument order"""
+    R.ok(name, ok)
 
 
 def python_view(value):
@@ -114,7 +113,7 @@ def python_view(value):
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "built.txt")
-        unit = os.path.join(BUILD, "tests", "unit", "test_authres")
+        unit = os.path.join(BUILDDIR, "tests", "unit", "test_authres")
         r = subprocess.run([unit, path], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT)
         report(r.returncode == 0, "test_authres built and wrote the headers")
@@ -165,5 +164,5 @@ def main():
 
 
 main()
-print("# %d failed" % failed)
-sys.exit(1 if failed else 0)
+print("# %d failed" % R.failed)
+R.exit()

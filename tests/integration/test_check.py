@@ -8,20 +8,15 @@ Prints "ok - NAME" / "not ok - NAME" per case; exits 1 when any failed."""
 
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Results  # noqa: E402
+from harness import CHECK, KEYGEN, Results  # noqa: E402
 from dnsserver import (DNSServer, a, aaaa, closed_port, mx,  # noqa: E402
                        refuse_zone, txt)
+import tooltest  # noqa: E402
 
-BUILD = os.environ.get("AUTHMILTER_BUILDDIR", os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-CHECK = os.path.join(BUILD, "milter", "authmilter-check")
-KEYGEN = os.path.join(BUILD, "milter", "authmilter-keygen")
 DOMAIN = "example.com"
 IP4, IP6 = "192.0.2.10", "2001:db8::10"
 HOST = "mail.example.com"
@@ -40,9 +35,8 @@ def keygen(tmp, alg, sel, bits=None):
     if bits:
         args += ["-b", str(bits)]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-    m = re.match(r'^(\S+) IN TXT \( ((?:"[^"]*" ?)+)\)\n$', out)
-    parts = re.findall(r'"([^"]*)"', m.group(2))
-    return (os.path.join(tmp, "%s.%s.key" % (sel, DOMAIN)), txt(m.group(1), parts),
+    name, parts = tooltest.parse_record(out)
+    return (os.path.join(tmp, "%s.%s.key" % (sel, DOMAIN)), txt(name, parts),
             "".join(parts))
 
 
@@ -79,9 +73,7 @@ def write_conf(tmp, ns, keys, timeout=2, sections=None):
 
 
 def check(conf, *args):
-    p = subprocess.run([CHECK, "-c", conf] + list(args), capture_output=True,
-                       text=True, timeout=120)
-    return p.returncode, p.stdout, p.stderr
+    return tooltest.run_tool([CHECK, "-c", conf] + list(args))
 
 
 def run_case(tmp, keys, name, records, want_rc, want, ptrs=PTRS, args=None,
@@ -140,13 +132,7 @@ def replace(records, start, new):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="authmilter-check-")
-    try:
-        run(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("# %d failed" % R.failed if R.failed else "# all passed")
-    return 1 if R.failed else 0
+    return tooltest.main(run, R, "authmilter-check-")
 
 
 def run(tmp):

@@ -10,11 +10,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dnsserver import (DNSServer, DelayProxy, a, aaaa, closed_port, cname,  # noqa: E402
                        mx, refuse_zone, txt)
-from harness import Results  # noqa: E402
-
-BUILD = os.environ.get("AUTHMILTER_BUILDDIR", os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-DNSQ = os.path.join(BUILD, "tests", "lib", "dnsq")
+from harness import DNSQ, Results  # noqa: E402
 
 R = Results()
 report = R.ok
@@ -77,7 +73,7 @@ EXTRA = [refuse_zone("refused.example"), refuse_zone("18.198.in-addr.arpa")]
 
 def main():
     if not os.access(DNSQ, os.X_OK):
-        print("not ok - dnsq built (%s missing; make -C tests lib/dnsq)" % DNSQ)
+        R.fail("dnsq built", "%s missing; make -C tests lib/dnsq" % DNSQ)
         return 1
     with DNSServer(RECORDS, PTRS, EXTRA) as dns:
         s = dns.address

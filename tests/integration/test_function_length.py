@@ -14,9 +14,10 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import SRCDIR, Results  # noqa: E402
+
 LIMIT = 100
-SRCDIR = os.environ.get("AUTHMILTER_SRCDIR", os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 NAME = re.compile(r"^\*?([A-Za-z_][A-Za-z0-9_]*)\(")
 
 
@@ -41,31 +42,30 @@ def functions(path):
 
 
 def main():
-    failed = 0
+    R = Results()
     files = sorted(glob.glob(os.path.join(SRCDIR, "milter", "*", "*.c")))
     if not files:
-        print("not ok - no milter/*/*.c under %s" % SRCDIR)
-        return 1
+        R.fail("no milter/*/*.c under %s" % SRCDIR)
+        R.exit()
     longest = (None, 0, "")
     for path in files:
         base = os.path.basename(path)
         bad = []
         for name, line, length in functions(path):
             if name is None:
-                bad.append("not ok - %s:%d: a body at column 0 without a name line"
+                bad.append("%s:%d: a body at column 0 without a name line"
                            % (base, line))
             elif length > LIMIT:
-                bad.append("not ok - %s:%d: %s is %d lines (limit %d)"
+                bad.append("%s:%d: %s is %d lines (limit %d)"
                            % (base, line, name, length, LIMIT))
             if name is not None and length > longest[1]:
                 longest = (name, length, base)
         for b in bad:
-            print(b)
-        failed += len(bad)
+            R.fail(b)
         if not bad:
-            print("ok - %s: every function within %d lines" % (base, LIMIT))
+            R.ok("%s: every function within %d lines" % (base, LIMIT), True)
     print("# longest: %s (%s), %d lines" % (longest[0], longest[2], longest[1]))
-    return 1 if failed else 0
+    R.exit()
 
 
-sys.exit(main())
+main()

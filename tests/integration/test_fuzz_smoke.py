@@ -13,30 +13,27 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BUILDDIR as builddir, SRCDIR as srcdir, Results  # noqa: E402
+
 RUNS = 20000
 SECONDS = int(os.environ.get("FUZZ_SMOKE_SECONDS", "10"))
 
-srcdir = os.environ.get("AUTHMILTER_SRCDIR", ".")
-builddir = os.environ.get("AUTHMILTER_BUILDDIR", srcdir)
 fuzzdir = os.path.join(builddir, "tests", "fuzz")
 # the harnesses are the tests/fuzz/fuzz_*.c files: the one list, as build-fuzzers reads it
 HARNESSES = sorted(os.path.basename(p)[len("fuzz_"):-len(".c")]
                    for p in glob.glob(os.path.join(srcdir, "tests", "fuzz", "fuzz_*.c")))
-failed = 0
+R = Results()
 
 
 def result(ok, name, detail=""):
-    global failed
-    print("%s - %s" % ("ok" if ok else "not ok", name))
-    if not ok:
-        failed += 1
-        for line in detail.splitlines()[-40:]:
-            print("# " + line)
+    """result - one check; a failure shows the last 40 lines of detail"""
+    R.ok(name, ok, "\n" + "\n".join(detail.splitlines()[-40:]) if detail else "")
 
 
 if shutil.which("clang") is None:
     result(False, "clang is installed (needed for libFuzzer)")
-    sys.exit(1)
+    R.exit()
 
 result(len(HARNESSES) > 0, "harnesses found: %s" % " ".join(HARNESSES))
 env = dict(os.environ, AUTHMILTER_SRCDIR=srcdir, AUTHMILTER_BUILDDIR=builddir)
@@ -44,7 +41,7 @@ b = subprocess.run([os.path.join(srcdir, "tests", "fuzz", "build-fuzzers"), fuzz
                    env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 result(b.returncode == 0, "build-fuzzers builds every harness", b.stdout)
 if b.returncode != 0:
-    sys.exit(1)
+    R.exit()
 
 run_env = dict(os.environ,
                ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0",
@@ -70,4 +67,4 @@ for h in HARNESSES:
                            text=True, errors="replace")
         result(p.returncode == 0, "fuzz_%s: every seed runs clean" % h, p.stdout)
 
-sys.exit(1 if failed else 0)
+R.exit()

@@ -6,22 +6,17 @@ Prints "ok - NAME" / "not ok - NAME" per case; exits 1 when any failed."""
 
 import base64
 import os
-import re
-import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Results  # noqa: E402
+from harness import KEYGEN, Results  # noqa: E402
 from dnsserver import DNSServer, dkim_dnsfunc, txt  # noqa: E402
+import tooltest  # noqa: E402
 
 import dkim  # noqa: E402
 
-BUILD = os.environ.get("AUTHMILTER_BUILDDIR", os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-KEYGEN = os.path.join(BUILD, "milter", "authmilter-keygen")
 DOMAIN = "keygen.example"
 
 R = Results()
@@ -29,17 +24,7 @@ report = R.ok
 
 
 def keygen(*args):
-    p = subprocess.run([KEYGEN] + list(args), capture_output=True, text=True,
-                       timeout=120)
-    return p.returncode, p.stdout, p.stderr
-
-
-def parse_record(out):
-    """(owner name, [character-strings]) from the printed zone-file line."""
-    m = re.match(r'^(\S+) IN TXT \( ((?:"[^"]*" ?)+)\)\n$', out)
-    if not m:
-        return None, None
-    return m.group(1), re.findall(r'"([^"]*)"', m.group(2))
+    return tooltest.run_tool([KEYGEN] + list(args))
 
 
 def dkimpy_key(path, alg):
@@ -64,13 +49,7 @@ MESSAGE = (b"From: Alice <alice@keygen.example>\r\n"
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="authmilter-keygen-")
-    try:
-        run(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("# %d failed" % R.failed if R.failed else "# all passed")
-    return 1 if R.failed else 0
+    return tooltest.main(run, R, "authmilter-keygen-")
 
 
 def run(tmp):
@@ -109,7 +88,7 @@ def run(tmp):
             pem = f.read()
         report("%s %s: PEM PKCS#8" % (alg, sel),
                pem.startswith(b"-----BEGIN PRIVATE KEY-----\n"), pem[:40])
-        name, parts = parse_record(out)
+        name, parts = tooltest.parse_record(out)
         report("%s %s: zone record line" % (alg, sel),
                name == "%s._domainkey.%s." % (sel, DOMAIN) and parts, repr(out))
         if not parts:

@@ -29,12 +29,10 @@ import dkim
 import dkim.util
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Milter, Results, run_miltc, tmpdir  # noqa: E402
+from harness import REPORT, Milter, Results, run_miltc, tmpdir  # noqa: E402
 from dnsserver import DNSServer, a, txt  # noqa: E402
 import pgcluster  # noqa: E402
 
-BUILDDIR = os.environ.get("AUTHMILTER_BUILDDIR", ".")
-REPORT = os.path.join(BUILDDIR, "milter", "authmilter-report")
 DKIMPY_DATA = "/usr/lib/python3/dist-packages/dkim/tests/data"
 with open(os.path.join(DKIMPY_DATA, "2048_testkey.key"), "rb") as f:
     RSA_KEY = f.read()

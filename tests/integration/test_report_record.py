@@ -31,13 +31,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Milter, MilterError, Results, run_miltc, tmpdir  # noqa: E402
+from harness import BUILDDIR, Milter, MilterError, Results, run_miltc, tmpdir  # noqa: E402
 from dnsserver import DNSServer, a, txt  # noqa: E402
 import pgcluster  # noqa: E402
 
 import dkim  # noqa: E402
 
-BUILDDIR = os.environ.get("AUTHMILTER_BUILDDIR", ".")
 AUTHSERV = "mx.test.example"
 DKIMPY_DATA = "/usr/lib/python3/dist-packages/dkim/tests/data"
 

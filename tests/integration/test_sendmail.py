@@ -14,10 +14,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import harness  # noqa: E402
 import mta  # noqa: E402
-from test_postfix import (AUTHSERV_ID, StandIn, check_signed, has_header,  # noqa: E402
-                          msg, world)
+import mta_cases  # noqa: E402
+from mta_cases import (AUTHSERV_ID, FOLDED, StandIn, daemon_run, has_header,  # noqa: E402
+                       inbound_pass, outage, outbound_signed, send, standin_passes)
 
 
 def plumbing(t):
@@ -34,17 +34,8 @@ def plumbing(t):
             return
         t.ok("sendmail (stand-in): private instance (apt-get download + dpkg -x, m4 .cf) starts",
              True)
-        r = mta.smtp_send(sm.port, "alice@example.com", ["bob@example.net"],
-                          msg("alice@example.com", "bob@example.net", "out smtp",
-                              "X-Folded: one\n two\n\tthree\n"))
-        got = sink.new_messages(1, 30)
-        t.ok("sendmail (stand-in): SMTP from 127.0.0.1 passes the milter and reaches smtp-sink",
-             r.accepted and got and has_header(got[0][1], "X-Stand-In", "1"),
-             "%s %s" % (r, sm.traffic_log()[-1500:]))
-        folded = [e["value"] for e in standin.events("header") if e["name"] == "X-Folded"]
-        t.ok("sendmail (stand-in): a folded header value reaches the milter with bare LF "
-             "and its leading space stripped (as from Postfix)",
-             folded == ["one\n two\n\tthree"], repr(folded))
+        standin_passes(t, "sendmail (stand-in)", sm, sink, standin, 30, "SMTP from 127.0.0.1",
+                       " (as from Postfix)", log=lambda: sm.traffic_log()[-1500:])
         envfrom = standin.events("envfrom")
         t.ok("sendmail (stand-in): {i} is set already at MAIL FROM (Postfix: from end of headers)",
              envfrom and envfrom[-1]["macros"].get("i"), envfrom[-1:] if envfrom else "none")
@@ -53,9 +44,8 @@ def plumbing(t):
              "not the host name",
              conns and conns[-1]["macros"].get("{daemon_name}") == "MTA", conns[-1:])
 
-        r = mta.smtp_send(sm.port, "dave@example.org", ["user@example.com"],
-                          msg("dave@example.org", "user@example.com", "in 127.0.0.2"),
-                          helo="mail.example.org", source="127.0.0.2")
+        r = send(sm.port, "dave@example.org", "user@example.com", "in 127.0.0.2",
+                 helo="mail.example.org", source="127.0.0.2")
         got = sink.new_messages(1, 30)
         conns = [e for e in standin.events("connect") if "'127.0.0.2'" in e["hostaddr"]]
         t.ok("sendmail (stand-in): client bound to 127.0.0.2 reaches the milter as "
@@ -63,29 +53,19 @@ def plumbing(t):
              r.accepted and got and conns and conns[-1]["hostname"] == "[127.0.0.2]",
              "%s %s" % (r, conns[-1:]))
 
-        r = mta.smtp_send(sm.port, "spoof@reject.example", ["user@example.com"],
-                          msg("spoof@reject.example", "user@example.com", "spoof"),
-                          helo="mail.example.org", source="127.0.0.2")
+        r = send(sm.port, "spoof@reject.example", "user@example.com", "spoof",
+                 helo="mail.example.org", source="127.0.0.2")
         t.ok("sendmail (stand-in): milter reject at MAIL FROM gives the client 550 5.7.1 "
              "with the milter's text",
              r.final.stage == "mail" and r.final.code == 550 and
              "5.7.1" in r.final.text and "stand-in rejects this sender" in r.final.text, r)
 
-        standin.stop()
-        sink.forget()
-        r = mta.smtp_send(sm.port, "alice@example.com", ["bob@example.net"],
-                          msg("alice@example.com", "bob@example.net", "milter down"))
-        t.ok("sendmail (stand-in): milter down with F=T -> temporary failure: %d %s"
-             % (r.final.code, r.final.text),
-             400 <= r.final.code < 500 and not r.accepted, r)
-        t.ok("sendmail (stand-in): milter down -> nothing delivered",
-             not sink.new_messages(1, 2))
-        standin.start()
-        r = mta.smtp_send(sm.port, "alice@example.com", ["bob@example.net"],
-                          msg("alice@example.com", "bob@example.net", "milter back"))
-        got = sink.new_messages(1, 30)
-        t.ok("sendmail (stand-in): milter restarted -> mail flows again",
-             r.accepted and got and has_header(got[0][1], "X-Stand-In", "1"), r)
+        outage(t, sm, sink, standin, 30, (
+            "sendmail (stand-in): milter down with F=T -> temporary failure: "
+            "{r.final.code} {r.final.text}",
+            "sendmail (stand-in): milter down -> nothing delivered",
+            "sendmail (stand-in): milter restarted -> mail flows again"),
+            flows=lambda got: has_header(got[0][1], "X-Stand-In", "1"))
         t.ok("sendmail (stand-in): queue empty at the end", sm.wait_queue_empty(20),
              sm.queue_files())
     finally:
@@ -102,85 +82,48 @@ def daemon_cases(t):
     record allowing it.
     """
     wd = mta.make_workdir("/tmp/authmilter-sendmail-")
-    dns, conf, foreign_key = world(wd, inbound_ip="127.0.0.2")
-    try:
-        m = harness.Milter(conf)
-    except harness.MilterError as e:
-        t.fail("sendmail (authmilter): daemon starts", e)
-        return
-    sink = mta.SmtpSink(wd).start()
-    sm = mta.Sendmail(wd, m.socket, sink.port)
-    try:
-        sm.start()
-        r = mta.smtp_send(sm.port, "alice@example.com", ["bob@example.net"],
-                          msg("alice@example.com", "bob@example.net", "outbound smtp",
-                              "Date: Sat, 21 Nov 2026 12:00:00 +0000\n"
-                              "X-Folded: one\n two\n\tthree\n"))
-        got = sink.new_messages(1, 30)
-        t.ok("sendmail (authmilter): outbound from 127.0.0.1 accepted", r.accepted and got, r)
-        if got:
-            check_signed(t, "sendmail (authmilter): outbound carries rsa-sha256 and "
-                         "ed25519-sha256 signatures that dkimpy verifies", got[0][1], dns)
-        t.ok("sendmail (authmilter): daemon logs the outbound signing with Sendmail's queue id",
-             m.wait_log(r"^authmilter: \w+: outbound .*dkim-sign=example\.com/r2026", 5),
-             m.log_tail(5))
-
-        r = mta.smtp_send(sm.port, "service@paypal.example", ["user@example.com"],
-                          msg("service@paypal.example", "user@example.com", "spoof"),
-                          helo="mail.example.org", source="127.0.0.2")
-        t.ok("sendmail (authmilter): inbound spoof of p=reject domain from 127.0.0.2 -> %s"
-             % r.final, r.final.code == 550 and "5.7.1" in r.final.text and
-             "DMARC" in r.final.text, r)
-        t.ok("sendmail (authmilter): daemon logs dmarc=fail action=reject",
-             m.wait_log(r"inbound .*127\.0\.0\.2.*dmarc=fail .*action=reject", 5),
-             m.log_tail(5))
-        sink.forget()
-
-        # inbound, signed by dkimpy (which folds its DKIM-Signature header)
-        text = msg("dave@example.org", "user@example.com", "inbound pass",
-                   "Date: Sat, 21 Nov 2026 12:00:00 +0000\n"
-                   "Authentication-Results: %s; dmarc=pass header.from=example.org\n"
-                   % AUTHSERV_ID)
-        signed = mta.dkim_sign(text, foreign_key, "example.org", "sel")
-        r = mta.smtp_send(sm.port, "dave@example.org", ["user@example.com"], signed,
-                          helo="mail.example.org", source="127.0.0.2")
-        got = sink.new_messages(1, 30)
-        t.ok("sendmail (authmilter): inbound from 127.0.0.2 accepted", r.accepted and got, r)
-        body = mta.split_sink_file(got[0][1])[1] if got else b""
-        ars = [h for h in mta.header_lines(body)
-               if h.lower().startswith("authentication-results:")]
-        ar = ars[0] if ars else ""
-        t.ok("sendmail (authmilter): folded DKIM-Signature from dkimpy verifies through "
-             "Sendmail (dkim=pass header.d=example.org)",
-             "dkim=pass" in ar and "header.d=example.org" in ar, ar)
-        t.ok("sendmail (authmilter): inbound A-R says iprev=pass spf=pass dmarc=pass",
-             all(x in ar for x in ("iprev=pass", "spf=pass", "dmarc=pass")), ar)
-        t.ok("sendmail (authmilter): forged A-R removed, ours first (exactly one A-R)",
-             len(ars) == 1 and AUTHSERV_ID in ar, ars)
-        top = mta.added_headers(body)
-        t.ok("sendmail (authmilter): our A-R sits above Sendmail's Received",
-             top and top[0].lower().startswith("authentication-results:"), top)
-        t.ok("sendmail (authmilter): queue empty at the end", sm.wait_queue_empty(20),
-             sm.queue_files())
-    except Exception as e:
-        t.fail("sendmail (authmilter): unexpected %s: %s" % (type(e).__name__, e),
-               "%s\n%s" % (m.log_tail(10), sm.stderr()))
-    finally:
-        sm.stop()
-        sink.stop()
-        m.stop()
-        dns.cleanup()
+    daemon_run(t, "sendmail (authmilter)", wd,
+               lambda sock, port: mta.Sendmail(wd, sock, port),
+               lambda *a: sendmail_cases(t, *a), detail=lambda sm: sm.stderr(),
+               inbound_ip="127.0.0.2")
 
 
-def main():
-    t = harness.Results()
-    if os.geteuid() != 0:
-        t.fail("sendmail: this test needs root")
-        t.exit()
-    plumbing(t)
-    daemon_cases(t)
-    t.exit()
+def sendmail_cases(t, sm, sink, m, dns, foreign_key, conf):
+    """sendmail_cases - the daemon cases, with Sendmail started"""
+    outbound_signed(t, "sendmail (authmilter)", sm, sink, dns, 30, (
+        "outbound from 127.0.0.1 accepted", "outbound carries rsa-sha256 and "
+        "ed25519-sha256 signatures that dkimpy verifies"), extra=FOLDED)
+    t.ok("sendmail (authmilter): daemon logs the outbound signing with Sendmail's queue id",
+         m.wait_log(r"^authmilter: \w+: outbound .*dkim-sign=example\.com/r2026", 5),
+         m.log_tail(5))
+
+    r = send(sm.port, "service@paypal.example", "user@example.com", "spoof",
+             helo="mail.example.org", source="127.0.0.2")
+    t.ok("sendmail (authmilter): inbound spoof of p=reject domain from 127.0.0.2 -> %s"
+         % r.final, r.final.code == 550 and "5.7.1" in r.final.text and
+         "DMARC" in r.final.text, r)
+    t.ok("sendmail (authmilter): daemon logs dmarc=fail action=reject",
+         m.wait_log(r"inbound .*127\.0\.0\.2.*dmarc=fail .*action=reject", 5),
+         m.log_tail(5))
+    sink.forget()
+
+    # inbound, signed by dkimpy (which folds its DKIM-Signature header)
+    r, got, body, ars = inbound_pass(sm, sink, foreign_key, 30, source="127.0.0.2")
+    t.ok("sendmail (authmilter): inbound from 127.0.0.2 accepted", r.accepted and got, r)
+    ar = ars[0] if ars else ""
+    t.ok("sendmail (authmilter): folded DKIM-Signature from dkimpy verifies through "
+         "Sendmail (dkim=pass header.d=example.org)",
+         "dkim=pass" in ar and "header.d=example.org" in ar, ar)
+    t.ok("sendmail (authmilter): inbound A-R says iprev=pass spf=pass dmarc=pass",
+         all(x in ar for x in ("iprev=pass", "spf=pass", "dmarc=pass")), ar)
+    t.ok("sendmail (authmilter): forged A-R removed, ours first (exactly one A-R)",
+         len(ars) == 1 and AUTHSERV_ID in ar, ars)
+    top = mta.added_headers(body)
+    t.ok("sendmail (authmilter): our A-R sits above Sendmail's Received",
+         top and top[0].lower().startswith("authentication-results:"), top)
+    t.ok("sendmail (authmilter): queue empty at the end", sm.wait_queue_empty(20),
+         sm.queue_files())
 
 
 if __name__ == "__main__":
-    main()
+    mta_cases.main("sendmail: this test needs root", plumbing, daemon_cases)

@@ -12,16 +12,13 @@ import subprocess
 import sys
 import time
 
-SRCDIR = os.environ.get("AUTHMILTER_SRCDIR", os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-BUILDDIR = os.environ.get("AUTHMILTER_BUILDDIR", SRCDIR)
-sys.path.insert(0, os.path.join(SRCDIR, "tests", "integration"))
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dnsserver import DNSServer, a, mx, txt, closed_port  # noqa: E402
+from harness import SPFQ, Results  # noqa: E402
 
-SPFQ = os.path.join(BUILDDIR, "tests", "lib", "spfq")
 IP = "192.0.2.1"
-failed = 0
+R = Results()
+check = R.ok
 
 
 def spfq(address, ip, helo, mailfrom, timeout_ms=1000, helo_check=False):
@@ -86,19 +83,10 @@ def structure(value):
     return [kv.split("=", 1)[0].strip() for kv in text.split(";") if kv.strip()]
 
 
-def check(name, cond, why=""):
-    global failed
-    if cond:
-        print("ok - %s" % name)
-    else:
-        failed += 1
-        print("not ok - %s: %s" % (name, why))
-
-
 def main():
     if not os.access(SPFQ, os.X_OK):
-        print("not ok - spfq not built")
-        return 1
+        R.fail("spfq not built")
+        R.exit()
     # 11 DNS-querying terms: a:n1 ... a:n11, none matching, then +all
     eleven = " ".join("a:n%d.lim.example" % i for i in range(1, 12))
     ten = " ".join("a:n%d.lim.example" % i for i in range(1, 11))
@@ -215,8 +203,8 @@ def main():
     check("DNS server gone -> temperror", r[0] == "temperror", r[4])
     check("DNS server gone -> answer within the timeout", r[3] < 3.0,
           "%.2fs" % r[3])
-    return 1 if failed else 0
+    R.exit()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

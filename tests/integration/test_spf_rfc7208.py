@@ -25,15 +25,11 @@ import sys
 
 import yaml
 
-SRCDIR = os.environ.get("AUTHMILTER_SRCDIR", os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-BUILDDIR = os.environ.get("AUTHMILTER_BUILDDIR", SRCDIR)
-sys.path.insert(0, os.path.join(SRCDIR, "tests", "integration"))
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dnsserver import DNSServer, a, aaaa, cname, mx, ptr, txt, closed_port  # noqa: E402
+from harness import SPFQ, Results  # noqa: E402
 
 SUITE = "/usr/share/doc/python3-spf/rfc7208-tests.yml.gz"
-SPFQ = os.path.join(BUILDDIR, "tests", "lib", "spfq")
 TIMEOUT_MS = 1500
 
 # test name -> (the result we give, why it differs from the suite, and the RFC
@@ -135,13 +131,13 @@ def run_one(address, test):
 
 
 def main():
+    R = Results()
     if not os.access(SPFQ, os.X_OK):
-        print("not ok - spfq not built (make -C tests lib/spfq)")
-        return 1
+        R.fail("spfq not built (make -C tests lib/spfq)")
+        R.exit()
     with gzip.open(SUITE, "rt") as f:
         docs = list(yaml.safe_load_all(f))
-    passed = total = failed = explained = 0
-    differences = []
+    total = explained = 0
     for doc in docs:
         records, conf = zone_records(doc.get("zonedata"))
         with DNSServer(records, extra_conf=conf) as dns:
@@ -157,28 +153,19 @@ def main():
                 explained += 1
                 print("# %s: explanation %r" % (name, exp))
             if got in want and "explanation" in test and exp != test["explanation"]:
-                failed += 1
-                print("not ok - %s: explanation %r, want %r" %
-                      (name, exp, test["explanation"]))
+                R.fail(name, "explanation %r, want %r" % (exp, test["explanation"]))
             elif got in want:
-                passed += 1
-                print("ok - %s" % name)
+                R.ok(name, True)
             elif name in EXPECTED_DIFFERENCES and \
                     EXPECTED_DIFFERENCES[name][0] == got:
-                differences.append(name)
-                print("difference - %s: got %s, want %s: %s" %
-                      (name, got, "/".join(want), EXPECTED_DIFFERENCES[name][1]))
+                R.difference(name, "got %s, want %s: %s" %
+                             (got, "/".join(want), EXPECTED_DIFFERENCES[name][1]))
             else:
-                failed += 1
-                print("not ok - %s: got %s (%s), want %s" %
-                      (name, got, reason, "/".join(want)))
-    print("# rfc7208: %d/%d (the %d explanations compared)" % (passed, total,
+                R.fail(name, "got %s (%s), want %s" % (got, reason, "/".join(want)))
+    print("# rfc7208: %d/%d (the %d explanations compared)" % (R.passed, total,
                                                                explained))
-    if differences:
-        print("# rfc7208: %d expected differences: %s" % (len(differences),
-                                                         ", ".join(differences)))
-    return 1 if failed else 0
+    R.exit()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "report_rows_common.h"
 #include "report_store.h"
-#include "xalloc.h"
 
 #define ROWS_BATCH	5000	/* rows per report_store_insert */
 #define ROWS_COLUMNS	24
@@ -110,34 +110,19 @@ rows_synthetic(struct report_row *r, unsigned long i, unsigned long domains, tim
 
 	snprintf(dom, sizeof(dom), "d%05lu.example", d);
 	snprintf(ip, sizeof(ip), "198.51.%lu.%lu", (d / 250) % 250, h % 20 + 1);
-	memset(r, 0, sizeof(*r));
-	r->received = begin + (time_t)(i % span);
-	r->source_ip = xstrdup(ip);
-	r->header_from = xstrdup(dom);
-	r->envelope_from = xstrdup(dom);
-	r->policy_domain = xstrdup(dom);
-	r->rua = xstrdup("mailto:dmarc@rua.example");
-	r->ruf = xstrdup("");
-	r->p = xstrdup("reject");
-	r->adkim = xstrdup("r");
-	r->aspf = xstrdup("r");
-	r->fo = xstrdup("0");
-	r->testing = xstrdup("n");
-	r->discovery = xstrdup("treewalk");
-	r->spf_domain = xstrdup(dom);
-	r->spf_scope = xstrdup("mfrom");
-	r->spf_result = xstrdup(h % 7 == 0 ? "fail" : "pass");
-	r->n_dkim = 1 + h % 2;
-	r->dkim = xcalloc(r->n_dkim, sizeof(*r->dkim));
-	for (size_t k = 0; k < r->n_dkim; k++) {
-		r->dkim[k].domain = xstrdup(dom);
-		r->dkim[k].selector = xstrdup(k == 0 ? "s2026" : "e2026");
-		r->dkim[k].result = xstrdup(h % 5 == 0 ? "fail" : "pass");
+	report_rows_sample(r, dom, ip, begin + (time_t)(i % span), 1 + h % 2);
+	/* every 5th source fails DKIM, every 7th SPF; both: rejected */
+	if (h % 7 == 0) {
+		report_rows_set(&r->spf_result, "fail");
+		report_rows_set(&r->spf_aligned, "fail");
 	}
-	r->dkim_aligned = xstrdup(h % 5 == 0 ? "fail" : "pass");
-	r->spf_aligned = xstrdup(h % 7 == 0 ? "fail" : "pass");
-	r->disposition = xstrdup(h % 5 == 0 && h % 7 == 0 ? "reject" : "pass");
-	r->reasons = xstrdup("");
+	if (h % 5 == 0) {
+		for (size_t k = 0; k < r->n_dkim; k++)
+			report_rows_set(&r->dkim[k].result, "fail");
+		report_rows_set(&r->dkim_aligned, "fail");
+	}
+	if (h % 5 == 0 && h % 7 == 0)
+		report_rows_set(&r->disposition, "reject");
 }
 
 /* main - read or make rows, insert them in batches */

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "report_rows_common.h"
 #include "report_store.h"
 #include "report_uri.h"
 #include "tap.h"
@@ -22,37 +23,19 @@ static char uri[400], path[300];
 static void
 make_row(struct report_row *r, const char *dom, time_t t, size_t nd)
 {
-	memset(r, 0, sizeof(*r));
-	r->received = t;
-	r->source_ip = xstrdup("192.0.2.1");
-	r->header_from = xstrdup(dom);
-	r->envelope_from = xstrdup("");
-	r->envelope_to = NULL;
-	r->policy_domain = xstrdup(dom);
-	r->rua = xstrdup("mailto:dmarc@example.org");
-	r->ruf = xstrdup("");
-	r->p = xstrdup("reject");
-	r->sp = NULL;
-	r->np = xstrdup("quarantine");
-	r->adkim = xstrdup("r");
-	r->aspf = xstrdup("s");
-	r->fo = xstrdup("0");
-	r->testing = xstrdup("n");
-	r->discovery = xstrdup("treewalk");
-	r->spf_domain = xstrdup(dom);
-	r->spf_scope = xstrdup("mfrom");
-	r->spf_result = xstrdup("pass");
-	r->dkim = xcalloc(nd ? nd : 1, sizeof(*r->dkim));
-	r->n_dkim = nd;
+	report_rows_sample(r, dom, "192.0.2.1", t, nd);
+	/* the null sender, a NULL sp, an np, strict SPF alignment */
+	report_rows_set(&r->envelope_from, "");
+	report_rows_set(&r->rua, "mailto:dmarc@example.org");
+	report_rows_set(&r->np, "quarantine");
+	report_rows_set(&r->aspf, "s");
 	for (size_t i = 0; i < nd; i++) {
-		r->dkim[i].domain = xstrdup(dom);
-		r->dkim[i].selector = xstrdup(i ? "s 2,%x" : "sel");	/* needs escaping */
-		r->dkim[i].result = xstrdup(i ? "fail" : "pass");
+		report_rows_set(&r->dkim[i].selector, i ? "s 2,%x" : "sel");	/* needs escaping */
+		report_rows_set(&r->dkim[i].result, i ? "fail" : "pass");
 	}
-	r->dkim_aligned = xstrdup("pass");
-	r->spf_aligned = xstrdup("fail");
-	r->disposition = xstrdup("none");
-	r->reasons = xstrdup("policy_test_mode");
+	report_rows_set(&r->spf_aligned, "fail");
+	report_rows_set(&r->disposition, "none");
+	report_rows_set(&r->reasons, "policy_test_mode");
 }
 
 struct seen {
