@@ -30,7 +30,8 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 import mta  # noqa: E402
 import dnsserver as D  # noqa: E402
-from test_migrate import genkey, pkcs1_key, write, migrate, check_n, row  # noqa: E402
+from test_migrate import (genkey, pkcs1_key, write, migrate, check_n, row,  # noqa: E402
+                          opendmarc_conf)
 
 OPENDKIM = "/usr/sbin/opendkim"
 OPENDMARC = "/usr/sbin/opendmarc"
@@ -307,13 +308,7 @@ def case_c(t, wd, key, sign):
     odkim = write(os.path.join(wd, "c-opendkim.conf"),
                   "Domain example.org\nKeyFile %s\nSelector mail\nUMask 000\n"
                   "AuthservID mx.test.example\nSocket local:%s\n%s" % (key, socks[0], TEST_LINES))
-    ignore = write(os.path.join(wd, "c-ignore.hosts"), "127.0.0.1\n::1\n")
-    odmarc = write(os.path.join(wd, "c-opendmarc.conf"),
-                   "AuthservID mx.test.example\nTrustedAuthservIDs mx.test.example\n"
-                   "RejectFailures true\nIgnoreHosts %s\nIgnoreAuthenticatedClients true\n"
-                   "SPFSelfValidate true\nSocket local:%s\nPidFile %s/c-dmarc.pid\n"
-                   "PublicSuffixList /usr/share/publicsuffix/public_suffix_list.dat\n"
-                   % (ignore, socks[1], wd))
+    odmarc = opendmarc_conf(wd, socks[1], os.path.join(wd, "c-dmarc.pid"))
     rc, out, text = migrate(["--opendkim", odkim, "--opendmarc", odmarc],
                             os.path.join(wd, "c-milter.conf"))
     t.ok("peers (c): OpenDKIM + OpenDMARC migrated (exit %d)" % rc, rc == 0, out)
