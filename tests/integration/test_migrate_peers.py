@@ -12,7 +12,9 @@ only loopback, a mount namespace where a resolv.conf saying `nameserver
     (two domains, a subdomain pattern, a PKCS#1 key through a symlink): OpenDKIM
     runs on that same file (its `Nameservers 127.0.0.1` reaches the test's
     unbound), then authmilter runs on what the migration made of it. Each
-    message signed by both carries the same d=, s=, a=, c= and bh=, and dkimpy
+    message signed by both carries the same d=, s=, a= and bh= (and c= where
+    opendkim.conf sets Canonicalization; OpenDKIM's default simple/simple against
+    authmilter's relaxed/relaxed is printed as a difference), and dkimpy
     verifies both against the one published record.
 (c) OpenDKIM + OpenDMARC (RejectFailures true) on sockets in the Postfix spool,
     then authmilter alone on OpenDKIM's socket: a spoof of p=reject
