@@ -207,10 +207,11 @@ def dkim_verify_all(msg, port, host="127.0.0.1"):
 
 
 class DNSServer:
-    """unbound -d on 127.0.0.1 (and ::1 when there is one), a free port."""
+    """unbound -d on 127.0.0.1 (and ::1 when there is one), a free port or port."""
 
-    def __init__(self, records, ptrs=(), extra_conf=(), start=True):
+    def __init__(self, records, ptrs=(), extra_conf=(), start=True, port=None):
         self.records = list(records)
+        self.fixed_port = port          # e.g. 53 inside a test's own network namespace
         self.ptrs = list(ptrs)
         self.extra_conf = list(extra_conf)
         self.dir = tempfile.mkdtemp(prefix="authmilter-dns-")
@@ -255,7 +256,7 @@ class DNSServer:
         """Start unbound and wait until it answers."""
         last = ""
         for _ in range(attempts):
-            self.port = _free_port()
+            self.port = self.fixed_port or _free_port()
             conf = os.path.join(self.dir, "unbound.conf")
             with open(conf, "w") as f:
                 f.write(self._conf())

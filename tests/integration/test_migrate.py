@@ -237,6 +237,18 @@ def case_b(t, wd, dns, pf_sink, keys):
     m.stop()
 
 
+def opendmarc_conf(wd, sock, pidfile="/run/opendmarc.pid"):
+    """opendmarc_conf - case (c)'s opendmarc.conf (RejectFailures true, IgnoreHosts
+    loopback, SPFSelfValidate) on local:sock; its path."""
+    ignore = write(os.path.join(wd, "c-ignore.hosts"), "127.0.0.1\n::1\n")
+    return write(os.path.join(wd, "c-opendmarc.conf"),
+                 "AuthservID mx.test.example\nTrustedAuthservIDs mx.test.example\n"
+                 "RejectFailures true\nIgnoreHosts %s\nIgnoreAuthenticatedClients true\n"
+                 "SPFSelfValidate true\nSocket local:%s\nPidFile %s\n"
+                 "PublicSuffixList /usr/share/publicsuffix/public_suffix_list.dat\n"
+                 % (ignore, sock, pidfile))
+
+
 def case_c(t, wd, dns, pf_sink, key):
     """case_c - OpenDKIM + OpenDMARC on local sockets in the Postfix spool."""
     pw = mta.make_workdir("/tmp/authmilter-migrate-pf-")
@@ -249,13 +261,7 @@ def case_c(t, wd, dns, pf_sink, key):
     odkim = write(os.path.join(wd, "c-opendkim.conf"),
                   "Domain example.org\nKeyFile %s\nSelector mail\nUMask 000\n"
                   "Socket local:%s\n" % (key, dkim_sock))
-    ignore = write(os.path.join(wd, "c-ignore.hosts"), "127.0.0.1\n::1\n")
-    odmarc = write(os.path.join(wd, "c-opendmarc.conf"),
-                   "AuthservID mx.test.example\nTrustedAuthservIDs mx.test.example\n"
-                   "RejectFailures true\nIgnoreHosts %s\nIgnoreAuthenticatedClients true\n"
-                   "SPFSelfValidate true\nSocket local:%s\nPidFile /run/opendmarc.pid\n"
-                   "PublicSuffixList /usr/share/publicsuffix/public_suffix_list.dat\n"
-                   % (ignore, dmarc_sock))
+    odmarc = opendmarc_conf(wd, dmarc_sock)
     out_path = os.path.join(wd, "c-milter.conf")
     rc, out, text = migrate(["--opendkim", odkim, "--opendmarc", odmarc], out_path)
     t.ok("migrate (c): OpenDKIM + OpenDMARC -> exit 0 (%d)" % rc, rc == 0, out)
