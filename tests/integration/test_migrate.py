@@ -73,6 +73,8 @@ def own_keys(text):
     package would (adduser --system, as test_stop does) when this machine has none."""
     m = re.search(r'^user = "([^"]*)"', text, flags=re.M)
     name = m.group(1) if m else "authmilter"
+    if name == "":
+        return      # user = "": the daemon stays the user who starts it (root here)
     if subprocess.run(["getent", "passwd", name], capture_output=True).returncode:
         subprocess.run(["adduser", "--system", "--group", "--no-create-home", "--home",
                         "/nonexistent", "--quiet", name], check=True)
