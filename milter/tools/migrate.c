@@ -6,7 +6,9 @@
  * Reads the files (and the data sets and keys they name), writes milter.conf to
  * OUT (never over an existing file; without -o to stdout) and prints a table: each
  * setting read and what it became, or why not (to stdout, or stderr without -o).
- * OUT is then checked by the daemon's own configuration loader (conf_load).
+ * OUT is then checked as `authmilter -n` checks it: the daemon's configuration
+ * loader (conf_load), then what start and reload will meet as the user it names
+ * (conf_check_start: keys that user cannot read, a missing socket directory).
  * Exit: 0 everything mapped, 1 something needs the operator, 2 an error.
  */
 #include "config.h"
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_check.h"
 #include "migrate.h"
 
 #define MIGRATE_EXIT_OK		0
@@ -94,6 +97,10 @@ migrate_finish(struct migrate *m, const char *out)
 		if ((c = conf_load(out, stderr)) == NULL) {
 			fprintf(stderr, "%s: %s: the daemon's check refuses it (above): fix it "
 			    "before `authmilter -n -c %s`\n", migrate_prog, out, out);
+			rc = MIGRATE_EXIT_OPERATOR;
+		} else if (conf_check_start(c, stderr) > 0) {
+			fprintf(stderr, "%s: %s: start or reload would meet the problems "
+			    "above, each with its fix\n", migrate_prog, out);
 			rc = MIGRATE_EXIT_OPERATOR;
 		} else
 			printf("\n%s: the daemon's configuration check accepts it\n", out);

@@ -58,8 +58,14 @@ def write(path, text):
     return path
 
 
-def migrate(args, out):
-    """migrate - run the tool; (exit status, stdout + stderr, milter.conf text)."""
+def migrate(args, out, own=True):
+    """migrate - run the tool; (exit status, stdout + stderr, milter.conf text). The
+    tool checks the keys as the user the file names, as -n does: unless own is
+    False, the keys it names are first given to that user, as the old milter's
+    user owned them on a real server (a dry run to stdout says which)."""
+    if own:
+        own_keys(subprocess.run([MIGRATE] + args, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL).stdout.decode())
     p = subprocess.run([MIGRATE] + args + ["-o", out], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT)
     text = open(out).read() if os.path.exists(out) else ""
@@ -85,8 +91,6 @@ def own_keys(text):
 
 def check_n(t, name, path):
     """check_n - the daemon's own `authmilter -n` accepts the migrated file."""
-    with open(path) as f:
-        own_keys(f.read())
     p = subprocess.run([harness.AUTHMILTER, "-n", "-c", path], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT)
     t.ok(name + ": `authmilter -n` accepts the output", p.returncode == 0,
@@ -139,6 +143,13 @@ def errors(t, wd):
     rc, out, _ = migrate(["--opendkim", kt], os.path.join(wd, "kt.out"))
     t.ok("migrate: an unreadable KeyTable -> exit 2 naming where it was set (%d)" % rc,
          rc == 2 and kt + ":1:" in out and "No such file" in out, out)
+    key, _ = genkey(os.path.join(wd, "keys", "root-owned"), "example.org", "mail")
+    mine = write(os.path.join(wd, "user.conf"), "Domain example.org\nKeyFile %s\n"
+                 "Selector mail\nUserID nobody\n" % key)
+    rc, out, _ = migrate(["--opendkim", mine], os.path.join(wd, "user.out"), own=False)
+    t.ok("migrate: a key its UserID (nobody) cannot read -> exit 1, the fix named, as "
+         "-n names it (%d)" % rc, rc == 1 and "user nobody cannot" in out and
+         "start or reload would meet the problems above" in out, out)
     dest = write(os.path.join(wd, "exists.conf"), "keep me\n")
     ok = write(os.path.join(wd, "ok.conf"), "Syslog yes\n")
     rc, out, _ = migrate(["--opendkim", ok], dest)
