@@ -409,9 +409,31 @@ class Postfix:
                                (self.port, self.maillog()))
         return self
 
-    def reload(self):
+    def reload(self, timeout=15):
+        """reload - postfix reload, then wait until the children that ran before it
+        have exited: an old smtpd finishes "at its earliest convenience" and until
+        then takes new connections with the old main.cf (its old milter: a test
+        that switched milters got 451 from the one it had just stopped)."""
+        old = self.children()
         self.write_config()
         self.cmd("postfix", "-c", self.conf, "reload")
+        deadline = time.monotonic() + timeout
+        while old & self.children() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def children(self):
+        """children - the pids of the master's child processes now."""
+        master = self.master_pid()
+        pids = set()
+        for d in glob.glob("/proc/[0-9]*/stat"):
+            try:
+                with open(d) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if master is not None and int(fields[1]) == master:
+                pids.add(int(d.split("/")[2]))
+        return pids
 
     def master_pid(self):
         try:
