@@ -31,6 +31,8 @@ import tempfile
 import threading
 import time
 
+from sockio import recv_exact
+
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
 
 # Zones unbound serves itself by default (unbound.conf(5), "default zones").
@@ -378,20 +380,9 @@ class DelayProxy:
     @staticmethod
     def _read_msg(sock):
         """One length-prefixed DNS message from a TCP stream; None at its end."""
-        hdr = b""
-        while len(hdr) < 2:
-            chunk = sock.recv(2 - len(hdr))
-            if not chunk:
-                return None
-            hdr += chunk
-        n = struct.unpack(">H", hdr)[0]
-        body = b""
-        while len(body) < n:
-            chunk = sock.recv(n - len(body))
-            if not chunk:
-                return None
-            body += chunk
-        return hdr + body
+        hdr = recv_exact(sock, 2)
+        body = hdr and recv_exact(sock, struct.unpack(">H", hdr)[0])
+        return hdr + body if body is not None else None
 
     def _tcp_query(self, conn, lock, msg):
         """One query of a stream: held delay seconds (the delay when it

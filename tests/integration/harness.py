@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 
+from sockio import recv_exact
+
 BUILDDIR = os.environ.get("AUTHMILTER_BUILDDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 SRCDIR = os.environ.get("AUTHMILTER_SRCDIR") or os.path.abspath(
@@ -419,21 +421,9 @@ def pkt(cmd, data=b""):
 def read_pkt(s):
     """One milter packet's body (command byte first) from socket s, or None when
     the connection is lost or times out."""
-    buf = b""
     try:
-        while len(buf) < 4:
-            c = s.recv(4 - len(buf))
-            if not c:
-                return None
-            buf += c
-        n = struct.unpack(">I", buf)[0]
-        body = b""
-        while len(body) < n:
-            c = s.recv(n - len(body))
-            if not c:
-                return None
-            body += c
-        return body
+        hdr = recv_exact(s, 4)
+        return hdr and recv_exact(s, struct.unpack(">I", hdr)[0])
     except OSError:
         return None
 

@@ -13,6 +13,7 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Milter, Results, run_miltc, tmpdir  # noqa: E402
+from sockio import recv_exact  # noqa: E402
 
 ECHO = os.path.join(harness.FIXTURES, "pymilter_echo.py")
 SMFIP_NODATA = 0x200
@@ -199,20 +200,8 @@ class BadPeer:
         threading.Thread(target=self.serve, daemon=True).start()
 
     def recv_packet(self, c):
-        hdr = b""
-        while len(hdr) < 4:
-            d = c.recv(4 - len(hdr))
-            if not d:
-                return None
-            hdr += d
-        n = int.from_bytes(hdr, "big")
-        data = b""
-        while len(data) < n:
-            d = c.recv(n - len(data))
-            if not d:
-                return None
-            data += d
-        return data
+        hdr = recv_exact(c, 4)
+        return hdr and recv_exact(c, int.from_bytes(hdr, "big"))
 
     def serve(self):
         c, _ = self.sock.accept()
